@@ -1,0 +1,62 @@
+"""Paths, labels and defaults: the one place every other module reads them from."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = PROJECT_ROOT / "models"
+DEFAULT_MODEL_PATH = MODELS_DIR / "model.pkl"
+
+# The public benchmark sits beside the checkout (never inside it).
+SHARED_DATA_DIR = Path(
+    os.environ.get("SENTIMENT_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data")
+)
+SEMEVAL_DIR = SHARED_DATA_DIR / "semeval2017"
+SEMEVAL_TRAIN = SEMEVAL_DIR / "train.csv"
+SEMEVAL_TEST = SEMEVAL_DIR / "test.csv"
+
+# Class order used everywhere: probabilities, confusion matrices, CSV columns.
+LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+
+# Spellings accepted in a label column (case-insensitive); anything else is
+# reported as unknown rather than guessed.
+LABEL_ALIASES: dict[str, str] = {
+    "negative": "negative",
+    "neg": "negative",
+    "neutral": "neutral",
+    "neu": "neutral",
+    "positive": "positive",
+    "pos": "positive",
+}
+
+# A prediction whose top probability is below this is marked needs_review.
+DEFAULT_THRESHOLD = 0.6
+
+# Texts are cut to this many characters before scoring: a tweet is 280, a long
+# post a few thousand; beyond that the extra text only costs time.
+MAX_TEXT_CHARS = 5_000
+
+SEED = 42
+VALIDATION_SIZE = 0.1
+
+# Batch scoring reads and writes this many rows at a time, so memory stays flat.
+BATCH_CHUNK_ROWS = 20_000
+
+# Model hyperparameters: the pipeline is built from these and nothing else.
+HYPERPARAMS: dict[str, object] = {
+    "word_ngram_range": (1, 3),
+    "word_min_df": 2,
+    "word_max_features": 300_000,
+    "char_ngram_range": (2, 5),
+    "char_min_df": 3,
+    "char_max_features": 300_000,
+    "sublinear_tf": True,
+    "C": 1.0,
+    "class_weight": "balanced",
+    "max_iter": 2_000,
+}
+
+MODEL_FORMAT = "sentiment-model"
+MODEL_FORMAT_VERSION = 1
