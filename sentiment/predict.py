@@ -13,18 +13,27 @@ import json
 import logging
 import sys
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.pipeline import Pipeline
 from tqdm import tqdm
 
 from sentiment import config
 from sentiment.artifacts import ModelLoadError, load_model
-from sentiment.data import DataError, detect_format, read_table, require_columns
+from sentiment.data import (
+    DataError,
+    TableFormat,
+    detect_format,
+    read_table,
+    require_columns,
+)
 from sentiment.model import known_word_counts
+from sentiment.parallel import available_cores, map_ordered
 from sentiment.preprocess import clean_unicode
 
 log = logging.getLogger(__name__)
@@ -103,6 +112,9 @@ class Predictor:
         self.threshold = _check_threshold(threshold)
         # Column order of predict_proba -> config.LABELS order.
         self._order = [classes.index(label) for label in config.LABELS]
+        # Sliced once: slicing builds a new Pipeline on every call.
+        self._features = pipeline[:-1]
+        self._classifier = pipeline[-1]
 
     @property
     def version(self) -> str:
@@ -117,36 +129,18 @@ class Predictor:
         Columns are ``OUTPUT_COLUMNS`` plus ``truncated``. Rows without text
         have an empty ``sentiment``, NaN scores and status "no_text".
         """
-        threshold = self.threshold if threshold is None else _check_threshold(threshold)
-        prepared = [prepare_text(t) for t in texts]
-        n = len(prepared)
-        has_text = np.fromiter((bool(t) for t, _ in prepared), bool, count=n)
-        probabilities = np.full((n, len(config.LABELS)), np.nan)
-        no_signal = np.zeros(n, dtype=bool)
-        if has_text.any():
-            features = self.pipeline[:-1].transform([t for t, _ in prepared if t])
-            raw = self.pipeline[-1].predict_proba(features)
-            probabilities[has_text] = raw[:, self._order]
-            no_signal[has_text] = known_word_counts(self.pipeline, features) == 0
-        filled = np.nan_to_num(probabilities)
-        labels = np.where(
-            has_text, np.array(config.LABELS, dtype=object)[filled.argmax(axis=1)], ""
-        )
-        confidence = np.where(has_text, filled.max(axis=1), np.nan)
-        status = np.where(
-            ~has_text, STATUS_NO_TEXT, np.where(no_signal, STATUS_NO_SIGNAL, STATUS_OK)
-        )
+        scores = self._score_arrays(texts, threshold)
         return pd.DataFrame(
             {
-                "sentiment": labels,
-                "confidence": confidence,
+                "sentiment": scores.labels,
+                "confidence": scores.confidence,
                 **{
-                    col: probabilities[:, i]
+                    col: scores.probabilities[:, i]
                     for i, col in enumerate(PROBABILITY_COLUMNS)
                 },
-                "needs_review": has_text & ((confidence < threshold) | no_signal),
-                "status": status,
-                "truncated": [truncated for _, truncated in prepared],
+                "needs_review": scores.needs_review,
+                "status": scores.status,
+                "truncated": scores.truncated,
             }
         )
 
@@ -154,28 +148,93 @@ class Predictor:
         self, texts: Sequence[object], threshold: float | None = None
     ) -> list[Prediction]:
         """Predict many texts at once (vectorised); results in input order."""
-        frame = self.score(texts, threshold)
-        return [_row_to_prediction(row) for row in frame.itertuples(index=False)]
+        # Built from plain lists, not from score()'s DataFrame: for a handful of
+        # texts pandas would cost more than the model itself.
+        scores = self._score_arrays(texts, threshold)
+        rows = zip(
+            scores.labels.tolist(),
+            scores.confidence.tolist(),
+            scores.probabilities.tolist(),
+            scores.needs_review.tolist(),
+            scores.status.tolist(),
+            scores.truncated.tolist(),
+        )
+        return [_prediction(*row) for row in rows]
 
     def predict(self, text: object, threshold: float | None = None) -> Prediction:
         """Predict one text. Empty or None input gives status "no_text", no label."""
         return self.predict_batch([text], threshold)[0]
 
+    def _score_arrays(
+        self, texts: Sequence[object], threshold: float | None
+    ) -> _Scores:
+        threshold = self.threshold if threshold is None else _check_threshold(threshold)
+        prepared = [prepare_text(t) for t in texts]
+        n = len(prepared)
+        has_text = np.fromiter((bool(t) for t, _ in prepared), bool, count=n)
+        probabilities = np.full((n, len(config.LABELS)), np.nan)
+        no_signal = np.zeros(n, dtype=bool)
+        if has_text.any():
+            scored, known = self._probabilities([t for t, _ in prepared if t])
+            probabilities[has_text] = scored
+            no_signal[has_text] = known == 0
+        filled = np.nan_to_num(probabilities)
+        confidence = np.where(has_text, filled.max(axis=1), np.nan)
+        return _Scores(
+            labels=np.where(has_text, _LABEL_ARRAY[filled.argmax(axis=1)], ""),
+            confidence=confidence,
+            probabilities=probabilities,
+            needs_review=has_text & ((confidence < threshold) | no_signal),
+            status=np.where(
+                ~has_text,
+                STATUS_NO_TEXT,
+                np.where(no_signal, STATUS_NO_SIGNAL, STATUS_OK),
+            ),
+            truncated=np.fromiter((cut for _, cut in prepared), bool, count=n),
+        )
 
-def _row_to_prediction(row: Any) -> Prediction:
-    if row.status == STATUS_NO_TEXT:
-        return Prediction(None, None, None, False, row.status, row.truncated)
-    probabilities = {
-        label: float(getattr(row, col))
-        for label, col in zip(config.LABELS, PROBABILITY_COLUMNS)
-    }
+    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities (``config.LABELS`` order) and known-word counts."""
+        # sklearn re-validates every step's input, which for one text costs more
+        # than the model: TF-IDF output is finite and the parameters were checked
+        # at fit time, so both checks are skipped (the setting is thread-local).
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            features = self._features.transform(texts)
+            raw = self._classifier.predict_proba(features)
+        return raw[:, self._order], known_word_counts(self.pipeline, features)
+
+
+class _Scores(NamedTuple):
+    """Predictor output as parallel arrays, one entry per input text."""
+
+    labels: np.ndarray
+    confidence: np.ndarray
+    probabilities: np.ndarray
+    needs_review: np.ndarray
+    status: np.ndarray
+    truncated: np.ndarray
+
+
+_LABEL_ARRAY = np.array(config.LABELS, dtype=object)
+
+
+def _prediction(
+    label: str,
+    confidence: float,
+    probabilities: list[float],
+    needs_review: bool,
+    status: str,
+    truncated: bool,
+) -> Prediction:
+    if status == STATUS_NO_TEXT:
+        return Prediction(None, None, None, False, status, truncated)
     return Prediction(
-        label=row.sentiment,
-        confidence=float(row.confidence),
-        probabilities=probabilities,
-        needs_review=bool(row.needs_review),
-        status=row.status,
-        truncated=bool(row.truncated),
+        label=label,
+        confidence=confidence,
+        probabilities=dict(zip(config.LABELS, probabilities)),
+        needs_review=needs_review,
+        status=status,
+        truncated=truncated,
     )
 
 
@@ -230,6 +289,51 @@ class ScoreSummary:
         self.needs_review += int(scored["needs_review"].sum())
         self.truncated += int(scored["truncated"].sum())
 
+    def merge(self, other: ScoreSummary) -> None:
+        """Add the counts of another run (a chunk or a partition) to these."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def score_chunk(
+    predictor: Predictor,
+    chunk: pd.DataFrame,
+    text_col: str,
+    threshold: float | None = None,
+) -> tuple[pd.DataFrame, ScoreSummary]:
+    """``chunk`` with ``OUTPUT_COLUMNS`` appended, and its counts.
+
+    The one scoring step of every batch engine (in-process, worker processes,
+    Dask), so they all give the same rows.
+    """
+    texts = chunk[text_col]
+    if texts.hasnans:  # Parquet and in-memory frames can hold missing values
+        texts = texts.astype(object).where(texts.notna(), None)
+    scored = predictor.score(texts.tolist(), threshold)
+    summary = ScoreSummary()
+    summary.add(scored)
+    result = pd.concat([chunk.reset_index(drop=True), scored[OUTPUT_COLUMNS]], axis=1)
+    return result, summary
+
+
+def to_csv_text(result: pd.DataFrame, delimiter: str, header: bool) -> str:
+    """Scored rows as CSV text: formulas neutralized, scores to 4 decimals."""
+    return neutralize_formulas(result).to_csv(
+        sep=delimiter, index=False, header=header, float_format="%.4f"
+    )
+
+
+def _score_csv_chunk(
+    predictor: Predictor,
+    numbered_chunk: tuple[int, pd.DataFrame],
+    text_col: str,
+    threshold: float | None,
+    delimiter: str,
+) -> tuple[str, ScoreSummary]:
+    number, chunk = numbered_chunk
+    result, summary = score_chunk(predictor, chunk, text_col, threshold)
+    return to_csv_text(result, delimiter, header=number == 0), summary
+
 
 def score_csv(
     input_path: str | Path,
@@ -239,11 +343,14 @@ def score_csv(
     threshold: float | None = None,
     chunk_rows: int = config.BATCH_CHUNK_ROWS,
     progress: bool = True,
+    jobs: int = 1,
 ) -> ScoreSummary:
     """Score a CSV/TSV chunk by chunk into ``output_path`` (UTF-8, same delimiter).
 
     Every input row and column is kept, in order, with ``OUTPUT_COLUMNS``
-    appended. Memory stays flat whatever the file size.
+    appended. Memory stays flat whatever the file size. With ``jobs`` > 1,
+    chunks are scored by that many worker processes and written in input
+    order; the output is byte for byte that of ``jobs=1``.
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
@@ -252,6 +359,12 @@ def score_csv(
         )
     fmt = detect_format(input_path)
     summary = ScoreSummary()
+    task = partial(
+        _score_csv_chunk,
+        text_col=text_col,
+        threshold=threshold,
+        delimiter=fmt.delimiter,
+    )
     with (
         open(input_path, "rb") as handle,
         tqdm(
@@ -263,31 +376,28 @@ def score_csv(
         ) as bar,
         open(output_path, "w", encoding="utf-8", newline="") as out,
     ):
-        chunks = read_table(handle, fmt, chunksize=chunk_rows)
-        for i, chunk in enumerate(_checked_chunks(chunks, input_path)):
-            if i == 0:
-                _check_columns(chunk, text_col, input_path)
-            scored = predictor.score(chunk[text_col].tolist(), threshold)
-            summary.add(scored)
-            result = pd.concat(
-                [chunk.reset_index(drop=True), scored[OUTPUT_COLUMNS]], axis=1
-            )
-            neutralize_formulas(result).to_csv(
-                out,
-                sep=fmt.delimiter,
-                index=False,
-                header=(i == 0),
-                float_format="%.4f",
-            )
+        chunks = read_csv_chunks(handle, input_path, fmt, text_col, chunk_rows)
+        for text, counts in map_ordered(task, enumerate(chunks), predictor, jobs):
+            out.write(text)
+            summary.merge(counts)
             bar.update(handle.tell() - bar.n)
     return summary
 
 
-def _checked_chunks(
-    chunks: Iterable[pd.DataFrame], path: Path
-) -> Iterable[pd.DataFrame]:
+def read_csv_chunks(
+    handle: BinaryIO, path: Path, fmt: TableFormat, text_col: str, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """Read an open CSV/TSV in chunks of ``chunk_rows``, checking its columns first.
+
+    Raises DataError when the text column is missing, an output column is
+    already there, or the table is malformed.
+    """
+    chunks = read_table(handle, fmt, chunksize=chunk_rows)
     try:
-        yield from chunks
+        for number, chunk in enumerate(chunks):
+            if number == 0:
+                check_input_columns(chunk.columns, text_col, path)
+            yield chunk
     except pd.errors.ParserError as e:
         raise DataError(
             f"{path} is not a well-formed table ({e}). Check for an unclosed "
@@ -295,9 +405,11 @@ def _checked_chunks(
         ) from e
 
 
-def _check_columns(chunk: pd.DataFrame, text_col: str, path: Path) -> None:
-    require_columns(chunk, [text_col], path)
-    clash = [c for c in OUTPUT_COLUMNS if c in chunk.columns]
+def check_input_columns(columns: Iterable[str], text_col: str, path: Path) -> None:
+    """Raise DataError unless ``text_col`` is present and no output column is."""
+    columns = list(columns)
+    require_columns(pd.DataFrame(columns=columns), [text_col], path)
+    clash = [c for c in OUTPUT_COLUMNS if c in columns]
     if clash:
         raise DataError(
             f"{path} already has column(s) {', '.join(map(repr, clash))}, which the "
@@ -309,9 +421,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sentiment.predict", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("input", nargs="?", type=Path, help="CSV/TSV file to score")
     parser.add_argument(
-        "--output", "-o", type=Path, help="where to write the scored file"
+        "input",
+        nargs="?",
+        type=Path,
+        help="CSV/TSV file to score (--engine dask: CSV/TSV or Parquet; globs allowed)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="where to write the scored file (--engine dask: a new folder of parts)",
     )
     parser.add_argument("--text", help="score this one text and print JSON")
     parser.add_argument("--text-col", default="text", help="column holding the posts")
@@ -330,6 +450,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-progress", action="store_true", help="hide the progress bar"
     )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help=f"worker processes (default: all {available_cores()} cores); 1 scores "
+        "in this process. The output does not depend on it.",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: this machine's cores; dask: a Dask cluster, partition by "
+        "partition (needs `pip install -r requirements-dask.txt`)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        help="with --engine dask: address of a running Dask scheduler, e.g. "
+        "tcp://10.0.0.5:8786 (default: start a local cluster of --jobs workers)",
+    )
     return parser
 
 
@@ -342,6 +482,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give either INPUT.csv (with --output) or --text")
     if args.input is not None and args.output is None:
         parser.error("--output is required with an input file")
+    if args.scheduler is not None and args.engine != "dask":
+        parser.error("--scheduler needs --engine dask")
+    jobs = available_cores() if args.jobs is None else args.jobs
     try:
         predictor = load_predictor(
             args.model, allow_outside_models_dir=args.trust_model_path
@@ -349,14 +492,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.text is not None:
             print(json.dumps(predictor.predict(args.text, args.threshold).to_dict()))
             return 0
-        summary = score_csv(
-            args.input,
-            args.output,
-            predictor,
-            text_col=args.text_col,
-            threshold=args.threshold,
-            progress=not args.no_progress,
+        if args.engine == "dask":
+            from sentiment.distributed import score_dask
+
+            summary = score_dask(
+                args.input,
+                args.output,
+                predictor,
+                text_col=args.text_col,
+                threshold=args.threshold,
+                scheduler=args.scheduler,
+                workers=jobs,
+                progress=not args.no_progress,
+            )
+        else:
+            summary = score_csv(
+                args.input,
+                args.output,
+                predictor,
+                text_col=args.text_col,
+                threshold=args.threshold,
+                progress=not args.no_progress,
+                jobs=jobs,
+            )
+    except ModuleNotFoundError as e:
+        print(
+            f"error: --engine dask needs the Dask extra ({e}). Install it with "
+            "`pip install -r requirements-dask.txt`.",
+            file=sys.stderr,
         )
+        return 2
     except (DataError, ModelLoadError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
