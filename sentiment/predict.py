@@ -129,20 +129,7 @@ class Predictor:
         Columns are ``OUTPUT_COLUMNS`` plus ``truncated``. Rows without text
         have an empty ``sentiment``, NaN scores and status "no_text".
         """
-        scores = self._score_arrays(texts, threshold)
-        return pd.DataFrame(
-            {
-                "sentiment": scores.labels,
-                "confidence": scores.confidence,
-                **{
-                    col: scores.probabilities[:, i]
-                    for i, col in enumerate(PROBABILITY_COLUMNS)
-                },
-                "needs_review": scores.needs_review,
-                "status": scores.status,
-                "truncated": scores.truncated,
-            }
-        )
+        return self._score_arrays(texts, threshold).frame()
 
     def predict_batch(
         self, texts: Sequence[object], threshold: float | None = None
@@ -214,8 +201,53 @@ class _Scores(NamedTuple):
     status: np.ndarray
     truncated: np.ndarray
 
+    def frame(self) -> pd.DataFrame:
+        """The table :meth:`Predictor.score` returns."""
+        return pd.DataFrame(
+            {
+                "sentiment": self.labels,
+                "confidence": self.confidence,
+                **{
+                    col: self.probabilities[:, i]
+                    for i, col in enumerate(PROBABILITY_COLUMNS)
+                },
+                "needs_review": self.needs_review,
+                "status": self.status,
+                "truncated": self.truncated,
+            }
+        )
+
 
 _LABEL_ARRAY = np.array(config.LABELS, dtype=object)
+
+# The verdict on an empty text (nothing to cut, so never truncated).
+NO_TEXT = Prediction(None, None, None, False, STATUS_NO_TEXT)
+
+
+def predictions_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
+    """The :meth:`Predictor.score` table of predictions made elsewhere (the API)."""
+    n = len(predictions)
+    return _Scores(
+        labels=np.array([p.label or "" for p in predictions], dtype=object),
+        confidence=np.array(
+            [np.nan if p.confidence is None else p.confidence for p in predictions],
+            dtype=float,
+        ),
+        probabilities=np.array(
+            [
+                (
+                    [np.nan] * len(config.LABELS)
+                    if p.probabilities is None
+                    else [p.probabilities[label] for label in config.LABELS]
+                )
+                for p in predictions
+            ],
+            dtype=float,
+        ).reshape(n, len(config.LABELS)),
+        needs_review=np.array([p.needs_review for p in predictions], dtype=bool),
+        status=np.array([p.status for p in predictions], dtype=str),
+        truncated=np.array([p.truncated for p in predictions], dtype=bool),
+    ).frame()
 
 
 def _prediction(
@@ -227,7 +259,7 @@ def _prediction(
     truncated: bool,
 ) -> Prediction:
     if status == STATUS_NO_TEXT:
-        return Prediction(None, None, None, False, status, truncated)
+        return NO_TEXT
     return Prediction(
         label=label,
         confidence=confidence,

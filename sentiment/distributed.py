@@ -1,0 +1,348 @@
+"""Batch scoring on a Dask cluster, for inputs larger than one machine can score.
+
+``python -m sentiment.predict INPUT --engine dask --output FOLDER
+[--scheduler tcp://host:8786]`` scores partition by partition with the same
+predictor and the same per-chunk step as the single-process run
+(:func:`sentiment.predict.score_chunk`), and writes one part per partition:
+``FOLDER/part-00000.csv``, ``part-00001.csv``, ... Read in name order, the
+parts hold exactly the rows of ``python -m sentiment.predict INPUT -o OUT.csv``.
+
+* CSV/TSV: this process reads the file with the same parser as the
+  single-process run (quoted line breaks, encodings and delimiters give the
+  same rows) and sends each partition of rows to a worker, which scores it and
+  writes its part. Parsing costs about a microsecond a row, scoring hundreds,
+  so the reader is not the bottleneck.
+* Parquet: each worker reads its own row groups; no row passes through here.
+
+The predictor is sent to every worker once. Workers write the parts
+themselves, so with ``--scheduler`` the output folder (and Parquet inputs)
+must be on storage every worker sees at the same path, and the workers need
+this package and its pinned requirements installed.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from distributed import Client, LocalCluster, as_completed
+from tqdm import tqdm
+
+from sentiment import config
+from sentiment.data import DataError, detect_format
+from sentiment.parallel import available_cores
+from sentiment.predict import (
+    OUTPUT_COLUMNS,
+    Predictor,
+    ScoreSummary,
+    check_input_columns,
+    read_csv_chunks,
+    score_chunk,
+    to_csv_text,
+)
+
+log = logging.getLogger(__name__)
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# Rows per partition: large enough that sending a task costs little next to
+# scoring it (about a minute of work), small enough to spread a file of a
+# million rows over dozens of workers.
+PARTITION_ROWS = 100_000
+# Partitions queued per worker, so a long CSV is not read ahead into memory.
+PENDING_PER_WORKER = 2
+
+
+class ClusterError(ValueError):
+    """The Dask cluster cannot be reached or started; the message says what to do."""
+
+
+def score_dask(
+    input_path: str | Path,
+    output_dir: str | Path,
+    predictor: Predictor,
+    text_col: str = "text",
+    threshold: float | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    partition_rows: int = PARTITION_ROWS,
+    progress: bool = True,
+) -> ScoreSummary:
+    """Score CSV/TSV or Parquet file(s) on Dask into ``output_dir``, one part each.
+
+    ``input_path`` is a file or a glob (``data/*.parquet``), all CSV/TSV or
+    all Parquet. Without ``scheduler`` a local cluster of ``workers`` processes
+    (default: all cores) is started and stopped; with it, that cluster is used.
+    ``output_dir`` must be new or empty. Returns the summed counts.
+    """
+    sources = _resolve_inputs(input_path)
+    output_dir = _prepare_output_dir(Path(output_dir))
+    parquet = sources[0].suffix.lower() in PARQUET_SUFFIXES
+    if parquet:
+        tasks = _parquet_tasks(sources, text_col, partition_rows)
+    else:
+        tasks = _csv_tasks(sources, text_col, partition_rows)
+    suffix = "parquet" if parquet else "csv"
+    summary = ScoreSummary()
+    with _connect(scheduler, workers or available_cores()) as client:
+        shared = client.scatter(predictor, broadcast=True, hash=False)
+        limit = PENDING_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
+        running = as_completed()
+        parts: list[Path] = []
+        with tqdm(desc="partitions", unit="part", disable=not progress) as bar:
+            for number, (task, argument) in enumerate(tasks):
+                part = output_dir / f"part-{number:05d}.{suffix}"
+                parts.append(part)
+                if isinstance(argument, pd.DataFrame):
+                    argument = client.scatter(argument, hash=False)
+                running.add(
+                    client.submit(
+                        task,
+                        shared,
+                        argument,
+                        str(part),
+                        text_col,
+                        threshold,
+                        pure=False,
+                    )
+                )
+                while running.count() >= limit:
+                    summary.merge(next(running).result())
+                    bar.update()
+            for future in running:
+                summary.merge(future.result())
+                bar.update()
+    _check_parts_arrived(parts, scheduler)
+    return summary
+
+
+def _resolve_inputs(input_path: str | Path) -> list[Path]:
+    pattern = str(input_path)
+    if glob.has_magic(pattern):
+        sources = [Path(p) for p in sorted(glob.glob(pattern)) if Path(p).is_file()]
+        if not sources:
+            raise DataError(f"No file matches {pattern}.")
+    else:
+        sources = [Path(pattern)]
+        if not sources[0].is_file():
+            raise DataError(f"{pattern} does not exist or is not a file.")
+    kinds = {s.suffix.lower() in PARQUET_SUFFIXES for s in sources}
+    if len(kinds) > 1:
+        raise DataError(
+            f"{pattern} matches both Parquet and CSV/TSV files; score each kind "
+            "separately."
+        )
+    return sources
+
+
+def _prepare_output_dir(output_dir: Path) -> Path:
+    if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
+        raise DataError(
+            f"{output_dir} already exists and is not an empty folder. --output "
+            "with --engine dask names a new folder for the parts; choose another."
+        )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return output_dir
+
+
+_Task = tuple[Callable[..., ScoreSummary], Any]
+
+
+def _csv_tasks(
+    sources: list[Path], text_col: str, partition_rows: int
+) -> Iterator[_Task]:
+    for source in sources:
+        fmt = detect_format(source)
+        score_part = partial(_score_csv_part, delimiter=fmt.delimiter)
+        with open(source, "rb") as handle:
+            yield from (
+                (score_part, chunk)
+                for chunk in read_csv_chunks(
+                    handle, source, fmt, text_col, partition_rows
+                )
+            )
+
+
+def _parquet_tasks(
+    sources: list[Path], text_col: str, partition_rows: int
+) -> Iterator[_Task]:
+    for source in sources:
+        metadata = _parquet_metadata(source)
+        schema = metadata.schema.to_arrow_schema()
+        check_input_columns(schema.names, text_col, source)
+        text_type = schema.field(text_col).type
+        if not _is_text_type(text_type):
+            raise DataError(
+                f"Column {text_col!r} of {source} holds {text_type}, not text. "
+                "Choose the text column with --text-col."
+            )
+        for groups in _group_row_groups(metadata, partition_rows):
+            yield _score_parquet_part, (str(source), groups)
+
+
+def _is_text_type(arrow_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+        or pa.types.is_null(arrow_type)  # every cell empty
+    )
+
+
+def _parquet_metadata(source: Path) -> pq.FileMetaData:
+    try:
+        return pq.read_metadata(source)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DataError(f"{source} is not a readable Parquet file: {e}") from e
+
+
+def _group_row_groups(
+    metadata: pq.FileMetaData, partition_rows: int
+) -> Iterator[list[int]]:
+    """Consecutive row groups, packed until a partition holds ``partition_rows``."""
+    groups: list[int] = []
+    rows = 0
+    for index in range(metadata.num_row_groups):
+        groups.append(index)
+        rows += metadata.row_group(index).num_rows
+        if rows >= partition_rows:
+            yield groups
+            groups, rows = [], 0
+    if groups or metadata.num_row_groups == 0:
+        yield groups
+
+
+def _score_csv_part(
+    predictor: Predictor,
+    rows: pd.DataFrame,
+    part: str,
+    text_col: str,
+    threshold: float | None,
+    delimiter: str,
+) -> ScoreSummary:
+    """Score one partition of CSV rows and write it as a CSV part with a header."""
+    summary = ScoreSummary()
+
+    def write(out: Any) -> None:
+        for start, chunk in _chunks(rows):
+            result, counts = score_chunk(predictor, chunk, text_col, threshold)
+            out.write(to_csv_text(result, delimiter, header=start == 0))
+            summary.merge(counts)
+
+    _write_atomically(Path(part), write, text=True)
+    return summary
+
+
+def _score_parquet_part(
+    predictor: Predictor,
+    source_and_groups: tuple[str, list[int]],
+    part: str,
+    text_col: str,
+    threshold: float | None,
+) -> ScoreSummary:
+    """Score some row groups of a Parquet file and write them as a Parquet part.
+
+    The input columns are written back as read (same Arrow types, nulls kept);
+    the prediction columns are appended. Formulas are not neutralized: Parquet
+    is not opened by spreadsheets.
+    """
+    source, groups = source_and_groups
+    table = pq.ParquetFile(source).read_row_groups(groups)
+    texts = table.column(text_col).to_pandas().to_frame(text_col)
+    summary = ScoreSummary()
+    scored = []
+    for _, chunk in _chunks(texts):
+        result, counts = score_chunk(predictor, chunk, text_col, threshold)
+        scored.append(result[OUTPUT_COLUMNS])
+        summary.merge(counts)
+    predictions = pa.Table.from_pandas(
+        pd.concat(scored, ignore_index=True), preserve_index=False
+    )
+    for name in OUTPUT_COLUMNS:
+        table = table.append_column(name, predictions.column(name))
+    _write_atomically(Path(part), lambda out: pq.write_table(table, out), text=False)
+    return summary
+
+
+def _chunks(frame: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame]]:
+    """``(start row, rows)`` in chunks like the single-process run, so memory stays
+    flat whatever the partition size; an empty frame gives one empty chunk, so
+    its part still has a header and the output columns."""
+    for start in range(0, max(len(frame), 1), config.BATCH_CHUNK_ROWS):
+        yield start, frame.iloc[start : start + config.BATCH_CHUNK_ROWS]
+
+
+def _write_atomically(path: Path, write: Callable[[Any], None], text: bool) -> None:
+    # A task Dask re-runs (its worker died) rewrites its part; the rename means
+    # a reader never sees half a part.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        if text:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                write(out)
+        else:
+            os.close(fd)
+            write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _connect(scheduler: str | None, workers: int) -> Iterator[Client]:
+    """A client of the cluster at ``scheduler``, or of a new local cluster."""
+    # Dask logs every start and stop at INFO; a scoring run only needs problems.
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    dask_log.setLevel(max(level, logging.WARNING))
+    try:
+        yield from _connected_client(scheduler, workers)
+    finally:
+        dask_log.setLevel(level)
+
+
+def _connected_client(scheduler: str | None, workers: int) -> Iterator[Client]:
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, ValueError, TypeError) as e:
+            raise ClusterError(
+                f"Could not reach the Dask scheduler at {scheduler} ({e}). Check "
+                "the address (e.g. tcp://10.0.0.5:8786) and that the scheduler runs."
+            ) from e
+        with client:
+            yield client
+        return
+    # One thread per worker: scoring holds the GIL, so processes give the
+    # parallelism. No dashboard: nothing should listen beyond this run.
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _check_parts_arrived(parts: list[Path], scheduler: str | None) -> None:
+    missing = [p for p in parts if not p.is_file()]
+    if missing:
+        raise DataError(
+            f"{len(missing)} of {len(parts)} parts are not in {missing[0].parent} "
+            f"(first: {missing[0].name}). The workers of {scheduler or 'the cluster'} "
+            "wrote them to their own disks: --output must be on storage they share "
+            "with this machine."
+        )
