@@ -23,6 +23,7 @@ this package and its pinned requirements installed.
 from __future__ import annotations
 
 import glob
+import itertools
 import logging
 import os
 import tempfile
@@ -59,6 +60,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 PARTITION_ROWS = 100_000
 # Partitions queued per worker, so a long CSV is not read ahead into memory.
 PENDING_PER_WORKER = 2
+CONNECT_TIMEOUT = "15s"
 
 
 class ClusterError(ValueError):
@@ -73,7 +75,7 @@ def score_dask(
     threshold: float | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
-    partition_rows: int = PARTITION_ROWS,
+    partition_rows: int | None = None,
     progress: bool = True,
 ) -> ScoreSummary:
     """Score CSV/TSV or Parquet file(s) on Dask into ``output_dir``, one part each.
@@ -81,45 +83,50 @@ def score_dask(
     ``input_path`` is a file or a glob (``data/*.parquet``), all CSV/TSV or
     all Parquet. Without ``scheduler`` a local cluster of ``workers`` processes
     (default: all cores) is started and stopped; with it, that cluster is used.
-    ``output_dir`` must be new or empty. Returns the summed counts.
+    ``output_dir`` must be new or empty. Partitions hold about
+    ``partition_rows`` rows (default ``PARTITION_ROWS``). Returns the counts.
     """
     sources = _resolve_inputs(input_path)
-    output_dir = _prepare_output_dir(Path(output_dir))
+    output_dir = Path(output_dir)
+    _check_output_dir(output_dir)
     parquet = sources[0].suffix.lower() in PARQUET_SUFFIXES
-    if parquet:
-        tasks = _parquet_tasks(sources, text_col, partition_rows)
-    else:
-        tasks = _csv_tasks(sources, text_col, partition_rows)
+    make_tasks = _parquet_tasks if parquet else _csv_tasks
+    tasks = make_tasks(sources, text_col, partition_rows or PARTITION_ROWS)
+    # The first partition is read before any cluster starts, so a wrong column
+    # or a malformed file is reported at once.
+    tasks = itertools.chain([next(tasks)], tasks)
+    output_dir.mkdir(parents=True, exist_ok=True)
     suffix = "parquet" if parquet else "csv"
     summary = ScoreSummary()
-    with _connect(scheduler, workers or available_cores()) as client:
+    parts: list[Path] = []
+    with (
+        _connect(scheduler, workers or available_cores()) as client,
+        tqdm(desc="partitions", unit="part", disable=not progress) as bar,
+    ):
         shared = client.scatter(predictor, broadcast=True, hash=False)
         limit = PENDING_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
         running = as_completed()
-        parts: list[Path] = []
-        with tqdm(desc="partitions", unit="part", disable=not progress) as bar:
-            for number, (task, argument) in enumerate(tasks):
-                part = output_dir / f"part-{number:05d}.{suffix}"
-                parts.append(part)
-                if isinstance(argument, pd.DataFrame):
-                    argument = client.scatter(argument, hash=False)
-                running.add(
-                    client.submit(
-                        task,
-                        shared,
-                        argument,
-                        str(part),
-                        text_col,
-                        threshold,
-                        pure=False,
-                    )
+        for number, (task, argument) in enumerate(tasks):
+            parts.append(output_dir / f"part-{number:05d}.{suffix}")
+            if isinstance(argument, pd.DataFrame):
+                argument = client.scatter(argument, hash=False)
+            running.add(
+                client.submit(
+                    task,
+                    shared,
+                    argument,
+                    str(parts[-1]),
+                    text_col,
+                    threshold,
+                    pure=False,
                 )
-                while running.count() >= limit:
-                    summary.merge(next(running).result())
-                    bar.update()
-            for future in running:
-                summary.merge(future.result())
+            )
+            while running.count() >= limit:
+                summary.merge(next(running).result())
                 bar.update()
+        for future in running:
+            summary.merge(future.result())
+            bar.update()
     _check_parts_arrived(parts, scheduler)
     return summary
 
@@ -143,14 +150,12 @@ def _resolve_inputs(input_path: str | Path) -> list[Path]:
     return sources
 
 
-def _prepare_output_dir(output_dir: Path) -> Path:
+def _check_output_dir(output_dir: Path) -> None:
     if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
         raise DataError(
             f"{output_dir} already exists and is not an empty folder. --output "
             "with --engine dask names a new folder for the parts; choose another."
         )
-    output_dir.mkdir(parents=True, exist_ok=True)
-    return output_dir
 
 
 _Task = tuple[Callable[..., ScoreSummary], Any]
@@ -313,7 +318,7 @@ def _connect(scheduler: str | None, workers: int) -> Iterator[Client]:
 def _connected_client(scheduler: str | None, workers: int) -> Iterator[Client]:
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="15s")
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, ValueError, TypeError) as e:
             raise ClusterError(
                 f"Could not reach the Dask scheduler at {scheduler} ({e}). Check "
@@ -330,6 +335,8 @@ def _connected_client(scheduler: str | None, workers: int) -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # The scheduler's status routes on a free local port, not on 8787.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,

@@ -517,6 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scheduler is not None and args.engine != "dask":
         parser.error("--scheduler needs --engine dask")
     jobs = available_cores() if args.jobs is None else args.jobs
+    if jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {jobs}")
     try:
         predictor = load_predictor(
             args.model, allow_outside_models_dir=args.trust_model_path
