@@ -36,7 +36,6 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,18 +161,19 @@ class _Pending:
 class MicroBatcher:
     """Score requests that arrive while the model is busy in one vectorised call.
 
-    Scoring runs in one background thread, so the event loop keeps accepting
-    requests; a request waits at most for the batch in progress, and a lone
-    request is scored at once. Each text's result does not depend on its
-    batch-mates (rows are scored independently), and requests with different
-    thresholds are scored in separate calls.
+    Scoring runs on the event loop itself: it holds the GIL either way, and
+    handing it to a thread and back cost up to the interpreter's 5 ms switch
+    interval per request. Requests that arrive during a batch wait in their
+    sockets and make up the next batch, so a request waits for at most one
+    batch, and a lone request is scored at once. A text's result does not
+    depend on its batch-mates (rows are scored independently); requests with
+    different thresholds are scored in separate calls.
     """
 
     def __init__(self, predictor: Predictor, max_texts: int = MAX_BATCH_TEXTS) -> None:
         self.predictor = predictor
         self.max_texts = max_texts
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score")
 
     async def predict(
         self, texts: list[str], threshold: float | None = None
@@ -185,27 +185,21 @@ class MicroBatcher:
 
     async def run(self) -> None:
         """Serve the queue until cancelled."""
-        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
+            # One turn of the loop lets requests already read from their
+            # sockets reach the queue and join this batch.
+            await asyncio.sleep(0)
             size = len(batch[0].texts)
             while size < self.max_texts and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
                 size += len(batch[-1].texts)
             batch = [p for p in batch if not p.future.done()]  # caller went away
-            outcomes = await loop.run_in_executor(
-                self._executor, _score_pending, self.predictor, batch
-            )
-            for pending, outcome in zip(batch, outcomes):
-                if pending.future.done():
-                    continue
+            for pending, outcome in zip(batch, _score_pending(self.predictor, batch)):
                 if isinstance(outcome, BaseException):
                     pending.future.set_exception(outcome)
                 else:
                     pending.future.set_result(outcome)
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _score_pending(
@@ -237,7 +231,7 @@ def _score_pending(
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and ``extra`` fields."""
 
-    _RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+    _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message"}
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -246,9 +240,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update(
-            (k, v) for k, v in vars(record).items() if k not in self._RECORD_FIELDS
-        )
+        extra = vars(record).keys() - self._RECORD_FIELDS
+        line.update((k, getattr(record, k)) for k in sorted(extra))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
@@ -398,7 +391,6 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
             worker.cancel()
             with suppress(asyncio.CancelledError):
                 await worker
-            batcher.close()
             del app.state.service
 
     app = FastAPI(
@@ -466,7 +458,9 @@ def _service(request: Request) -> _Service:
 
 
 def _output(prediction: Prediction, model_version: str) -> dict[str, Any]:
-    return {**prediction.to_dict(), "model_version": model_version}
+    # A shallow copy of the fields: Prediction.to_dict() deep-copies, which cost
+    # a tenth of a request's time, for a dict that is serialised right away.
+    return {**vars(prediction), "model_version": model_version}
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -55,9 +55,9 @@ log = logging.getLogger(__name__)
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 # Rows per partition: large enough that sending a task costs little next to
-# scoring it (about a minute of work), small enough to spread a file of a
-# million rows over dozens of workers.
-PARTITION_ROWS = 100_000
+# scoring it (seconds of work), small enough to spread a file of a million
+# rows over dozens of workers.
+PARTITION_ROWS = 20_000
 # Partitions queued per worker, so a long CSV is not read ahead into memory.
 PENDING_PER_WORKER = 2
 CONNECT_TIMEOUT = "15s"
