@@ -299,10 +299,11 @@ def bench_batch(report: Report, folder: Path, texts: list[str], rows: int) -> No
     for jobs in sorted({1, available_cores()}):
         outputs[jobs] = folder / f"batch-jobs{jobs}.csv"
         result = run_cli(source, outputs[jobs], jobs)
+        seconds = result.seconds
         report.add(
             f"batch CSV -> CSV, {rows:,} rows, --jobs {jobs}",
-            f"{rows / result.seconds:,.0f} posts/s end to end ({result.seconds:.1f} s); "
-            f"{rows / (result.seconds - load):,.0f} posts/s without the load",
+            f"{rows / seconds:,.0f} posts/s end to end ({seconds:.1f} s); "
+            f"{rows / (seconds - load):,.0f} posts/s without the load",
             TARGETS["batch all jobs"] if jobs > 1 else "",
         )
     if len(outputs) > 1:
