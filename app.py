@@ -31,7 +31,6 @@ from sentiment.batch import (
 from sentiment.data import DataError
 from sentiment.model import top_contributions, top_features_per_class
 from sentiment.predict import (
-    OUTPUT_COLUMNS,
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
     Predictor,
