@@ -41,6 +41,9 @@ def _atomic_write(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(
+            tmp, 0o644
+        )  # mkstemp makes it owner-only; a model is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

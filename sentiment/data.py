@@ -172,7 +172,7 @@ def read_table(
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
-    """Raise a DataError naming the columns that exist if any of ``columns`` is missing."""
+    """If one of ``columns`` is missing, raise a DataError listing the columns found."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         found = ", ".join(repr(c) for c in frame.columns)
@@ -183,7 +183,7 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None
 
 
 def parse_label_map(spec: str | None) -> dict[str, str]:
-    """Parse ``"0=negative,1=neutral,2=positive"`` into a mapping of raw value to label."""
+    """Parse ``"0=negative,1=neutral,2=positive"`` into {raw value: label}."""
     if not spec:
         return {}
     mapping: dict[str, str] = {}

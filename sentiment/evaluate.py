@@ -28,7 +28,7 @@ CALIBRATION_BINS = 15
 def expected_calibration_error(
     confidence: np.ndarray, correct: np.ndarray, bins: int = CALIBRATION_BINS
 ) -> float:
-    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by size."""
+    """Mean |accuracy - confidence| over equal-width bins, weighted by bin size."""
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=float)
     edges = np.linspace(0.0, 1.0, bins + 1)
@@ -47,7 +47,7 @@ def compute_metrics(
     y_pred: Sequence[str],
     confidence: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """All reported metrics; the confusion matrix rows are true labels in LABELS order."""
+    """All reported metrics; confusion-matrix rows are true labels in LABELS order."""
     labels = list(config.LABELS)
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0

@@ -17,7 +17,7 @@ from sentiment.preprocess import normalize, tokenize
 def build_pipeline(
     params: dict[str, Any] | None = None, seed: int = config.SEED
 ) -> Pipeline:
-    """Build an unfitted pipeline from ``config.HYPERPARAMS`` (overridden by ``params``)."""
+    """Build an unfitted pipeline from ``config.HYPERPARAMS``, updated by ``params``."""
     p = {**config.HYPERPARAMS, **(params or {})}
     word = TfidfVectorizer(
         preprocessor=normalize,

@@ -190,7 +190,7 @@ def load_predictor(
     threshold: float = config.DEFAULT_THRESHOLD,
     allow_outside_models_dir: bool = False,
 ) -> Predictor:
-    """Load the committed model (or ``path``) after checking it; see artifacts.load_model."""
+    """Load and check the committed model (or ``path``); see artifacts.load_model."""
     pipeline, card = load_model(path, allow_outside_models_dir)
     return Predictor(pipeline, card, threshold)
 

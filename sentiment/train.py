@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--test-data",
         type=Path,
         default=None,
-        help="held-out labelled file to score once after training (recorded in the card)",
+        help="held-out labelled file scored once after training, recorded in the card",
     )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)

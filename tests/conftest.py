@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny model trained in seconds, the committed model, the benchmark."""
+"""Shared fixtures: a tiny model trained in seconds, the committed model, the data."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ TINY_PARAMS = {"word_min_df": 1, "char_min_df": 1, "C": 10.0}
 _TEMPLATES = {
     "positive": ["i love {}", "{} is great", "so happy with {} :)", "{} is awesome"],
     "negative": ["i hate {}", "{} is awful", "so angry with {} :(", "{} is terrible"],
-    "neutral": ["{} opens on monday", "{} is on channel 4", "news about {}", "{} at 5pm"],
+    "neutral": [
+        "{} opens on monday",
+        "{} is on channel 4",
+        "news about {}",
+        "{} at 5pm",
+    ],
 }
 _THINGS = ["the phone", "this show", "the team", "my car", "the new album", "pizza"]
 

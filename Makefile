@@ -1,0 +1,40 @@
+# Run `make` (or `make help`) to list the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED := ../shared/data/semeval2017
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint format train evaluate
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	touch $@
+
+install: $(STAMP) ## Create .venv with the pinned runtime and dev dependencies
+
+demo: install ## Score examples/posts.csv with the committed model
+	$(BIN)/python -m sentiment.predict examples/posts.csv --output examples/posts_scored.csv
+	@cat examples/posts_scored.csv
+
+test: install ## Run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: install ## Check formatting (black) and style (flake8)
+	$(BIN)/black --check .
+	$(BIN)/flake8
+
+format: install ## Reformat the code with black
+	$(BIN)/black .
+
+train: install ## Retrain models/model.pkl on the SemEval-2017 training set
+	$(BIN)/python -m sentiment.train --data $(SHARED)/train.csv --test-data $(SHARED)/test.csv
+
+evaluate: install ## Evaluate the committed model on the SemEval-2017 test set
+	$(BIN)/python -m sentiment.evaluate --data $(SHARED)/test.csv

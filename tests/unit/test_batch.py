@@ -1,0 +1,98 @@
+"""score_csv keeps every row in order, adds predictions, neutralises formulas."""
+
+import pandas as pd
+import pytest
+
+from sentiment.data import DataError, read_table
+from sentiment.predict import OUTPUT_COLUMNS, neutralize_formulas, score_csv
+
+
+def test_every_row_and_column_is_kept_in_order(tmp_path, tiny_predictor):
+    texts = ["i love pizza", "", "i hate the team", "None", "news about my car"] * 2_000
+    source = pd.DataFrame({"id": range(len(texts)), "text": texts, "note": "x"})
+    source.to_csv(tmp_path / "in.csv", index=False)
+
+    summary = score_csv(
+        tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor, chunk_rows=3_000
+    )
+
+    out = read_table(tmp_path / "out.csv")
+    assert summary.rows == len(out) == len(texts)
+    assert list(out.columns) == ["id", "text", "note", *OUTPUT_COLUMNS]
+    assert out["id"].tolist() == [str(i) for i in range(len(texts))]
+    assert out["text"].tolist() == texts
+    first = out["sentiment"].tolist()[:5]
+    assert [first[i] for i in (0, 1, 2, 4)] == ["positive", "", "negative", "neutral"]
+    empty = out[out["text"] == ""]
+    assert (empty["status"] == "no_text").all() and (empty["sentiment"] == "").all()
+    assert summary.no_text == len(empty)
+
+
+def test_output_matches_the_predictor(tmp_path, tiny_predictor):
+    texts = ["i love pizza", "i hate the team", "news about my car"]
+    pd.DataFrame({"text": texts}).to_csv(tmp_path / "in.csv", index=False)
+    score_csv(tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor)
+    out = read_table(tmp_path / "out.csv")
+    expected = tiny_predictor.predict_batch(texts)
+    assert out["sentiment"].tolist() == [p.label for p in expected]
+    assert [float(c) for c in out["confidence"]] == pytest.approx(
+        [p.confidence for p in expected], abs=1e-4
+    )
+
+
+def test_delimiter_is_kept(tmp_path, tiny_predictor):
+    (tmp_path / "in.tsv").write_text("text\tid\ni love pizza\t1\n", encoding="utf-8")
+    score_csv(tmp_path / "in.tsv", tmp_path / "out.tsv", tiny_predictor)
+    header = (tmp_path / "out.tsv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.split("\t")[:3] == ["text", "id", "sentiment"]
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("\nx", "'\nx"),
+        ("\x00x", "'\x00x"),
+        ("-3.5", "-3.5"),
+        ("+44", "+44"),
+        ("hello = world", "hello = world"),
+    ],
+)
+def test_formula_cells_are_neutralised(cell, expected):
+    frame = pd.DataFrame({"a": [cell], "n": [1.5]})
+    out = neutralize_formulas(frame)
+    assert out["a"].tolist() == [expected]
+    assert out["n"].tolist() == [1.5]
+
+
+def test_echoed_text_is_neutralised_in_the_output(tmp_path, tiny_predictor):
+    pd.DataFrame({"text": ["=cmd|' /C calc'!A0 i love pizza"]}).to_csv(
+        tmp_path / "in.csv", index=False
+    )
+    score_csv(tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor)
+    assert read_table(tmp_path / "out.csv")["text"][0].startswith("'=")
+
+
+def test_missing_text_column_lists_columns(tmp_path, tiny_predictor):
+    pd.DataFrame({"tweet": ["hi"]}).to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(DataError, match="Columns found: 'tweet'"):
+        score_csv(tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor)
+
+
+def test_already_scored_file_is_refused(tmp_path, tiny_predictor):
+    pd.DataFrame({"text": ["hi"], "sentiment": ["x"]}).to_csv(
+        tmp_path / "in.csv", index=False
+    )
+    with pytest.raises(DataError, match="already has column"):
+        score_csv(tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor)
+
+
+def test_output_may_not_overwrite_input(tmp_path, tiny_predictor):
+    pd.DataFrame({"text": ["hi"]}).to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(DataError, match="must differ"):
+        score_csv(tmp_path / "in.csv", tmp_path / "in.csv", tiny_predictor)

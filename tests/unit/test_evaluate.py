@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from sentiment.evaluate import compute_metrics, expected_calibration_error
+
+
+def test_perfect_predictions():
+    y = ["negative", "neutral", "positive", "neutral"]
+    m = compute_metrics(y, y)
+    assert m["accuracy"] == m["macro_recall"] == m["macro_f1"] == m["f1_pn"] == 1.0
+    assert m["confusion_matrix"] == [[1, 0, 0], [0, 2, 0], [0, 0, 1]]
+    assert m["n"] == 4
+
+
+def test_metrics_by_hand():
+    y_true = ["negative", "negative", "neutral", "neutral", "positive", "positive"]
+    y_pred = ["negative", "neutral", "neutral", "neutral", "positive", "negative"]
+    m = compute_metrics(y_true, y_pred)
+    # recall: negative 1/2, neutral 2/2, positive 1/2
+    assert m["macro_recall"] == pytest.approx((0.5 + 1.0 + 0.5) / 3)
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    # negative: precision 1/2, recall 1/2 -> F1 0.5; positive: P 1, R 1/2 -> 2/3
+    assert m["f1_pn"] == pytest.approx((0.5 + 2 / 3) / 2)
+    # rows are true labels in the order negative, neutral, positive
+    assert m["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert m["per_class"]["neutral"]["precision"] == pytest.approx(2 / 3)
+
+
+def test_ece_is_zero_when_confidence_matches_accuracy():
+    confidence = np.full(10, 0.7)
+    correct = np.array([1] * 7 + [0] * 3)
+    assert expected_calibration_error(confidence, correct) == pytest.approx(0.0)
+
+
+def test_ece_measures_overconfidence():
+    confidence = np.full(10, 0.95)
+    correct = np.array([1] * 5 + [0] * 5)
+    assert expected_calibration_error(confidence, correct) == pytest.approx(0.45)
