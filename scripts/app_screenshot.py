@@ -1,6 +1,6 @@
-"""Take the README's screenshot of the page, from the real app in headless Chromium.
+"""Take the README's screenshot of the page from the real app, in headless Chromium.
 
-    python scripts/app_screenshot.py [--model models/model.pkl] [--out docs/screenshot.png]
+    python scripts/app_screenshot.py [--model MODEL.pkl] [--out docs/screenshot.png]
 
 Starts ``streamlit run app.py`` on a free local port, analyses two posts,
 scores a small generated CSV and saves a full-page PNG.
@@ -13,10 +13,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT))
 
-from app_server import CHROMIUM_ARGS, chromium_path, streamlit_app  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from tests.e2e.app_server import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_path,
+    streamlit_app,
+)
 
 POSTS = "I love the new phone, the camera is great!\nWorst customer service ever :("
 
