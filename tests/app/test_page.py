@@ -1,4 +1,4 @@
-"""The Streamlit page, driven with streamlit.testing.v1.AppTest against the tiny model."""
+"""The Streamlit page, driven by streamlit.testing.v1.AppTest with the tiny model."""
 
 from __future__ import annotations
 
