@@ -23,7 +23,11 @@ from tests.e2e.app_server import (  # noqa: E402
     streamlit_app,
 )
 
-POSTS = "I love the new phone, the camera is great!\nWorst customer service ever :("
+POSTS = (
+    "I love the new phone, the camera is great!\n"
+    "The update is out, not sure what to think\n"
+    "Worst customer service ever :("
+)
 
 
 def main() -> int:
@@ -39,13 +43,15 @@ def main() -> int:
     with streamlit_app(args.model) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1280, "height": 1150})
             page.set_default_timeout(60_000)
             page.goto(url)
             page.get_by_label("Posts, one per line").fill(POSTS)
             page.get_by_role("button", name="Analyse", exact=True).click()
             expect(page.get_by_text("confident").first).to_be_visible()
-            page.wait_for_timeout(1_500)  # let the charts draw
+            chart = page.locator("[data-testid='stVegaLiteChart'] .marks").first
+            expect(chart).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1_000)  # let the charts finish drawing
             page.screenshot(path=str(args.out), full_page=True)
         finally:
             browser.close()
