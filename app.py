@@ -221,13 +221,16 @@ def file_ui(predictor: Predictor, threshold: float) -> None:
         type=["csv", "tsv", "tab", "txt"],
     )
     if uploaded is None:
+        # Let go of the last file's table and results once it is removed.
+        st.session_state.pop("upload", None)
+        st.session_state.pop("scored_upload", None)
         return
     try:
         table = upload_ui(
             uploaded.file_id, uploaded.getvalue(), uploaded.name, limit_mb
         )
     except DataError as e:
-        st.error(str(e))
+        st.error(_escape(str(e)))
         return
     text_col = text_column_ui(table)
     if text_col is None:
@@ -273,8 +276,9 @@ def upload_ui(file_id: str, data: bytes, name: str, limit_mb: int) -> UploadedTa
         st.session_state["upload"] = (file_id, table)
     if table.fmt.encoding_guessed:
         st.warning(
-            f"{name} is not valid UTF-8; it was read as {table.fmt.encoding}. If "
-            "accents or emoji look wrong below, save it as UTF-8 and upload again."
+            f"{_escape(name)} is not valid UTF-8; it was read as "
+            f"{table.fmt.encoding}. If accents or emoji look wrong below, save it as "
+            "UTF-8 and upload again."
         )
     delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
     layout = (
@@ -297,8 +301,8 @@ def text_column_ui(table: UploadedTable) -> str | None:
     default = most_text_like_column(table.frame)
     if default is None:
         st.error(
-            f"No column of {table.name} holds text: every cell is empty or a number. "
-            "Upload a file with a column of posts."
+            f"No column of {_escape(table.name)} holds text: every cell is empty or "
+            "a number. Upload a file with a column of posts."
         )
         return None
     text_col = st.selectbox(
@@ -307,13 +311,13 @@ def text_column_ui(table: UploadedTable) -> str | None:
     try:
         check_text_column(table, text_col)
     except DataError as e:
-        st.error(str(e))
+        st.error(_escape(str(e)))
         return None
     empty = int((table.frame[text_col].str.strip() == "").sum())
     if empty:
         st.warning(
-            f"{_rows(empty)} without text in '{text_col}'. They are kept in the "
-            "results and the download, with status 'no_text' and no label."
+            f"{_rows(empty)} without text in '{_escape(text_col)}'. They are kept "
+            "in the results and the download, with status 'no_text' and no label."
         )
     return text_col
 
@@ -380,7 +384,7 @@ def over_time_ui(table: UploadedTable, run: ScoredUpload) -> None:
             table.frame[date_col], run.scored["sentiment"]
         )
     except DataError as e:
-        st.error(str(e))
+        st.error(_escape(str(e)))
         return
     chart = (
         alt.Chart(over_time.assign(label=over_time["label"].map(LABEL_NAMES)))
@@ -535,7 +539,7 @@ def _label_bars(frame: pd.DataFrame, value: str) -> alt.Chart:
 
 
 def _escape(text: str) -> str:
-    """Show user text literally in markdown: no links, emphasis or HTML."""
+    """Show text from users' posts and files literally: no links, emphasis or HTML."""
     specials = "\\`*_{}[]()#+-.!|<>~:$"
     return "".join("\\" + ch if ch in specials else ch for ch in text)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import tomllib
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from tests.conftest import tiny_dataset
 
 
 def values(elements) -> list[str]:
-    return [element.value for element in elements]
+    """What the elements show: text from users is markdown-escaped, unescape it."""
+    return [re.sub(r"\\(.)", r"\1", element.value) for element in elements]
 
 
 def click(app: AppTest, label: str) -> AppTest:
@@ -220,6 +222,15 @@ def test_bad_uploads_get_a_message_and_no_score_button(app, name, data, message)
     errors = values(file_tab(app).error)
     assert len(errors) == 1 and message in errors[0], errors
     assert "Score" not in [b.label for b in app.button]
+
+
+def test_names_from_the_file_are_shown_literally_not_as_markdown(app):
+    upload(
+        app, "[x](http://a.test).csv", b"id,[click](http://a.test)\n1,\n2,hi there\n"
+    )
+
+    warnings = [w.value for w in file_tab(app).warning]
+    assert any("'\\[click\\]\\(http\\:" in w for w in warnings), warnings
 
 
 def test_guessed_encoding_is_warned_about(app):

@@ -6,6 +6,8 @@ Skipped only where no chromium binary exists (install Debian's `chromium`);
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -15,10 +17,11 @@ from tests.conftest import tiny_dataset
 from tests.e2e.app_server import CHROMIUM_ARGS, chromium_path, streamlit_app
 
 CHROMIUM = chromium_path()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium binary (apt-get install chromium, or set SENTIMENT_CHROMIUM)",
-)
+NO_CHROMIUM = "no chromium binary (apt-get install chromium, or set SENTIMENT_CHROMIUM)"
+if CHROMIUM is None and os.environ.get("CI") == "true":
+    # CI installs chromium, so a missing one is a broken CI setup, not a skip.
+    pytest.fail(f"{NO_CHROMIUM}; .ci/run must install it", pytrace=False)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 
 # Generous for a loaded 2-core machine, but every wait is bounded.
 STEP_TIMEOUT_MS = 60_000
