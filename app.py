@@ -13,6 +13,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sentiment import config
 from sentiment.artifacts import ModelLoadError
@@ -226,9 +227,7 @@ def file_ui(predictor: Predictor, threshold: float) -> None:
         st.session_state.pop("scored_upload", None)
         return
     try:
-        table = upload_ui(
-            uploaded.file_id, uploaded.getvalue(), uploaded.name, limit_mb
-        )
+        table = upload_ui(uploaded, limit_mb)
     except DataError as e:
         st.error(_escape(str(e)))
         return
@@ -266,14 +265,16 @@ def file_ui(predictor: Predictor, threshold: float) -> None:
     results_ui(table, run)
 
 
-def upload_ui(file_id: str, data: bytes, name: str, limit_mb: int) -> UploadedTable:
+def upload_ui(uploaded: UploadedFile, limit_mb: int) -> UploadedTable:
     """Read an upload once per file (kept in the session), and describe it."""
+    name = uploaded.name
     cached = st.session_state.get("upload")
-    if cached is not None and cached[0] == file_id:
+    if cached is not None and cached[0] == uploaded.file_id:
         table = cached[1]
     else:
-        table = read_upload(data, name, max_bytes=limit_mb * 2**20)
-        st.session_state["upload"] = (file_id, table)
+        # getvalue() copies the bytes, so it is called once per file, not per rerun.
+        table = read_upload(uploaded.getvalue(), name, max_bytes=limit_mb * 2**20)
+        st.session_state["upload"] = (uploaded.file_id, table)
     if table.fmt.encoding_guessed:
         st.warning(
             f"{_escape(name)} is not valid UTF-8; it was read as "
