@@ -31,7 +31,6 @@ from sentiment.predict import (
 )
 
 API_URL_ENV = "SENTIMENT_API_URL"
-MODEL_PATH_ENV = "SENTIMENT_MODEL_PATH"
 # Texts per request: the API's limit (sentiment.api.MAX_BATCH_TEXTS), which
 # this module does not import so it needs neither FastAPI nor pydantic.
 BATCH_TEXTS = 1_000
@@ -149,11 +148,7 @@ def get_predictor(
 
 
 def load_local_predictor(threshold: float = config.DEFAULT_THRESHOLD) -> Predictor:
-    """The committed model, or the one at ``$SENTIMENT_MODEL_PATH``.
-
-    A path set there is trusted like the CLI's --trust-model-path: whoever sets
-    a server's environment already runs code on it. Its SHA-256 is still
-    checked against its card.
-    """
-    path = os.environ.get(MODEL_PATH_ENV, "").strip() or None
+    """The committed model, or the one at ``$SENTIMENT_MODEL_PATH`` (trusted, as
+    for the web page: see ``config.MODEL_PATH_ENV``)."""
+    path = config.model_path_from_env()
     return load_predictor(path, threshold, allow_outside_models_dir=path is not None)

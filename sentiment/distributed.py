@@ -238,8 +238,8 @@ def _score_csv_part(
 
     def write(out: Any) -> None:
         for start, chunk in _chunks(rows):
-            result, counts = score_chunk(predictor, chunk, text_col, threshold)
-            out.write(to_csv_text(result, delimiter, header=start == 0))
+            scored, counts = score_chunk(predictor, chunk, text_col, threshold)
+            out.write(to_csv_text(chunk, scored, delimiter, header=start == 0))
             summary.merge(counts)
 
     _write_atomically(Path(part), write, text=True)
@@ -265,8 +265,8 @@ def _score_parquet_part(
     summary = ScoreSummary()
     scored = []
     for _, chunk in _chunks(texts):
-        result, counts = score_chunk(predictor, chunk, text_col, threshold)
-        scored.append(result[OUTPUT_COLUMNS])
+        predictions, counts = score_chunk(predictor, chunk, text_col, threshold)
+        scored.append(predictions[OUTPUT_COLUMNS])
         summary.merge(counts)
     predictions = pa.Table.from_pandas(
         pd.concat(scored, ignore_index=True), preserve_index=False

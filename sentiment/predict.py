@@ -304,6 +304,26 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def with_predictions(rows: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``OUTPUT_COLUMNS`` of ``scored`` appended and formulas neutralized.
+
+    This is what a scored file holds; write it with ``SCORED_FLOAT_FORMAT``.
+    """
+    return neutralize_formulas(
+        pd.concat(
+            [
+                rows.reset_index(drop=True),
+                scored[OUTPUT_COLUMNS].reset_index(drop=True),
+            ],
+            axis=1,
+        )
+    )
+
+
+# Four decimals: enough to rank and threshold, and the files stay small.
+SCORED_FLOAT_FORMAT = "%.4f"
+
+
 @dataclass
 class ScoreSummary:
     """Counts from one batch run."""
@@ -333,10 +353,10 @@ def score_chunk(
     text_col: str,
     threshold: float | None = None,
 ) -> tuple[pd.DataFrame, ScoreSummary]:
-    """``chunk`` with ``OUTPUT_COLUMNS`` appended, and its counts.
+    """The predictions for ``chunk[text_col]`` (a :meth:`Predictor.score` table).
 
     The one scoring step of every batch engine (in-process, worker processes,
-    Dask), so they all give the same rows.
+    Dask), so they all give the same rows; also returns their counts.
     """
     texts = chunk[text_col]
     if texts.hasnans:  # Parquet and in-memory frames can hold missing values
@@ -344,14 +364,15 @@ def score_chunk(
     scored = predictor.score(texts.tolist(), threshold)
     summary = ScoreSummary()
     summary.add(scored)
-    result = pd.concat([chunk.reset_index(drop=True), scored[OUTPUT_COLUMNS]], axis=1)
-    return result, summary
+    return scored, summary
 
 
-def to_csv_text(result: pd.DataFrame, delimiter: str, header: bool) -> str:
-    """Scored rows as CSV text: formulas neutralized, scores to 4 decimals."""
-    return neutralize_formulas(result).to_csv(
-        sep=delimiter, index=False, header=header, float_format="%.4f"
+def to_csv_text(
+    rows: pd.DataFrame, scored: pd.DataFrame, delimiter: str, header: bool
+) -> str:
+    """The CSV text a scored file holds for ``rows`` (see :func:`with_predictions`)."""
+    return with_predictions(rows, scored).to_csv(
+        sep=delimiter, index=False, header=header, float_format=SCORED_FLOAT_FORMAT
     )
 
 
@@ -363,8 +384,8 @@ def _score_csv_chunk(
     delimiter: str,
 ) -> tuple[str, ScoreSummary]:
     number, chunk = numbered_chunk
-    result, summary = score_chunk(predictor, chunk, text_col, threshold)
-    return to_csv_text(result, delimiter, header=number == 0), summary
+    scored, summary = score_chunk(predictor, chunk, text_col, threshold)
+    return to_csv_text(chunk, scored, delimiter, header=number == 0), summary
 
 
 def score_csv(

@@ -187,7 +187,7 @@ def test_get_predictor_follows_sentiment_api_url(server, model_path, monkeypatch
     monkeypatch.setenv(client.API_URL_ENV, server.url)
     assert isinstance(client.get_predictor(), client.ApiPredictor)
     monkeypatch.delenv(client.API_URL_ENV)
-    monkeypatch.setenv(client.MODEL_PATH_ENV, str(model_path))
+    monkeypatch.setenv(config.MODEL_PATH_ENV, str(model_path))
     assert isinstance(client.get_predictor(), Predictor)
 
 
