@@ -22,7 +22,7 @@ from sentiment.predict import (
     SCORED_FLOAT_FORMAT,
     Predictor,
     ScoreSummary,
-    _check_columns,
+    check_input_columns,
     with_predictions,
 )
 
@@ -105,7 +105,7 @@ def most_text_like_column(frame: pd.DataFrame) -> str | None:
 
 def check_text_column(table: UploadedTable, text_col: str) -> None:
     """Raise DataError if ``text_col`` is missing or output columns already exist."""
-    _check_columns(table.frame, text_col, Path(table.name))
+    check_input_columns(table.frame.columns, text_col, Path(table.name))
 
 
 def score_frame(
