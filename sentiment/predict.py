@@ -541,6 +541,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if jobs < 1:
         parser.error(f"--jobs must be at least 1, got {jobs}")
     try:
+        if args.engine == "dask":
+            # The optional extra: a missing install is reported before the load.
+            from sentiment.distributed import score_dask
         predictor = load_predictor(
             args.model, allow_outside_models_dir=args.trust_model_path
         )
@@ -548,8 +551,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(predictor.predict(args.text, args.threshold).to_dict()))
             return 0
         if args.engine == "dask":
-            from sentiment.distributed import score_dask
-
             summary = score_dask(
                 args.input,
                 args.output,

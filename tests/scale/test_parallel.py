@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -101,3 +102,23 @@ def _fail_on_three(state: None, item: int) -> int:
 def test_map_ordered_raises_a_worker_error():
     with pytest.raises(ValueError, match="bad item 3"):
         list(parallel.map_ordered(_fail_on_three, range(50), None, jobs=2))
+
+
+def test_dask_engine_without_the_extra_says_how_to_install_it(
+    tricky_csv, tmp_path, monkeypatch, capsys
+):
+    # None in sys.modules makes the import fail as if Dask were not installed.
+    monkeypatch.setitem(sys.modules, "sentiment.distributed", None)
+    code = predict.main(
+        [str(tricky_csv), "-o", str(tmp_path / "out"), "--engine", "dask"]
+    )
+    assert code == 2
+    assert "pip install -r requirements-dask.txt" in capsys.readouterr().err
+
+
+def test_scheduler_needs_the_dask_engine(tricky_csv, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        predict.main(
+            [str(tricky_csv), "-o", str(tmp_path / "o.csv"), "--scheduler", "tcp://x:1"]
+        )
+    assert "--scheduler needs --engine dask" in capsys.readouterr().err
