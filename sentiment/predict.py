@@ -24,6 +24,7 @@ from tqdm import tqdm
 from sentiment import config
 from sentiment.artifacts import ModelLoadError, load_model
 from sentiment.data import DataError, detect_format, read_table, require_columns
+from sentiment.logstore import LogStoreError, PredictionLog, open_default_log
 from sentiment.model import known_word_counts
 from sentiment.preprocess import clean_unicode
 
@@ -239,11 +240,14 @@ def score_csv(
     threshold: float | None = None,
     chunk_rows: int = config.BATCH_CHUNK_ROWS,
     progress: bool = True,
+    prediction_log: PredictionLog | None = None,
 ) -> ScoreSummary:
     """Score a CSV/TSV chunk by chunk into ``output_path`` (UTF-8, same delimiter).
 
     Every input row and column is kept, in order, with ``OUTPUT_COLUMNS``
-    appended. Memory stays flat whatever the file size.
+    appended. Memory stays flat whatever the file size. With a
+    ``prediction_log`` each chunk is logged as source "batch", one request id
+    per run and the row number as item.
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
@@ -252,6 +256,7 @@ def score_csv(
         )
     fmt = detect_format(input_path)
     summary = ScoreSummary()
+    run_id: str | None = None  # the log's request id for this run
     with (
         open(input_path, "rb") as handle,
         tqdm(
@@ -267,7 +272,17 @@ def score_csv(
         for i, chunk in enumerate(_checked_chunks(chunks, input_path)):
             if i == 0:
                 _check_columns(chunk, text_col, input_path)
-            scored = predictor.score(chunk[text_col].tolist(), threshold)
+            texts = chunk[text_col].tolist()
+            scored = predictor.score(texts, threshold)
+            if prediction_log is not None:
+                run_id = prediction_log.append(
+                    "batch",
+                    run_id,
+                    model_version(predictor),
+                    texts,
+                    scored,
+                    first_item=summary.rows,
+                ).request_id
             summary.add(scored)
             result = pd.concat(
                 [chunk.reset_index(drop=True), scored[OUTPUT_COLUMNS]], axis=1
@@ -281,6 +296,11 @@ def score_csv(
             )
             bar.update(handle.tell() - bar.n)
     return summary
+
+
+def model_version(predictor: Predictor) -> str:
+    """The SHA-256 of the predictor's model file, as the prediction log stores it."""
+    return str(predictor.card.get("model_sha256", "unknown"))
 
 
 def _checked_chunks(
@@ -330,6 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-progress", action="store_true", help="hide the progress bar"
     )
+    parser.add_argument(
+        "--no-log",
+        action="store_true",
+        help=f"do not append the predictions to the prediction log "
+        f"({config.LOG_DB_ENV})",
+    )
     return parser
 
 
@@ -346,8 +372,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         predictor = load_predictor(
             args.model, allow_outside_models_dir=args.trust_model_path
         )
+        prediction_log = None if args.no_log else open_default_log()
         if args.text is not None:
-            print(json.dumps(predictor.predict(args.text, args.threshold).to_dict()))
+            prediction = predictor.predict(args.text, args.threshold)
+            if prediction_log is not None:
+                prediction_log.append(
+                    "cli", None, model_version(predictor), [args.text], [prediction]
+                )
+            print(json.dumps(prediction.to_dict()))
             return 0
         summary = score_csv(
             args.input,
@@ -356,8 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             text_col=args.text_col,
             threshold=args.threshold,
             progress=not args.no_progress,
+            prediction_log=prediction_log,
         )
-    except (DataError, ModelLoadError, ValueError) as e:
+    except (DataError, ModelLoadError, LogStoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(
@@ -367,6 +400,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{config.MAX_TEXT_CHARS:,} characters.",
         file=sys.stderr,
     )
+    if prediction_log is not None:
+        print(
+            f"Logged to {prediction_log.path}; {prediction_log.dropped:,} rows could "
+            "not be logged.",
+            file=sys.stderr,
+        )
     return 0
 
 
