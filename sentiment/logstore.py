@@ -487,19 +487,19 @@ class PredictionLog:
             )
         )
 
-    def feedback_rows(self) -> tuple[list[str], list[str], int]:
-        """Corrections as training rows: ``(texts, labels, skipped)``.
+    def feedback_rows(self) -> tuple[list[str], list[str], list[int]]:
+        """Corrections as training rows: ``(texts, labels, skipped_ids)``.
 
         Corrections of predictions logged without text (text storage off) or
-        with an empty text cannot train anything; they are counted in
-        ``skipped``.
+        with an empty text cannot train anything; their prediction ids are
+        returned in ``skipped_ids``.
         """
         frame = self.corrections()
         usable = frame["text"].fillna("").str.strip() != ""
         return (
             frame.loc[usable, "text"].tolist(),
             frame.loc[usable, "label"].tolist(),
-            int((~usable).sum()),
+            frame.loc[~usable, "prediction_id"].astype(int).tolist(),
         )
 
     def time_series(

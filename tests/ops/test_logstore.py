@@ -174,7 +174,7 @@ def test_review_queue_and_corrections(plog, tiny_predictor):
     corrections = plog.corrections()
     assert corrections["label"].tolist() == ["positive"]
     texts_out, labels_out, skipped = plog.feedback_rows()
-    assert (labels_out, skipped) == (["positive"], 0)
+    assert (labels_out, skipped) == (["positive"], [])
     assert texts_out == corrections["text"].tolist()
     with pytest.raises(ValueError, match="Unknown label"):
         plog.record_correction(first, "angry")
@@ -186,7 +186,7 @@ def test_corrections_without_text_are_counted_not_trained_on(tmp_path, tiny_pred
     log = PredictionLog(tmp_path / "p.db", store_text=False)
     log.append("page", None, "v", ["i love pizza"], tiny_predictor.score(["a"]))
     log.record_correction(1, "neutral")
-    assert log.feedback_rows() == ([], [], 1)
+    assert log.feedback_rows() == ([], [], [1])
 
 
 def test_time_series_counts_every_period(plog, tiny_predictor):
