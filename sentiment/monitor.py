@@ -188,9 +188,28 @@ def check_drift(
     """
     predictor = predictor or load_predictor()
     reference = reference or default_reference(None)
+    _warn_if_profile_is_stale(reference, predictor)
     ref = load_sample(reference, predictor, text_col, None, None, size, seed)
     cur = load_sample(current, predictor, text_col, since, until, size, seed)
     return compare(ref, cur, seed)
+
+
+def _warn_if_profile_is_stale(reference: str | Path, predictor: Predictor) -> None:
+    if Path(reference).suffix.lower() != ".json":
+        return
+    try:
+        profiled = json.loads(Path(reference).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # load_reference reports it
+    model = predictor.card.get("model_sha256")
+    if profiled.get("model_sha256") != model:
+        log.warning(
+            "The reference profile %s was made for model %s, not the one in use "
+            "(%s): retrain to refresh it, or pass --reference with the training data.",
+            reference,
+            str(profiled.get("model_sha256"))[:12],
+            str(model)[:12],
+        )
 
 
 # -- spikes ----------------------------------------------------------------
