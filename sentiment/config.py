@@ -75,8 +75,8 @@ LOG_OFF_VALUES = frozenset({"off", "0", "false", "no", "none"})
 # request is not held for long.
 LOG_BUSY_TIMEOUT_MS = 5_000
 # WAL with synchronous=NORMAL keeps every commit through a crash or kill of the
-# process (measured ~5,000 single-row commits/s here); FULL also survives a
-# power cut or kernel crash by syncing each commit (~240/s here).
+# process; FULL also survives a power cut or kernel crash by syncing each
+# commit, at 2-20x fewer commits per second (benchmarks/log_throughput.py).
 # SENTIMENT_LOG_SYNC=FULL selects it.
 LOG_SYNC_ENV = "SENTIMENT_LOG_SYNC"
 LOG_SYNCHRONOUS = "NORMAL"

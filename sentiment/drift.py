@@ -310,14 +310,19 @@ def _svg_bars(
 
 
 def _histograms(
-    title: str, reference: np.ndarray, current: np.ndarray, low: float, high: float
+    title: str,
+    reference: np.ndarray,
+    current: np.ndarray,
+    low: float,
+    high: float,
+    fmt: str = "{:.2f}",
 ) -> str:
     edges = np.linspace(low, high, 21)
     shares = {
         name: np.histogram(np.clip(values, low, high), edges)[0] / max(len(values), 1)
         for name, values in (("reference", reference), ("current", current))
     }
-    labels = [f"{edge:.2g}" for edge in edges[:-1]]
+    labels = [fmt.format(edge) for edge in edges[:-1]]
     return _svg_bars(title, labels, {k: v.tolist() for k, v in shares.items()})
 
 
@@ -367,12 +372,18 @@ def render_html(report: DriftReport) -> str:
             cur.length,
             0,
             float(np.quantile(np.concatenate([ref.length, cur.length]), 0.99)) or 1,
+            "{:.0f}",
         ),
     ]
     if ref.oov_share is not None and cur.oov_share is not None:
         charts.append(
             _histograms(
-                "Out-of-vocabulary share per post", ref.oov_share, cur.oov_share, 0, 1
+                "Out-of-vocabulary share per post",
+                ref.oov_share,
+                cur.oov_share,
+                0,
+                1,
+                "{:.1f}",
             )
         )
     words = data["tests"]["domain_classifier"].get("top_words")
@@ -401,8 +412,8 @@ td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
 </style></head><body>
 <h1>Drift report</h1>
 <p class="verdict {'bad' if report.drift_detected else 'ok'}">{verdict}</p>
-<p>Reference: {html.escape(ref.description)} ({ref.n:,} posts)<br>
-Current: {html.escape(cur.description)} ({cur.n:,} posts)<br>
+<p>Reference: {html.escape(ref.description)}: {ref.n:,} scored posts<br>
+Current: {html.escape(cur.description)}: {cur.n:,} scored posts<br>
 Created {data['created']}. A test flags drift when p &lt; {config.DRIFT_P_VALUE}
 and its effect passes the threshold shown.</p>
 <table><tr><th>test</th><th>statistic</th><th>p-value</th><th>PSI</th>

@@ -10,7 +10,7 @@ SOURCE is a CSV/TSV of posts, a prediction-log file (``*.db``), or ``log`` for
 the configured log. ``--reference`` is a reference profile (``.json``, default:
 the one beside the model) or a CSV/TSV. T is an ISO date/time (UTC) or an age
 such as ``24h``, ``7d``. Exit codes: 0 nothing found, 1 drift or a spike found,
-2 error. The functions below the CLI are what the Monitoring page shows.
+2 error.
 """
 
 from __future__ import annotations
@@ -274,7 +274,7 @@ def spikes_from_log(
     return table
 
 
-# -- the Monitoring page ----------------------------------------------------
+# -- the Monitoring page: plain data for app.py to render --------------------
 
 
 @dataclass
