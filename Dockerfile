@@ -25,6 +25,7 @@ RUN pip install -r requirements.txt \
     && if [ -f requirements-api.txt ]; then pip install -r requirements-api.txt; fi
 
 COPY --chown=app:app pyproject.toml README.md app.py ./
+COPY --chown=app:app .streamlit/ .streamlit/
 COPY --chown=app:app sentiment/ sentiment/
 COPY --chown=app:app models/model.pkl models/model.json models/model.reference.json models/
 

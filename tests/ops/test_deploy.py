@@ -100,14 +100,11 @@ def test_every_copied_file_exists_and_reaches_the_build():
             (sources.extend(found) if found else missing.append(source))
     for path in sources:
         assert not _ignored(str(path.relative_to(ROOT)), patterns), path
-    assert {"models/model.pkl", "sentiment"} <= {
-        str(p.relative_to(ROOT)) for p in sources
-    }
+    copied = {str(p.relative_to(ROOT)) for p in sources}
+    assert {"models/model.pkl", "sentiment", ".streamlit", "app.py"} <= copied
     assert _ignored("logs/predictions.db", patterns) and _ignored(".venv/x", patterns)
     assert _ignored("models/archive/x/model.pkl", patterns)
-    assert set(missing) <= {"app.py"}, missing
-    if missing:
-        pytest.skip("app.py comes from the page's branch; checked once it is merged")
+    assert not missing
 
 
 def test_requirements_are_pinned_exactly():
@@ -156,9 +153,6 @@ def test_the_healthcheck_passes_on_a_healthy_server_and_fails_without_one():
     assert _run_healthcheck(f"{url}/_stcore/health") != 0  # nobody listening
 
 
-@pytest.mark.skipif(
-    not (ROOT / "app.py").is_file(), reason="app.py comes from the page's branch"
-)
 def test_the_image_start_command_serves_the_page(tmp_path):
     port = _free_port()
     command = [
@@ -225,7 +219,14 @@ def test_deploy_runs_after_ci_passes_on_main():
     first, *rest = job["steps"]
     assert all(step["if"] == "steps.settings.outputs.skip == 'false'" for step in rest)
     upload = rest[-1]["run"]
-    for pattern in ("Dockerfile", "README.md", "models/model.pkl", "requirements*.txt"):
+    for pattern in (
+        "Dockerfile",
+        "README.md",
+        "app.py",
+        ".streamlit/config.toml",
+        "models/model.pkl",
+        "requirements*.txt",
+    ):
         assert f'"{pattern}"' in upload
         assert list(ROOT.glob(pattern)), pattern
 
