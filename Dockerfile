@@ -29,10 +29,11 @@ COPY --chown=app:app .streamlit/ .streamlit/
 COPY --chown=app:app sentiment/ sentiment/
 COPY --chown=app:app models/model.pkl models/model.json models/model.reference.json models/
 
-# The code runs from this folder (config finds models/ beside sentiment/), so it
-# is put on the path rather than installed into site-packages.
-ENV PYTHONPATH=/home/app/app \
-    SENTIMENT_LOG_DB=/home/app/data/predictions.db \
+# Editable install: the code stays in this folder, where config finds models/
+# beside sentiment/ (a regular install would move it into site-packages).
+RUN pip install --no-deps -e .
+
+ENV SENTIMENT_LOG_DB=/home/app/data/predictions.db \
     HEALTHCHECK_URL=http://127.0.0.1:8501/_stcore/health \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
 

@@ -165,7 +165,6 @@ def test_the_image_start_command_serves_the_page(tmp_path):
     env = {
         **os.environ,
         **_env(),
-        "PYTHONPATH": str(ROOT),
         config.LOG_DB_ENV: str(tmp_path / "predictions.db"),
         "HOME": str(tmp_path),  # streamlit writes ~/.streamlit
     }
