@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SHARED := ../shared/data/semeval2017
 
 .DEFAULT_GOAL := help
-.PHONY: help install app demo test lint format train evaluate screenshot
+.PHONY: help install app demo test lint format train evaluate screenshot drift status
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,3 +44,9 @@ evaluate: install ## Evaluate the committed model on the SemEval-2017 test set
 
 screenshot: install ## Retake docs/screenshot.png from the running page
 	$(BIN)/python scripts/app_screenshot.py
+
+drift: install ## Drift of the SemEval test set against the committed model's profile
+	$(BIN)/python -m sentiment.monitor drift --current $(SHARED)/test.csv --html drift_report.html
+
+status: install ## Prediction-log counts, settings and dropped rows
+	$(BIN)/python -m sentiment.monitor status

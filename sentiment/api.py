@@ -15,10 +15,12 @@ have arrived, without reading the rest. Every response carries an
 
 The model is loaded once at start-up: the committed ``models/model.pkl``, or
 the one at ``$SENTIMENT_MODEL_PATH``; a missing or tampered model stops
-start-up with a log line saying why. Requests that arrive while the model is
-busy are scored together in one vectorised call (:class:`MicroBatcher`): the
-results are the same, and under load a request waits for one batch instead of
-a queue of single calls.
+start-up with a log line saying why. Every answered prediction is first
+committed to the prediction log (``sentiment.logstore``, source "api", the
+request id); a misconfigured log stops start-up. Requests that arrive while the
+model is busy are scored together in one vectorised call
+(:class:`MicroBatcher`): the results are the same, and under load a request
+waits for one batch instead of a queue of single calls.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sentiment import config
 from sentiment.client import load_local_predictor
-from sentiment.predict import Prediction, Predictor, prepare_text
+from sentiment.logstore import LogStoreError, PredictionLog, open_default_log
+from sentiment.predict import Prediction, Predictor, model_version, prepare_text
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +158,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 class _Pending:
     texts: list[str]
     threshold: float | None
+    request_id: str | None
     future: asyncio.Future[list[Prediction]] = field(repr=False)
 
 
@@ -168,19 +172,31 @@ class MicroBatcher:
     batch, and a lone request is scored at once. A text's result does not
     depend on its batch-mates (rows are scored independently); requests with
     different thresholds are scored in separate calls.
+
+    With a ``prediction_log``, each request's predictions are committed to it
+    (source "api", the request id) before the request is answered.
     """
 
-    def __init__(self, predictor: Predictor, max_texts: int = MAX_BATCH_TEXTS) -> None:
+    def __init__(
+        self,
+        predictor: Predictor,
+        prediction_log: PredictionLog | None = None,
+        max_texts: int = MAX_BATCH_TEXTS,
+    ) -> None:
         self.predictor = predictor
+        self.prediction_log = prediction_log
         self.max_texts = max_texts
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
 
     async def predict(
-        self, texts: list[str], threshold: float | None = None
+        self,
+        texts: list[str],
+        threshold: float | None = None,
+        request_id: str | None = None,
     ) -> list[Prediction]:
         """Predictions for ``texts`` in order, scored with whatever else is waiting."""
         future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(texts, threshold, future))
+        self._queue.put_nowait(_Pending(texts, threshold, request_id, future))
         return await future
 
     async def run(self) -> None:
@@ -198,8 +214,17 @@ class MicroBatcher:
             for pending, outcome in zip(batch, _score_pending(self.predictor, batch)):
                 if isinstance(outcome, BaseException):
                     pending.future.set_exception(outcome)
-                else:
-                    pending.future.set_result(outcome)
+                    continue
+                if self.prediction_log is not None:
+                    # Never raises: a failed write is counted as dropped.
+                    self.prediction_log.append(
+                        "api",
+                        pending.request_id,
+                        model_version(self.predictor),
+                        pending.texts,
+                        outcome,
+                    )
+                pending.future.set_result(outcome)
 
 
 def _score_pending(
@@ -381,10 +406,21 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
         except Exception as e:
             log.critical("cannot start: the model could not be loaded: %s", e)
             raise
-        batcher = MicroBatcher(predictor)
+        try:
+            prediction_log = open_default_log()
+        except LogStoreError as e:
+            log.critical("cannot start: %s", e)
+            raise
+        batcher = MicroBatcher(predictor, prediction_log)
         worker = asyncio.create_task(batcher.run())
         app.state.service = _Service(predictor, batcher)
-        log.info("model loaded", extra={"model_version": predictor.version})
+        log.info(
+            "model loaded",
+            extra={
+                "model_version": predictor.version,
+                "prediction_log": str(prediction_log.path) if prediction_log else None,
+            },
+        )
         try:
             yield
         finally:
@@ -392,6 +428,8 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await worker
             del app.state.service
+            if prediction_log is not None:
+                prediction_log.close()
 
     app = FastAPI(
         title="Sentiment API",
@@ -410,7 +448,9 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
     async def predict(body: PredictRequest, request: Request) -> dict[str, Any]:
         """Predict one text."""
         service = _service(request)
-        (prediction,) = await service.batcher.predict([body.text], body.threshold)
+        (prediction,) = await service.batcher.predict(
+            [body.text], body.threshold, request.state.request_id
+        )
         return _output(prediction, service.predictor.version)
 
     @app.post(
@@ -421,7 +461,9 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
     )
     async def predict_batch(body: BatchRequest, request: Request) -> dict[str, Any]:
         service = _service(request)
-        predictions = await service.batcher.predict(body.texts, body.threshold)
+        predictions = await service.batcher.predict(
+            body.texts, body.threshold, request.state.request_id
+        )
         version = service.predictor.version
         return {"predictions": [_output(p, version) for p in predictions]}
 

@@ -33,9 +33,11 @@ def card_path(model_path: str | Path) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    # Write to a temporary file in the same folder, then rename over the target:
-    # a crash leaves either the old file or the new one, never half of one.
+def atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over.
+
+    A crash leaves either the old file or the new one, never half of one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -44,6 +46,8 @@ def _atomic_write(path: Path, write: Any) -> None:
         os.chmod(
             tmp, 0o644
         )  # mkstemp makes it owner-only; a model is meant to be shared
+        with open(tmp, "rb+") as f:  # on disk before the rename, even on power loss
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -53,7 +57,7 @@ def _atomic_write(path: Path, write: Any) -> None:
 def save_model(pipeline: Pipeline, path: str | Path, card: dict[str, Any]) -> dict:
     """Write the pipeline (compressed joblib) and its card; return the card as saved."""
     path = Path(path)
-    _atomic_write(path, lambda tmp: joblib.dump(pipeline, tmp, compress=3))
+    atomic_write(path, lambda tmp: joblib.dump(pipeline, tmp, compress=3))
     card = {
         "format": config.MODEL_FORMAT,
         "format_version": config.MODEL_FORMAT_VERSION,
@@ -63,7 +67,7 @@ def save_model(pipeline: Pipeline, path: str | Path, card: dict[str, Any]) -> di
         "model_bytes": path.stat().st_size,
     }
     text = json.dumps(card, indent=2, sort_keys=False) + "\n"
-    _atomic_write(card_path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write(card_path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return card
 
 

@@ -75,3 +75,45 @@ HYPERPARAMS: dict[str, object] = {
 
 MODEL_FORMAT = "sentiment-model"
 MODEL_FORMAT_VERSION = 1
+
+# --- Production monitoring (prediction log, drift, spikes, promotion) ---
+
+# Every prediction (page, API, batch CLI) is appended to this SQLite file.
+# SENTIMENT_LOG_DB overrides the path; "off" (or 0/false/no) switches logging off.
+# SENTIMENT_LOG_TEXT=0 stores a SHA-256 of each text instead of the text.
+LOG_DB_ENV = "SENTIMENT_LOG_DB"
+LOG_TEXT_ENV = "SENTIMENT_LOG_TEXT"
+DEFAULT_LOG_DB = PROJECT_ROOT / "logs" / "predictions.db"
+LOG_OFF_VALUES = frozenset({"off", "0", "false", "no", "none"})
+# How long a writer waits for another writer's lock before the row is dropped
+# (and counted): long enough for any burst of commits, short enough that a
+# request is not held for long.
+LOG_BUSY_TIMEOUT_MS = 5_000
+# WAL with synchronous=NORMAL keeps every commit through a crash or kill of the
+# process; FULL also survives a power cut or kernel crash by syncing each
+# commit, at 2-20x fewer commits per second (benchmarks/log_throughput.py).
+# SENTIMENT_LOG_SYNC=FULL selects it.
+LOG_SYNC_ENV = "SENTIMENT_LOG_SYNC"
+LOG_SYNCHRONOUS = "NORMAL"
+
+# Drift: a test flags drift only when the difference is both significant
+# (p-value below DRIFT_P_VALUE) and large enough to matter (effect threshold);
+# with tens of thousands of rows a p-value alone flags negligible changes.
+DRIFT_P_VALUE = 0.01
+DRIFT_LABEL_PSI = 0.1  # predicted-label mix
+DRIFT_NUMERIC_PSI = 0.2  # confidence and text-length distributions
+DRIFT_OOV_INCREASE = 0.05  # absolute rise of the out-of-vocabulary token share
+DRIFT_DOMAIN_AUC = 0.55  # domain classifier ROC-AUC (0.5 = indistinguishable)
+DRIFT_PERMUTATIONS = 1_000  # label shuffles for the random-classifier baseline
+DRIFT_SAMPLE_ROWS = 5_000  # per side, fixed seed: keeps a check to seconds
+
+# Spike alerts: a period alerts when its negative share exceeds the trailing
+# mean + SPIKE_K standard deviations of the previous SPIKE_WINDOW periods.
+SPIKE_K = 3.0
+SPIKE_WINDOW = {"hour": 24, "day": 14}
+SPIKE_MIN_POSTS = 20  # periods with fewer posts never alert
+
+# Promotion gate: a candidate replaces the current model only if its macro-recall
+# on the evaluation set is at most this much below the current model's.
+PROMOTION_MARGIN = 0.01
+ARCHIVE_DIR_NAME = "archive"

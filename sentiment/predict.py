@@ -32,6 +32,7 @@ from sentiment.data import (
     read_table,
     require_columns,
 )
+from sentiment.logstore import LogStoreError, PredictionLog, open_default_log
 from sentiment.model import known_word_counts
 from sentiment.parallel import available_cores, map_ordered
 from sentiment.preprocess import clean_unicode
@@ -376,16 +377,30 @@ def to_csv_text(
     )
 
 
+class _ScoredChunk(NamedTuple):
+    """What scoring one chunk of a CSV gives back to the process writing the file."""
+
+    csv_text: str
+    summary: ScoreSummary
+    texts: list[object]  # for the prediction log
+    scored: pd.DataFrame
+
+
 def _score_csv_chunk(
     predictor: Predictor,
     numbered_chunk: tuple[int, pd.DataFrame],
     text_col: str,
     threshold: float | None,
     delimiter: str,
-) -> tuple[str, ScoreSummary]:
+) -> _ScoredChunk:
     number, chunk = numbered_chunk
     scored, summary = score_chunk(predictor, chunk, text_col, threshold)
-    return to_csv_text(chunk, scored, delimiter, header=number == 0), summary
+    return _ScoredChunk(
+        to_csv_text(chunk, scored, delimiter, header=number == 0),
+        summary,
+        chunk[text_col].tolist(),
+        scored,
+    )
 
 
 def score_csv(
@@ -396,14 +411,17 @@ def score_csv(
     threshold: float | None = None,
     chunk_rows: int = config.BATCH_CHUNK_ROWS,
     progress: bool = True,
+    prediction_log: PredictionLog | None = None,
     jobs: int = 1,
 ) -> ScoreSummary:
     """Score a CSV/TSV chunk by chunk into ``output_path`` (UTF-8, same delimiter).
 
     Every input row and column is kept, in order, with ``OUTPUT_COLUMNS``
-    appended. Memory stays flat whatever the file size. With ``jobs`` > 1,
-    chunks are scored by that many worker processes and written in input
-    order; the output is byte for byte that of ``jobs=1``.
+    appended. Memory stays flat whatever the file size. With a
+    ``prediction_log`` each chunk is logged as source "batch", one request id
+    per run and the row number as item. With ``jobs`` > 1, chunks are scored
+    by that many worker processes, then logged and written in input order by
+    this one: the output is byte for byte that of ``jobs=1``.
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
@@ -412,6 +430,7 @@ def score_csv(
         )
     fmt = detect_format(input_path)
     summary = ScoreSummary()
+    run_id: str | None = None  # the log's request id for this run
     task = partial(
         _score_csv_chunk,
         text_col=text_col,
@@ -430,11 +449,25 @@ def score_csv(
         open(output_path, "w", encoding="utf-8", newline="") as out,
     ):
         chunks = read_csv_chunks(handle, input_path, fmt, text_col, chunk_rows)
-        for text, counts in map_ordered(task, enumerate(chunks), predictor, jobs):
-            out.write(text)
-            summary.merge(counts)
+        for done in map_ordered(task, enumerate(chunks), predictor, jobs):
+            if prediction_log is not None:
+                run_id = prediction_log.append(
+                    "batch",
+                    run_id,
+                    model_version(predictor),
+                    done.texts,
+                    done.scored,
+                    first_item=summary.rows,
+                ).request_id
+            out.write(done.csv_text)
+            summary.merge(done.summary)
             bar.update(handle.tell() - bar.n)
     return summary
+
+
+def model_version(predictor: Predictor) -> str:
+    """The SHA-256 of the predictor's model file, as the prediction log stores it."""
+    return str(predictor.card.get("model_sha256", "unknown"))
 
 
 def read_csv_chunks(
@@ -504,6 +537,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="hide the progress bar"
     )
     parser.add_argument(
+        "--no-log",
+        action="store_true",
+        help=f"do not append the predictions to the prediction log "
+        f"({config.LOG_DB_ENV}; --engine dask runs are never logged: their parts "
+        "are the record)",
+    )
+    parser.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -547,8 +587,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         predictor = load_predictor(
             args.model, allow_outside_models_dir=args.trust_model_path
         )
+        logging_on = not args.no_log and args.engine != "dask"
+        prediction_log = open_default_log() if logging_on else None
         if args.text is not None:
-            print(json.dumps(predictor.predict(args.text, args.threshold).to_dict()))
+            prediction = predictor.predict(args.text, args.threshold)
+            if prediction_log is not None:
+                prediction_log.append(
+                    "cli", None, model_version(predictor), [args.text], [prediction]
+                )
+            print(json.dumps(prediction.to_dict()))
             return 0
         if args.engine == "dask":
             summary = score_dask(
@@ -569,6 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 text_col=args.text_col,
                 threshold=args.threshold,
                 progress=not args.no_progress,
+                prediction_log=prediction_log,
                 jobs=jobs,
             )
     except ModuleNotFoundError as e:
@@ -578,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except (DataError, ModelLoadError, ValueError) as e:
+    except (DataError, ModelLoadError, LogStoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(
@@ -588,6 +636,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{config.MAX_TEXT_CHARS:,} characters.",
         file=sys.stderr,
     )
+    if prediction_log is not None:
+        print(
+            f"Logged to {prediction_log.path}; {prediction_log.dropped:,} rows could "
+            "not be logged.",
+            file=sys.stderr,
+        )
     return 0
 
 

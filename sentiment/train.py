@@ -8,12 +8,15 @@ wasted) and written with its card. Deterministic for a given ``--seed``.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
 import platform
 import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,10 +32,19 @@ from tqdm import tqdm
 
 from sentiment import config
 from sentiment.artifacts import save_model
-from sentiment.data import DataError, file_sha256, load_labelled, parse_label_map
+from sentiment.data import (
+    DataError,
+    LabelledData,
+    LoadReport,
+    file_sha256,
+    load_labelled,
+    parse_label_map,
+)
 from sentiment.evaluate import compute_metrics, format_metrics
+from sentiment.logstore import PredictionLog, log_path_from_env
 from sentiment.model import build_pipeline
 from sentiment.predict import Predictor
+from sentiment.reference import build_reference, save_reference
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +75,92 @@ def git_commit() -> str | None:
     return commit + ("-dirty" if dirty else "")
 
 
+@dataclass
+class _CombinedReport:
+    """The LoadReports of several sources, read like one."""
+
+    parts: list[LoadReport]
+
+    @property
+    def empty_text_rows(self) -> list[int]:
+        return [row for part in self.parts for row in part.empty_text_rows]
+
+    @property
+    def unknown_label_rows(self) -> list[int]:
+        return [row for part in self.parts for row in part.unknown_label_rows]
+
+    def summary(self) -> str:
+        return "\n".join(part.summary() for part in self.parts)
+
+
+def load_feedback(db_path: str | Path) -> LabelledData:
+    """Reviewers' corrections from the prediction log, as labelled rows.
+
+    Corrections whose prediction was logged without text are reported as
+    skipped (by prediction id), never silently left out.
+    """
+    if not Path(db_path).is_file():
+        raise DataError(f"No prediction log at {db_path}: no feedback to include.")
+    with PredictionLog(db_path) as prediction_log:
+        texts, labels, skipped = prediction_log.feedback_rows()
+    report = LoadReport(
+        f"corrections in {db_path}", len(texts) + len(skipped), empty_text_rows=skipped
+    )
+    return LabelledData(texts, labels, report)
+
+
+def load_training_data(
+    data_paths: str | Path | Sequence[str | Path],
+    text_col: str = "text",
+    label_col: str = "label",
+    label_map: dict[str, str] | None = None,
+    feedback_db: str | Path | None = None,
+) -> tuple[LabelledData, dict[str, Any]]:
+    """Load and concatenate labelled files (+ log corrections); describe the sources.
+
+    Returns the data and the card's ``training_data`` entry; with one file and
+    no feedback that entry is the file's own description, as before.
+    """
+    paths = [data_paths] if isinstance(data_paths, (str, Path)) else list(data_paths)
+    parts = [load_labelled(path, text_col, label_col, label_map) for path in paths]
+    described = [_describe_file(path, part.labels) for path, part in zip(paths, parts)]
+    if feedback_db is not None:
+        feedback = load_feedback(feedback_db)
+        parts.append(feedback)
+        digest = hashlib.sha256(
+            json.dumps([feedback.texts, feedback.labels]).encode("utf-8", "replace")
+        )
+        counts = Counter(feedback.labels)
+        described.append(
+            {
+                "file": f"corrections in {Path(feedback_db).name}",
+                "sha256": digest.hexdigest(),
+                "rows_used": len(feedback.labels),
+                "label_counts": {label: counts[label] for label in config.LABELS},
+            }
+        )
+    if len(parts) == 1:
+        return parts[0], described[0]
+    data = LabelledData(
+        [t for part in parts for t in part.texts],
+        [label for part in parts for label in part.labels],
+        _CombinedReport([part.report for part in parts]),  # type: ignore[arg-type]
+    )
+    counts = Counter(data.labels)
+    combined = {
+        "file": " + ".join(d["file"] for d in described),
+        "sha256": hashlib.sha256(
+            "".join(d["sha256"] for d in described).encode()
+        ).hexdigest(),
+        "rows_used": len(data.labels),
+        "label_counts": {label: counts[label] for label in config.LABELS},
+        "sources": described,
+    }
+    return data, combined
+
+
 def train(
-    data_path: str | Path,
+    data_path: str | Path | Sequence[str | Path],
     out: str | Path = config.DEFAULT_MODEL_PATH,
     text_col: str = "text",
     label_col: str = "label",
@@ -72,8 +168,14 @@ def train(
     seed: int = config.SEED,
     test_path: str | Path | None = None,
     progress: bool = True,
+    feedback_db: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train, validate, refit on all data and save; return the model card."""
+    """Train, validate, refit on all data and save; return the model card.
+
+    ``data_path`` may be several files; ``feedback_db`` adds the reviewers'
+    corrections from that prediction log. A reference profile for drift checks
+    is saved beside the model (see sentiment.reference).
+    """
     started = time.perf_counter()
     steps = ["load data", "fit on training split", "validate", "refit on all data"]
     steps += ["evaluate on test set"] * (test_path is not None) + ["save"]
@@ -87,7 +189,9 @@ def train(
         bar.set_postfix_str(name)
 
     step("load data")
-    data = load_labelled(data_path, text_col, label_col, label_map)
+    data, training_data = load_training_data(
+        data_path, text_col, label_col, label_map, feedback_db
+    )
     log.info(data.report.summary())
     counts = Counter(data.labels)
     missing = [label for label in config.LABELS if counts[label] < 2]
@@ -111,6 +215,9 @@ def train(
     validation = compute_metrics(
         val_y, scored["sentiment"].tolist(), scored["confidence"]
     )
+    reference = build_reference(
+        pipeline, val_x, scored, val_y, "validation split", seed
+    )
 
     step("refit on all data")
     pipeline = build_pipeline(seed=seed).fit(data.texts, data.labels)
@@ -130,7 +237,7 @@ def train(
     step("save")
     card = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training_data": _describe_file(data_path, data.labels),
+        "training_data": training_data,
         "skipped_rows": {
             "empty_text": len(data.report.empty_text_rows),
             "unknown_label": len(data.report.unknown_label_rows),
@@ -147,6 +254,7 @@ def train(
         "test_metrics": test,
     }
     card = save_model(pipeline, out, card)
+    save_reference(reference, out, card)
     bar.update(1)
     bar.close()
     return card
@@ -172,7 +280,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sentiment.train", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--data", type=Path, required=True, help="labelled CSV/TSV")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        action="append",
+        help="labelled CSV/TSV; repeat to train on several files",
+    )
+    parser.add_argument(
+        "--include-feedback",
+        nargs="?",
+        type=Path,
+        const=log_path_from_env() or config.DEFAULT_LOG_DB,
+        default=None,
+        metavar="LOG_DB",
+        help="add reviewers' corrections from the prediction log "
+        f"(default {config.LOG_DB_ENV} or {config.DEFAULT_LOG_DB.name})",
+    )
     parser.add_argument("--text-col", default="text", help="column with the posts")
     parser.add_argument("--label-col", default="label", help="column with the labels")
     parser.add_argument(
@@ -200,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.seed,
             args.test_data,
             progress=not args.no_progress,
+            feedback_db=args.include_feedback,
         )
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -12,6 +12,16 @@ from sentiment.artifacts import save_model
 from sentiment.model import build_pipeline
 from sentiment.predict import Predictor, load_predictor
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _prediction_log_in_tmp(tmp_path_factory):
+    """Predictions made by tests are logged to a temporary file, never to logs/."""
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("log") / "predictions.db"
+        patch.setenv(config.LOG_DB_ENV, str(path))
+        yield path
+
+
 TINY_PARAMS = {"word_min_df": 1, "char_min_df": 1, "C": 10.0}
 
 _TEMPLATES = {

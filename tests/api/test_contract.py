@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from sentiment import api, config  # noqa: E402
 from sentiment.artifacts import ModelLoadError  # noqa: E402
+from sentiment.logstore import LogStoreError, PredictionLog  # noqa: E402
 
 PREDICTION_KEYS = {
     "label",
@@ -258,3 +259,34 @@ def test_an_internal_error_is_a_json_500_with_the_request_id(tiny_predictor):
         response = test_client.post("/predict", json={"text": "hi"})
     assert response.status_code == 500
     assert response.headers[api.REQUEST_ID_HEADER] in response.json()["detail"]
+
+
+def test_answered_predictions_are_in_the_prediction_log_under_the_request_id(
+    client, _prediction_log_in_tmp
+):
+    texts = ["i love pizza", "i hate my car"]
+    response = client.post(
+        "/predict/batch", json={"texts": texts}, headers={"X-Request-ID": "log-1"}
+    )
+    assert response.status_code == 200
+    with PredictionLog(_prediction_log_in_tmp) as prediction_log:
+        rows = prediction_log.query(
+            "SELECT * FROM predictions WHERE request_id = ?", ["log-1"]
+        )
+    assert rows["source"].tolist() == ["api", "api"]
+    assert rows["item"].tolist() == [0, 1]
+    assert rows["text"].tolist() == texts
+    assert rows["label"].tolist() == [
+        p["label"] for p in response.json()["predictions"]
+    ]
+
+
+def test_a_misconfigured_prediction_log_stops_start_up(
+    tiny_predictor, tmp_path, monkeypatch, log_lines
+):
+    monkeypatch.setenv(config.LOG_DB_ENV, str(tmp_path / "missing-dir-is-a-file"))
+    (tmp_path / "missing-dir-is-a-file").mkdir()  # a folder where the file should be
+    with pytest.raises(LogStoreError):
+        with TestClient(api.create_app(lambda: tiny_predictor)):
+            pass
+    assert any(x["level"] == "CRITICAL" for x in log_lines())

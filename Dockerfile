@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# The Streamlit page (default) or the API, with the committed model inside.
+#   docker build -t sentiment .
+#   docker run -p 8501:8501 sentiment                       # the page
+#   docker run -p 8000:8000 -e HEALTHCHECK_URL=http://127.0.0.1:8000/health \
+#       sentiment uvicorn sentiment.api:app --host 0.0.0.0 --port 8000   # the API
+# Hugging Face Spaces builds this file as is (README front matter: sdk: docker).
+FROM python:3.11.7-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Spaces run containers as uid 1000; so does everyone else here: never root.
+RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin app \
+    && mkdir -p /home/app/data \
+    && chown app:app /home/app/data
+WORKDIR /home/app/app
+
+# Pinned dependencies first, so a code change reuses this layer. The API's extra
+# pins (requirements-api.txt) are installed when that file exists.
+COPY requirements*.txt ./
+RUN pip install -r requirements.txt \
+    && if [ -f requirements-api.txt ]; then pip install -r requirements-api.txt; fi
+
+COPY --chown=app:app pyproject.toml README.md app.py ./
+COPY --chown=app:app .streamlit/ .streamlit/
+COPY --chown=app:app sentiment/ sentiment/
+COPY --chown=app:app models/model.pkl models/model.json models/model.reference.json models/
+
+# Editable install: the code stays in this folder, where config finds models/
+# beside sentiment/ (a regular install would move it into site-packages).
+RUN pip install --no-deps -e .
+
+ENV SENTIMENT_LOG_DB=/home/app/data/predictions.db \
+    HEALTHCHECK_URL=http://127.0.0.1:8501/_stcore/health \
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
+
+USER app
+EXPOSE 8501
+# slim has no curl: the standard library does the request.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['HEALTHCHECK_URL'], timeout=4)"]
+CMD ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]

@@ -1,0 +1,193 @@
+"""Promotion gate, archive, rollback and crash safety, on tiny models in tmp dirs."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from sentiment import promote as promotion
+from sentiment import train
+from sentiment.artifacts import ModelLoadError, load_model, save_model
+from sentiment.logstore import PredictionLog
+from sentiment.model import build_pipeline
+from sentiment.reference import reference_path
+from tests.conftest import TINY_PARAMS, tiny_dataset, write_tiny_csv
+
+
+def _save(folder, shuffle_labels=False, seed=0):
+    texts, labels = tiny_dataset(seed)
+    if shuffle_labels:  # a model that learned nothing
+        labels = labels[:]
+        random.Random(seed).shuffle(labels)
+    pipeline = build_pipeline(TINY_PARAMS, seed=seed).fit(texts, labels)
+    path = folder / "model.pkl"
+    card = save_model(pipeline, path, {"versions": {}, "seed": seed})
+    reference_path(path).write_text(json.dumps({"model_sha256": card["model_sha256"]}))
+    return path, card["model_sha256"]
+
+
+def _current_sha(models):
+    return load_model(models / "model.pkl", allow_outside_models_dir=True)[1][
+        "model_sha256"
+    ]
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    _, first = _save(models, seed=0)
+    candidates = tmp_path / "candidates"
+    candidates.mkdir()
+    evaluation = write_tiny_csv(tmp_path / "eval.csv")
+    return models, candidates, evaluation, first
+
+
+def _promote(candidate, evaluation, models, **kw):
+    return promotion.promote(
+        candidate, evaluation, models_dir=models, allow_outside_models_dir=True, **kw
+    )
+
+
+def test_a_worse_candidate_is_rejected_and_nothing_moves(setup):
+    models, candidates, evaluation, first = setup
+    worse, _ = _save(candidates, shuffle_labels=True, seed=3)
+    decision = _promote(worse, evaluation, models)
+    assert not decision.promoted and "below the current" in decision.reason
+    assert decision.candidate["macro_recall"] < decision.current["macro_recall"] - 0.01
+    assert _current_sha(models) == first
+    assert not (models / "archive").exists()
+
+
+def test_promotion_archives_the_old_pair_and_rollback_restores_it(setup):
+    models, candidates, evaluation, first = setup
+    candidate, second = _save(candidates, seed=1)
+    decision = _promote(candidate, evaluation, models)
+    assert decision.promoted, decision.reason
+    assert _current_sha(models) == second
+    assert json.loads(reference_path(models / "model.pkl").read_text()) == {
+        "model_sha256": second
+    }
+    (entry,) = promotion.archive_entries(models)
+    assert sorted(p.name for p in entry.iterdir()) == [
+        "archived.json",
+        "model.json",
+        "model.pkl",
+        "model.reference.json",
+    ]
+    assert json.loads((entry / "archived.json").read_text())["model_sha256"] == first
+    load_model(entry / "model.pkl", allow_outside_models_dir=True)  # intact pair
+
+    restored = promotion.rollback(models)
+    assert restored == entry and not entry.exists()
+    assert _current_sha(models) == first
+    (rolled_back,) = promotion.archive_entries(models)
+    manifest = json.loads((rolled_back / "archived.json").read_text())
+    assert manifest["reason"] == "rolled back" and manifest["model_sha256"] == second
+    with pytest.raises(promotion.PromotionError, match="No replaced model"):
+        promotion.rollback(models)
+
+
+def test_within_the_margin_is_promoted_beyond_it_is_not(setup):
+    models, candidates, evaluation, _ = setup
+    worse, _ = _save(candidates, shuffle_labels=True, seed=3)
+    assert _promote(worse, evaluation, models, margin=1.0).promoted
+
+
+def test_the_same_model_is_not_promoted_again(setup):
+    models, _, evaluation, _ = setup
+    decision = _promote(models / "model.pkl", evaluation, models)
+    assert not decision.promoted and "is the current model" in decision.reason
+
+
+def test_a_tampered_candidate_is_refused_before_anything_moves(setup):
+    models, candidates, evaluation, first = setup
+    candidate, _ = _save(candidates, seed=1)
+    candidate.write_bytes(candidate.read_bytes() + b"\0")
+    with pytest.raises(ModelLoadError, match="does not match its card"):
+        _promote(candidate, evaluation, models)
+    assert _current_sha(models) == first
+
+
+def test_a_candidate_without_profile_does_not_inherit_a_stale_one(setup):
+    models, candidates, evaluation, _ = setup
+    candidate, _ = _save(candidates, seed=1)
+    reference_path(candidate).unlink()
+    assert _promote(candidate, evaluation, models).promoted
+    assert not reference_path(models / "model.pkl").exists()
+
+
+def test_a_crash_mid_swap_is_finished_by_recover(setup, monkeypatch):
+    models, candidates, evaluation, first = setup
+    candidate, second = _save(candidates, seed=1)
+
+    def killed_after_the_first_file(models_dir, journal):
+        name = journal["install"][0]  # model.pkl: the new model, the old card
+        promotion.os.replace(models_dir / journal["staging"] / name, models_dir / name)
+        raise KeyboardInterrupt("killed mid-swap")
+
+    monkeypatch.setattr(promotion, "_apply", killed_after_the_first_file)
+    with pytest.raises(KeyboardInterrupt):
+        _promote(candidate, evaluation, models)
+    monkeypatch.undo()
+    with pytest.raises(ModelLoadError):  # a half-swapped pair is refused, never used
+        load_model(models / "model.pkl", allow_outside_models_dir=True)
+    assert promotion.recover(models) is True
+    assert _current_sha(models) == second
+    assert not list(models.glob(".staging-*"))
+    assert not (models / ".promotion-journal.json").exists()
+
+
+def test_a_crash_before_the_swap_leaves_the_old_model(setup, monkeypatch):
+    models, candidates, evaluation, first = setup
+    candidate, _ = _save(candidates, seed=1)
+
+    def dies(*args):
+        raise KeyboardInterrupt("killed while archiving")
+
+    monkeypatch.setattr(promotion, "_archive", dies)
+    with pytest.raises(KeyboardInterrupt):
+        _promote(candidate, evaluation, models)
+    monkeypatch.undo()
+    assert _current_sha(models) == first  # untouched and loadable
+    assert list(models.glob(".staging-*"))
+    assert promotion.recover(models) is False
+    assert not list(models.glob(".staging-*"))
+
+
+def test_cli_exit_codes(setup, capsys):
+    models, candidates, evaluation, _ = setup
+    worse, _ = _save(candidates, shuffle_labels=True, seed=3)
+    common = ["--eval", str(evaluation), "--models-dir", str(models)]
+    assert promotion.main([str(worse), *common, "--trust-model-path"]) == 1
+    assert promotion.main([str(worse), *common]) == 2  # outside models/, untrusted
+    assert "outside" in capsys.readouterr().err
+    assert promotion.main(["--rollback", "--models-dir", str(models)]) == 2
+
+
+def test_train_on_several_files_and_feedback(tmp_path):
+    data = write_tiny_csv(tmp_path / "a.csv")
+    more = tmp_path / "b.csv"
+    more.write_text("text,label\ngreat stuff,positive\nawful stuff,negative\n")
+    log = PredictionLog(tmp_path / "log.db")
+    texts = ["the weather is fine", "a secret"]
+    from sentiment.predict import Prediction
+
+    predictions = [Prediction("neutral", 0.5, None, True, "ok")] * 2
+    log.append("page", None, "v", texts, predictions)
+    log.record_correction(1, "positive")
+    hashed = PredictionLog(tmp_path / "log.db", store_text=False)
+    hashed.append("page", None, "v", ["hidden"], predictions[:1])
+    hashed.record_correction(3, "negative")
+    model = tmp_path / "m" / "model.pkl"
+    args = ["--data", str(data), "--data", str(more), "--out", str(model)]
+    code = train.main([*args, "--include-feedback", str(log.path), "--no-progress"])
+    assert code == 0
+    card = json.loads(model.with_suffix(".json").read_text())
+    sources = card["training_data"]["sources"]
+    assert [s["rows_used"] for s in sources] == [216, 2, 1]
+    assert card["training_data"]["rows_used"] == 219
+    assert sources[2]["label_counts"]["positive"] == 1
+    assert card["skipped_rows"]["empty_text"] == 1  # the correction without text
