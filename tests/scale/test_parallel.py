@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
+import pandas as pd
 import pytest
 
 from sentiment import parallel, predict
 from sentiment.data import DataError
+from sentiment.logstore import PredictionLog
 from sentiment.predict import score_csv
 from tests.tricky_posts import tricky_posts
 
@@ -122,3 +124,23 @@ def test_scheduler_needs_the_dask_engine(tricky_csv, tmp_path, capsys):
             [str(tricky_csv), "-o", str(tmp_path / "o.csv"), "--scheduler", "tcp://x:1"]
         )
     assert "--scheduler needs --engine dask" in capsys.readouterr().err
+
+
+def test_jobs_log_the_same_rows_as_one_process(tricky_csv, tmp_path, tiny_predictor):
+    logged = {}
+    for jobs in (1, 2):
+        with PredictionLog(tmp_path / f"log{jobs}.db") as prediction_log:
+            score_csv(
+                tricky_csv,
+                tmp_path / f"out{jobs}.csv",
+                tiny_predictor,
+                chunk_rows=97,
+                progress=False,
+                prediction_log=prediction_log,
+                jobs=jobs,
+            )
+            rows = prediction_log.predictions()
+        assert rows["request_id"].nunique() == 1  # one id per run
+        logged[jobs] = rows[["item", "text", "label", "confidence"]]
+    assert len(logged[1]) == 2_500
+    pd.testing.assert_frame_equal(logged[1], logged[2])
