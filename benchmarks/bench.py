@@ -388,6 +388,9 @@ def main() -> None:
     started = time.strftime("%Y-%m-%d %H:%M %Z")
     with tempfile.TemporaryDirectory(prefix="sentiment-bench-") as tmp:
         folder = Path(tmp)
+        # The prediction log stays on, as by default, but in the temporary
+        # folder; the servers and CLI runs started below inherit this.
+        os.environ[config.LOG_DB_ENV] = str(folder / "predictions.db")
         ours = bench_in_process(report, texts[:peer_rows], calls)
         bench_vader(report, texts[:peer_rows], ours)
         loads.append(os.getloadavg())
@@ -404,7 +407,8 @@ def main() -> None:
         f"`python benchmarks/bench.py{' --quick' if quick else ''}`, run {started}.",
         "",
         *machine,
-        f"- Inputs: {source}; generated in a temporary folder, then deleted.",
+        f"- Inputs: {source}; generated in a temporary folder, then deleted. "
+        "The prediction log is on, as by default (a SQLite file in that folder).",
         "- 1-minute load average at the start and after each section: "
         + ", ".join(f"{load[0]:.1f}" for load in loads)
         + f" (on {available_cores()} cores).",

@@ -173,8 +173,8 @@ class MicroBatcher:
     depend on its batch-mates (rows are scored independently); requests with
     different thresholds are scored in separate calls.
 
-    With a ``prediction_log``, each request's predictions are committed to it
-    (source "api", the request id) before the request is answered.
+    With a ``prediction_log``, each batch's predictions are committed to it in
+    one transaction (source "api", each request's id) before any is answered.
     """
 
     def __init__(
@@ -211,20 +211,25 @@ class MicroBatcher:
                 batch.append(self._queue.get_nowait())
                 size += len(batch[-1].texts)
             batch = [p for p in batch if not p.future.done()]  # caller went away
-            for pending, outcome in zip(batch, _score_pending(self.predictor, batch)):
+            outcomes = _score_pending(self.predictor, batch)
+            answered = [
+                (pending, outcome)
+                for pending, outcome in zip(batch, outcomes)
+                if not isinstance(outcome, BaseException)
+            ]
+            if self.prediction_log is not None and answered:
+                # One commit for the whole batch; never raises (a failed write
+                # is counted as dropped and the predictions are still answered).
+                self.prediction_log.append_many(
+                    "api",
+                    model_version(self.predictor),
+                    [(p.request_id, p.texts, outcome) for p, outcome in answered],
+                )
+            for pending, outcome in zip(batch, outcomes):
                 if isinstance(outcome, BaseException):
                     pending.future.set_exception(outcome)
-                    continue
-                if self.prediction_log is not None:
-                    # Never raises: a failed write is counted as dropped.
-                    self.prediction_log.append(
-                        "api",
-                        pending.request_id,
-                        model_version(self.predictor),
-                        pending.texts,
-                        outcome,
-                    )
-                pending.future.set_result(outcome)
+                else:
+                    pending.future.set_result(outcome)
 
 
 def _score_pending(

@@ -25,8 +25,6 @@ from __future__ import annotations
 import glob
 import itertools
 import logging
-import os
-import tempfile
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -39,6 +37,7 @@ from distributed import Client, LocalCluster, as_completed
 from tqdm import tqdm
 
 from sentiment import config
+from sentiment.artifacts import atomic_write
 from sentiment.data import DataError, detect_format
 from sentiment.parallel import available_cores
 from sentiment.predict import (
@@ -236,13 +235,16 @@ def _score_csv_part(
     """Score one partition of CSV rows and write it as a CSV part with a header."""
     summary = ScoreSummary()
 
-    def write(out: Any) -> None:
-        for start, chunk in _chunks(rows):
-            scored, counts = score_chunk(predictor, chunk, text_col, threshold)
-            out.write(to_csv_text(chunk, scored, delimiter, header=start == 0))
-            summary.merge(counts)
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            for start, chunk in _chunks(rows):
+                scored, counts = score_chunk(predictor, chunk, text_col, threshold)
+                out.write(to_csv_text(chunk, scored, delimiter, header=start == 0))
+                summary.merge(counts)
 
-    _write_atomically(Path(part), write, text=True)
+    # Atomic: a task Dask re-runs (its worker died) rewrites its part, and a
+    # reader never sees half of one.
+    atomic_write(Path(part), write)
     return summary
 
 
@@ -273,7 +275,7 @@ def _score_parquet_part(
     )
     for name in OUTPUT_COLUMNS:
         table = table.append_column(name, predictions.column(name))
-    _write_atomically(Path(part), lambda out: pq.write_table(table, out), text=False)
+    atomic_write(Path(part), lambda tmp: pq.write_table(table, tmp))
     return summary
 
 
@@ -283,23 +285,6 @@ def _chunks(frame: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame]]:
     its part still has a header and the output columns."""
     for start in range(0, max(len(frame), 1), config.BATCH_CHUNK_ROWS):
         yield start, frame.iloc[start : start + config.BATCH_CHUNK_ROWS]
-
-
-def _write_atomically(path: Path, write: Callable[[Any], None], text: bool) -> None:
-    # A task Dask re-runs (its worker died) rewrites its part; the rename means
-    # a reader never sees half a part.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if text:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                write(out)
-        else:
-            os.close(fd)
-            write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @contextmanager

@@ -317,38 +317,74 @@ class PredictionLog:
         UUID when None) and ``first_item + i`` identify each row. On failure the
         rows are counted as dropped and ``logged`` is False (see module doc).
         """
-        request_id = request_id or uuid.uuid4().hex
-        records = list(_prediction_records(predictions))
-        if len(records) != len(texts):
-            raise ValueError(
-                f"{len(texts)} texts but {len(records)} predictions: they must pair up"
-            )
+        (result,) = self.append_many(
+            source,
+            model_version,
+            [(request_id, texts, predictions)],
+            store_text,
+            first_item,
+            timestamp,
+        )
+        return result
+
+    def append_many(
+        self,
+        source: str,
+        model_version: str,
+        requests: Sequence[
+            tuple[str | None, Sequence[object], pd.DataFrame | Sequence[Any]]
+        ],
+        store_text: bool | None = None,
+        first_item: int = 0,
+        timestamp: datetime | None = None,
+    ) -> list[LogResult]:
+        """:meth:`append` for several ``(request_id, texts, predictions)`` at once.
+
+        All rows go in one transaction, so a server that scores requests in
+        batches pays one commit per batch instead of one per request; each
+        request still gets its own id and items, and one result, in order.
+        """
         keep_text = self.store_text if store_text is None else store_text
         ts = format_ts(timestamp) if timestamp else utc_now()
-        rows = [
-            (
-                ts,
-                source,
-                request_id,
-                first_item + i,
-                model_version,
-                *record,
-                len(text) if isinstance(text, (str, bytes)) else 0,
-                safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
-                text_sha256(text),
+        ids: list[str] = []
+        rows: list[list[tuple]] = []
+        for request_id, texts, predictions in requests:
+            records = list(_prediction_records(predictions))
+            if len(records) != len(texts):
+                raise ValueError(
+                    f"{len(texts)} texts but {len(records)} predictions: they must "
+                    "pair up"
+                )
+            ids.append(request_id or uuid.uuid4().hex)
+            rows.append(
+                [
+                    (
+                        ts,
+                        source,
+                        ids[-1],
+                        first_item + i,
+                        model_version,
+                        *record,
+                        len(text) if isinstance(text, (str, bytes)) else 0,
+                        safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
+                        text_sha256(text),
+                    )
+                    for i, (text, record) in enumerate(zip(texts, records))
+                ]
             )
-            for i, (text, record) in enumerate(zip(texts, records))
-        ]
         try:
             written = self._write(rows)
         except (sqlite3.Error, OSError) as e:
-            self._record_drop(source, request_id, len(rows), e)
-            return LogResult(request_id, 0, False)
-        return LogResult(request_id, written, True)
+            for request_id, request_rows in zip(ids, rows):
+                self._record_drop(source, request_id, len(request_rows), e)
+            return [LogResult(request_id, 0, False) for request_id in ids]
+        return [LogResult(i, n, True) for i, n in zip(ids, written)]
 
-    def _write(self, rows: list[tuple]) -> int:
-        if not rows:
-            return 0
+    def _write(self, requests: list[list[tuple]]) -> list[int]:
+        """Insert each request's rows in one transaction; rows written per request."""
+        if not any(requests):
+            return [0] * len(requests)
+        written = []
         with self._lock:
             conn = self._connection()
             # IMMEDIATE takes the write lock up front, so the busy timeout
@@ -356,9 +392,10 @@ class PredictionLog:
             # at once with SQLITE_BUSY instead of waiting.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                before = conn.total_changes
-                conn.executemany(_INSERT, rows)
-                written = conn.total_changes - before
+                for rows in requests:
+                    before = conn.total_changes
+                    conn.executemany(_INSERT, rows)
+                    written.append(conn.total_changes - before)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

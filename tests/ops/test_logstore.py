@@ -251,3 +251,24 @@ def test_score_csv_logs_across_chunks(tmp_path, tiny_predictor, plog):
     assert rows["text"].tolist() == texts
     assert rows["item"].tolist() == list(range(10))
     assert rows["request_id"].nunique() == 1
+
+
+def test_append_many_writes_each_request_under_its_id_in_one_commit(plog):
+    probabilities = {"negative": 0.1, "neutral": 0.1, "positive": 0.8}
+    first = [predict.Prediction("positive", 0.8, probabilities, False, "ok")]
+    second = [predict.Prediction("positive", 0.8, probabilities, False, "ok")] * 2
+    results = plog.append_many(
+        "api", "v" * 64, [("a", ["x"], first), ("b", ["y", "z"], second)]
+    )
+    again = plog.append_many("api", "v" * 64, [("a", ["x"], first)])
+    rows = plog.predictions()
+    assert [(r.request_id, r.rows, r.logged) for r in results] == [
+        ("a", 1, True),
+        ("b", 2, True),
+    ]
+    assert again[0].rows == 0  # a retried request id adds no second row
+    assert list(zip(rows["request_id"], rows["item"], rows["text"])) == [
+        ("a", 0, "x"),
+        ("b", 0, "y"),
+        ("b", 1, "z"),
+    ]
