@@ -1,0 +1,323 @@
+"""The pipeline's feature steps: scikit-learn transformers over tweets.
+
+* :class:`TweetPreparer` normalizes and tokenizes each post once; the steps
+  after it read the :class:`PreparedPost` it returns instead of redoing that
+  work (it was most of the scoring time).
+* :class:`CharNgramCounter` counts character n-grams inside words like
+  ``TfidfVectorizer(analyzer="char_wb")``, but per distinct word of a batch
+  rather than per occurrence: tweets repeat their words, so this is several
+  times faster.
+* :class:`LexiconFeatures` sums the VADER lexicon's valences of a post's words
+  (negated words flipped and damped as VADER does), as a sparse product.
+
+Every function the fitted pipeline refers to lives here, so a pickled model
+loads wherever the package is installed.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from itertools import repeat
+from typing import Any, Iterable, NamedTuple, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from sentiment.preprocess import NEGATION_SUFFIX, normalize, split_tokens, tokenize
+
+
+class PreparedPost(NamedTuple):
+    """One post after :func:`normalize` (``text``) and :func:`tokenize` (``tokens``)."""
+
+    text: str
+    tokens: list[str]
+
+
+def post_tokens(post: PreparedPost) -> list[str]:
+    """The tokens of a prepared post (the word vectorizer's tokenizer)."""
+    return post.tokens
+
+
+class TweetPreparer(TransformerMixin, BaseEstimator):
+    """Normalize and tokenize each post once for all the feature steps after it.
+
+    Stateless: ``fit`` learns nothing. ``transform`` takes strings and returns
+    a list of :class:`PreparedPost`. ``mark_negation`` = False leaves out the
+    ``_NEG`` marks (only to measure what they are worth).
+    """
+
+    def __init__(self, mark_negation: bool = True) -> None:
+        self.mark_negation = mark_negation
+
+    def fit(self, texts: Iterable[str], y: Any = None) -> "TweetPreparer":
+        return self
+
+    def transform(self, texts: Iterable[str]) -> list[PreparedPost]:
+        split = tokenize if self.mark_negation else split_tokens
+        prepared = []
+        for text in texts:
+            normalized = normalize(text)
+            prepared.append(PreparedPost(normalized, split(normalized)))
+        return prepared
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+def _gram_slices(size: int, min_n: int, max_n: int) -> tuple[slice, ...]:
+    """Slices that cut a padded word of ``size`` characters into its n-grams."""
+    key = (size, min_n, max_n)
+    cached = _SLICES.get(key)
+    if cached is None:
+        spans: list[slice] = []
+        for n in range(min_n, max_n + 1):
+            if size <= n:
+                spans.append(slice(0, size))
+                break
+            spans.extend(slice(i, i + n) for i in range(size - n + 1))
+        cached = _SLICES.setdefault(key, tuple(spans))
+    return cached
+
+
+# Slice tuples per (padded word length, min_n, max_n), shared by all counters.
+_SLICES: dict[tuple[int, int, int], tuple[slice, ...]] = {}
+
+
+def word_char_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
+    """Character n-grams of one word padded with a space on each side.
+
+    The same n-grams as scikit-learn's ``analyzer="char_wb"``: a padded word
+    shorter than ``n`` gives itself once, and longer n are skipped.
+
+    >>> word_char_ngrams("ok", 2, 4)
+    [' o', 'ok', 'k ', ' ok', 'ok ', ' ok ']
+    """
+    padded = f" {word} "
+    return list(map(padded.__getitem__, _gram_slices(len(padded), min_n, max_n)))
+
+
+def _word_counts(
+    posts: Sequence[PreparedPost],
+) -> tuple[sp.csr_matrix, list[str]]:
+    """Posts x distinct-words count matrix, and the distinct words in column order."""
+    index: dict[str, int] = {}
+    columns: list[int] = []
+    indptr = [0]
+    for post in posts:
+        for word in post.text.split():
+            columns.append(index.setdefault(word, len(index)))
+        indptr.append(len(columns))
+    data = np.ones(len(columns), dtype=np.float32)
+    counts = sp.csr_matrix(
+        (data, np.asarray(columns, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(posts), len(index)),
+    )
+    counts.sum_duplicates()
+    return counts, list(index)
+
+
+class CharNgramCounter(TransformerMixin, BaseEstimator):
+    """Counts of character n-grams within words, over :class:`PreparedPost` texts.
+
+    Equivalent to ``CountVectorizer(analyzer="char_wb", ngram_range, min_df,
+    max_features)`` on the normalized text, computed as (posts x words) @
+    (words x n-grams) so each distinct word of a batch is cut into n-grams
+    once. Follow it with a ``TfidfTransformer``.
+
+    Parameters
+    ----------
+    ngram_range : (min_n, max_n) n-gram lengths, spaces padding included.
+    min_df : keep n-grams found in at least this many training posts.
+    max_features : then keep at most this many, the most frequent.
+    """
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (2, 5),
+        min_df: int = 2,
+        max_features: int | None = None,
+    ) -> None:
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def fit(self, posts: Sequence[PreparedPost], y: Any = None) -> "CharNgramCounter":
+        self.fit_transform(posts)
+        return self
+
+    def fit_transform(
+        self, posts: Sequence[PreparedPost], y: Any = None, **fit_params: Any
+    ) -> sp.csr_matrix:
+        min_n, max_n = self.ngram_range
+        if not 1 <= min_n <= max_n:
+            raise ValueError(f"invalid ngram_range {self.ngram_range}")
+        post_words, words = _word_counts(posts)
+        every_gram: dict[str, int] = {}
+        word_grams = self._word_gram_matrix(words, every_gram, grow=True)
+        counts = (post_words @ word_grams).tocsc()
+        document_frequency = np.diff(counts.indptr)
+        keep = np.flatnonzero(document_frequency >= self.min_df)
+        if self.max_features is not None and len(keep) > self.max_features:
+            frequency = np.asarray(counts[:, keep].sum(axis=0)).ravel()
+            # Stable sort: ties keep n-gram id order, so fits are reproducible.
+            order = np.argsort(-frequency, kind="stable")[: self.max_features]
+            keep = keep[order]
+        if len(keep) == 0:
+            raise ValueError(
+                "no character n-gram reaches min_df; lower min_df or add data"
+            )
+        names = np.array(list(every_gram), dtype=object)[keep]
+        alphabetical = np.argsort(names, kind="stable")
+        keep, names = keep[alphabetical], names[alphabetical]
+        self.vocabulary_ = {str(gram): i for i, gram in enumerate(names)}
+        self.n_features_out_ = len(keep)
+        return counts[:, keep].tocsr()
+
+    def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
+        check_is_fitted(self, "vocabulary_")
+        post_words, words = _word_counts(posts)
+        word_grams = self._word_gram_matrix(words, self.vocabulary_, grow=False)
+        return (post_words @ word_grams).tocsr()
+
+    def _word_gram_matrix(
+        self, words: list[str], vocabulary: dict[str, int], grow: bool
+    ) -> sp.csr_matrix:
+        """Words x n-grams counts; ``grow`` adds unseen n-grams to ``vocabulary``."""
+        min_n, max_n = self.ngram_range
+        unknown = -1
+        columns: list[int] = []
+        ends = []
+        # map() over dict methods keeps the per-n-gram work in C; this loop is
+        # most of the scoring time otherwise.
+        lookup = vocabulary.get
+        for word in words:
+            padded = f" {word} "
+            grams = map(padded.__getitem__, _gram_slices(len(padded), min_n, max_n))
+            if grow:
+                for gram in grams:
+                    columns.append(vocabulary.setdefault(gram, len(vocabulary)))
+            else:
+                columns.extend(map(lookup, grams, repeat(unknown)))
+            ends.append(len(columns))
+        column_array = np.asarray(columns, dtype=np.int32)
+        known = column_array != unknown
+        indptr = np.zeros(len(words) + 1, dtype=np.int64)
+        indptr[1:] = (
+            np.cumsum(known)[np.asarray(ends, dtype=np.int64) - 1] if ends else []
+        )
+        matrix = sp.csr_matrix(
+            (
+                np.ones(int(known.sum()), dtype=np.float32),
+                column_array[known],
+                indptr,
+            ),
+            shape=(len(words), len(vocabulary) if grow else self.n_features_out_),
+        )
+        matrix.sum_duplicates()
+        return matrix
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The n-grams, in column order."""
+        check_is_fitted(self, "vocabulary_")
+        return np.array(list(self.vocabulary_), dtype=object)
+
+
+# VADER scales a negated word's valence by this (vaderSentiment.N_SCALAR).
+VADER_NEGATION_SCALAR = -0.74
+
+
+def load_vader_lexicon(include_emoji: bool = True) -> dict[str, float]:
+    """The VADER lexicon shipped inside ``vaderSentiment`` (MIT): token -> valence.
+
+    Valences run from -4 (most negative) to +4. With ``include_emoji``, each
+    emoji in VADER's emoji table gets the summed valence of the words that
+    describe it ("face with tears of joy" -> "joy" + "tears"), which is how
+    VADER itself scores emoji.
+    """
+    package = resources.files("vaderSentiment")
+    lexicon: dict[str, float] = {}
+    for line in (package / "vader_lexicon.txt").read_text("utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 2 and fields[0]:
+            lexicon[fields[0]] = float(fields[1])
+    if include_emoji:
+        table = (package / "emoji_utf8_lexicon.txt").read_text("utf-8")
+        for line in table.splitlines():
+            emoji, _, description = line.partition("\t")
+            valence = sum(lexicon.get(word, 0.0) for word in description.split())
+            if emoji and valence:
+                lexicon.setdefault(emoji, valence)
+    return lexicon
+
+
+class LexiconFeatures(TransformerMixin, BaseEstimator):
+    """How much positive and negative lexicon evidence a post has.
+
+    Two columns: ``scale * log1p(sum of positive valences)`` and the same for
+    negative valences (as positive numbers). A token in negation scope
+    (``word_NEG``) counts with its valence times ``negation_scalar``, so "not
+    good" adds to the negative column. Computed as (posts x lexicon terms)
+    counts @ (terms x 2) valences: one dictionary lookup per token.
+
+    Parameters
+    ----------
+    scale : multiplier that puts the columns on the TF-IDF features' scale.
+    negation_scalar : valence multiplier for negated words (VADER's -0.74).
+    include_emoji : also score emoji through VADER's emoji descriptions.
+    """
+
+    feature_names = ("positive", "negative")
+
+    def __init__(
+        self,
+        scale: float = 0.5,
+        negation_scalar: float = VADER_NEGATION_SCALAR,
+        include_emoji: bool = True,
+    ) -> None:
+        self.scale = scale
+        self.negation_scalar = negation_scalar
+        self.include_emoji = include_emoji
+
+    def fit(self, posts: Any = None, y: Any = None) -> "LexiconFeatures":
+        lexicon = load_vader_lexicon(self.include_emoji)
+        terms = list(lexicon)
+        valence = np.array([lexicon[t] for t in terms])
+        # Every term twice: plain, then in negation scope.
+        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        self.vocabulary_.update(
+            {t + NEGATION_SUFFIX: i + len(terms) for i, t in enumerate(terms)}
+        )
+        signed = np.concatenate([valence, valence * self.negation_scalar])
+        self.valences_ = np.column_stack(
+            [np.clip(signed, 0, None), np.clip(-signed, 0, None)]
+        ).astype(np.float32)
+        return self
+
+    def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
+        check_is_fitted(self, "vocabulary_")
+        lookup = self.vocabulary_.get
+        columns: list[int] = []
+        indptr = [0]
+        for post in posts:
+            found = map(lookup, post.tokens)
+            columns.extend(c for c in found if c is not None)
+            indptr.append(len(columns))
+        counts = sp.csr_matrix(
+            (
+                np.ones(len(columns), dtype=np.float32),
+                np.asarray(columns, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int64),
+            ),
+            shape=(len(posts), len(self.valences_)),
+        )
+        sums = counts @ self.valences_
+        return sp.csr_matrix(self.scale * np.log1p(sums), dtype=np.float32)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array(self.feature_names, dtype=object)

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+
+from sentiment.model import (
+    NBWeightedLogisticRegression,
+    build_pipeline,
+    known_word_counts,
+    log_count_ratio_weights,
+    top_contributions,
+)
+from tests.conftest import TINY_PARAMS, tiny_dataset
+
+
+def _toy_problem(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(600, 40, density=0.2, random_state=seed, format="csr")
+    signal = X[:, 0].toarray().ravel() - X[:, 1].toarray().ravel()
+    noisy = (signal + rng.normal(scale=0.3, size=600) > 0).astype(int)
+    y = np.array(["a", "b", "c"])[noisy + (X[:, 2].toarray().ravel() > 0.5)]
+    return X, y
+
+
+def test_log_count_ratio_weights_favour_telling_features():
+    X = sp.csr_matrix(
+        np.array([[1, 1, 0], [1, 1, 0], [1, 0, 1], [1, 0, 1]], dtype=float)
+    )
+    y = np.array(["pos", "pos", "neg", "neg"])
+    weights = log_count_ratio_weights(X, y, np.unique(y), alpha=1.0)
+    # Feature 0 is in every post: it tells nothing.
+    assert weights[0] == pytest.approx(0.0, abs=1e-9)
+    assert weights[1] > 0.5 and weights[2] > 0.5
+    np.testing.assert_allclose(
+        log_count_ratio_weights(X, y, np.unique(y), alpha=0.5), np.sqrt(weights)
+    )
+    assert (log_count_ratio_weights(X, y, np.unique(y), alpha=0.0) == 1).all()
+
+
+def test_nb_weighted_regression_is_lr_on_weighted_features():
+    X, y = _toy_problem()
+    model = NBWeightedLogisticRegression(C=1.0, nb_alpha=0.5).fit(X, y)
+    weights = log_count_ratio_weights(X, y, np.unique(y), 0.5)
+    weighted = X @ sp.diags(weights)
+    plain = LogisticRegression(C=1.0, solver="newton-cg").fit(weighted, y)
+    np.testing.assert_allclose(model.coef_, plain.coef_ * weights, atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict_proba(X), plain.predict_proba(weighted), atol=1e-6
+    )
+
+
+def test_nb_alpha_zero_is_plain_logistic_regression():
+    X, y = _toy_problem(1)
+    model = NBWeightedLogisticRegression(C=0.5, nb_alpha=0.0).fit(X, y)
+    plain = LogisticRegression(C=0.5, solver="newton-cg").fit(X, y)
+    np.testing.assert_allclose(model.coef_, plain.coef_, atol=1e-6)
+
+
+def test_pipeline_shape_that_predictor_and_app_rely_on(tiny_pipeline):
+    assert list(tiny_pipeline.named_steps) == ["prepare", "features", "classifier"]
+    union = tiny_pipeline.named_steps["features"]
+    assert union.transformer_list[0][0] == "word"
+    assert list(tiny_pipeline.classes_) == ["negative", "neutral", "positive"]
+    assert hasattr(tiny_pipeline[-1], "coef_")
+
+
+def test_lexicon_block_can_be_switched_off():
+    texts, labels = tiny_dataset()
+    pipeline = build_pipeline({**TINY_PARAMS, "lexicon_scale": 0}).fit(texts, labels)
+    blocks = [name for name, _ in pipeline.named_steps["features"].transformer_list]
+    assert blocks == ["word", "char"]
+
+
+def test_known_word_counts_ignore_char_and_lexicon_columns(tiny_pipeline):
+    features = tiny_pipeline[:-1].transform(["i love pizza", "qqqzzz", "love love"])
+    assert list(known_word_counts(tiny_pipeline, features) > 0) == [True, False, True]
+
+
+def test_top_contributions_explain_the_logit(tiny_pipeline):
+    text = "i hate the phone :("
+    contributions = top_contributions(tiny_pipeline, text, "negative", k=10_000)
+    classifier = tiny_pipeline[-1]
+    negative = list(classifier.classes_).index("negative")
+    logit = tiny_pipeline[:-1].transform([text]) @ classifier.coef_[negative]
+    total = sum(c for _, c in contributions) + classifier.intercept_[negative]
+    assert total == pytest.approx(logit[0] + classifier.intercept_[negative], rel=1e-4)
+    names = [name for name, _ in contributions]
+    assert "word:hate" in names and "lexicon:negative" in names
+    assert any(name.startswith("char:") for name in names)
+    sizes = [abs(c) for _, c in contributions]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_top_contributions_k_and_direction(tiny_pipeline):
+    top = top_contributions(tiny_pipeline, "i love pizza", "positive", k=3)
+    assert len(top) == 3
+    assert dict(top).get("word:love", 0) > 0 or top[0][1] > 0
+    against = dict(top_contributions(tiny_pipeline, "i love pizza", "negative", 50))
+    assert against["word:love"] < 0
+
+
+def test_top_contributions_rejects_unknown_label(tiny_pipeline):
+    with pytest.raises(ValueError, match="unknown label"):
+        top_contributions(tiny_pipeline, "hi", "sarcastic")
+
+
+def test_top_contributions_of_text_without_features_is_empty(tiny_pipeline):
+    assert top_contributions(tiny_pipeline, "", "positive") == []
