@@ -57,6 +57,8 @@ HYPERPARAMS: dict[str, object] = {
     "sublinear_tf": True,
     # Weight of the two VADER-lexicon columns; 0 leaves them out.
     "lexicon_scale": 0.5,
+    # Weight of the three pattern-lexicon columns (TextBlob's); 0 leaves them out.
+    "pattern_scale": 0.5,
     # Features are weighted by |log-count ratio| ** nb_alpha (NB-SVM style).
     "nb_alpha": 0.5,
     "C": 0.5,

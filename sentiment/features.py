@@ -7,8 +7,9 @@
   ``TfidfVectorizer(analyzer="char_wb")``, but per distinct word of a batch
   rather than per occurrence: tweets repeat their words, so this is several
   times faster.
-* :class:`LexiconFeatures` sums the VADER lexicon's valences of a post's words
-  (negated words flipped and damped as VADER does), as a sparse product.
+* :class:`LexiconFeatures` sums the lexicon scores of a post's words (VADER's
+  valences, or TextBlob's pattern polarity and subjectivity; negated words
+  flipped and damped as VADER does), as a sparse product.
 
 Every function the fitted pipeline refers to lives here, so a pickled model
 loads wherever the package is installed.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from importlib import resources
 from itertools import repeat
 from typing import Any, Iterable, NamedTuple, Sequence
+from xml.etree import ElementTree
 
 import numpy as np
 import scipy.sparse as sp
@@ -256,47 +258,78 @@ def load_vader_lexicon(include_emoji: bool = True) -> dict[str, float]:
     return lexicon
 
 
-class LexiconFeatures(TransformerMixin, BaseEstimator):
-    """How much positive and negative lexicon evidence a post has.
+def load_pattern_lexicon() -> dict[str, tuple[float, float]]:
+    """TextBlob's bundled pattern lexicon (PDDL): adjective -> (polarity, subjectivity).
 
-    Two columns: ``scale * log1p(sum of positive valences)`` and the same for
-    negative valences (as positive numbers). A token in negation scope
-    (``word_NEG``) counts with its valence times ``negation_scalar``, so "not
-    good" adds to the negative column. Computed as (posts x lexicon terms)
-    counts @ (terms x 2) valences: one dictionary lookup per token.
+    Polarity runs from -1 to +1, subjectivity from 0 (objective) to 1; a word
+    listed with several senses gets their means.
+    """
+    path = resources.files("textblob") / "en" / "en-sentiment.xml"
+    senses: dict[str, list[tuple[float, float]]] = {}
+    # The package's own file, not user input, so the stdlib parser is safe.
+    for word in ElementTree.fromstring(path.read_bytes()).iter("word"):
+        scores = (float(word.get("polarity", 0)), float(word.get("subjectivity", 0)))
+        senses.setdefault(word.get("form", ""), []).append(scores)
+    return {
+        form: (float(np.mean([p for p, _ in s])), float(np.mean([q for _, q in s])))
+        for form, s in senses.items()
+        if form
+    }
+
+
+class LexiconFeatures(TransformerMixin, BaseEstimator):
+    """How much positive, negative (and subjective) lexicon evidence a post has.
+
+    ``source="vader"`` gives two columns, ``scale * log1p(sum of positive
+    valences)`` and the same for negative valences (as positive numbers);
+    ``source="pattern"`` adds a third, the summed subjectivity, which tells
+    opinions from news. A token in negation scope (``word_NEG``) counts with
+    its polarity times ``negation_scalar``, so "not good" adds to the
+    negative column. Computed as (posts x lexicon terms) counts @ (terms x
+    columns) scores: one dictionary lookup per token.
 
     Parameters
     ----------
+    source : "vader" (vaderSentiment's lexicon, emoji included) or "pattern"
+        (TextBlob's adjective lexicon). Read at fit time; the fitted
+        transformer carries it.
     scale : multiplier that puts the columns on the TF-IDF features' scale.
-    negation_scalar : valence multiplier for negated words (VADER's -0.74).
-    include_emoji : also score emoji through VADER's emoji descriptions.
+    negation_scalar : polarity multiplier for negated words (VADER's -0.74).
     """
-
-    feature_names = ("positive", "negative")
 
     def __init__(
         self,
+        source: str = "vader",
         scale: float = 0.5,
         negation_scalar: float = VADER_NEGATION_SCALAR,
-        include_emoji: bool = True,
     ) -> None:
+        self.source = source
         self.scale = scale
         self.negation_scalar = negation_scalar
-        self.include_emoji = include_emoji
 
     def fit(self, posts: Any = None, y: Any = None) -> "LexiconFeatures":
-        lexicon = load_vader_lexicon(self.include_emoji)
+        if self.source == "vader":
+            lexicon = {t: (v, 0.0) for t, v in load_vader_lexicon().items()}
+            names = ["positive", "negative"]
+        elif self.source == "pattern":
+            lexicon = load_pattern_lexicon()
+            names = ["positive", "negative", "subjective"]
+        else:
+            raise ValueError(f"unknown lexicon source {self.source!r}")
         terms = list(lexicon)
-        valence = np.array([lexicon[t] for t in terms])
+        polarity = np.array([lexicon[t][0] for t in terms])
         # Every term twice: plain, then in negation scope.
         self.vocabulary_ = {t: i for i, t in enumerate(terms)}
         self.vocabulary_.update(
             {t + NEGATION_SUFFIX: i + len(terms) for i, t in enumerate(terms)}
         )
-        signed = np.concatenate([valence, valence * self.negation_scalar])
-        self.valences_ = np.column_stack(
-            [np.clip(signed, 0, None), np.clip(-signed, 0, None)]
-        ).astype(np.float32)
+        signed = np.concatenate([polarity, polarity * self.negation_scalar])
+        columns = [np.clip(signed, 0, None), np.clip(-signed, 0, None)]
+        if len(names) == 3:
+            subjectivity = np.array([lexicon[t][1] for t in terms])
+            columns.append(np.concatenate([subjectivity, subjectivity]))
+        self.scores_ = np.column_stack(columns).astype(np.float32)
+        self.feature_names_ = names
         return self
 
     def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
@@ -314,10 +347,11 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
                 np.asarray(columns, dtype=np.int32),
                 np.asarray(indptr, dtype=np.int64),
             ),
-            shape=(len(posts), len(self.valences_)),
+            shape=(len(posts), len(self.scores_)),
         )
-        sums = counts @ self.valences_
+        sums = counts @ self.scores_
         return sp.csr_matrix(self.scale * np.log1p(sums), dtype=np.float32)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array(self.feature_names, dtype=object)
+        check_is_fitted(self, "feature_names_")
+        return np.array(self.feature_names_, dtype=object)

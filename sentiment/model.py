@@ -2,7 +2,8 @@
 
 ``prepare`` normalizes and tokenizes each post once; ``features`` is a
 FeatureUnion of word n-gram TF-IDF (first, so its columns come first), character
-n-gram TF-IDF within words and two VADER-lexicon columns; ``classifier`` is a
+n-gram TF-IDF within words, two VADER-lexicon columns and three columns from
+TextBlob's pattern lexicon; ``classifier`` is a
 multinomial LogisticRegression fitted on NB-weighted features.
 """
 
@@ -123,7 +124,9 @@ def build_pipeline(
     )
     blocks: list[tuple[str, Any]] = [("word", word), ("char", char)]
     if p["lexicon_scale"]:
-        blocks.append(("lexicon", LexiconFeatures(scale=p["lexicon_scale"])))
+        blocks.append(("lexicon", LexiconFeatures("vader", p["lexicon_scale"])))
+    if p["pattern_scale"]:
+        blocks.append(("pattern", LexiconFeatures("pattern", p["pattern_scale"])))
     classifier = NBWeightedLogisticRegression(
         C=p["C"],
         class_weight=p["class_weight"],
@@ -166,7 +169,7 @@ def post_feature_names(pipeline: Pipeline, post: PreparedPost) -> dict[int, str]
         if isinstance(transformer, Pipeline):
             transformer = transformer[0]
         if isinstance(transformer, LexiconFeatures):
-            terms = list(transformer.feature_names)
+            terms = list(transformer.feature_names_)
             vocabulary = {term: i for i, term in enumerate(terms)}
         elif isinstance(transformer, CharNgramCounter):
             min_n, max_n = transformer.ngram_range

@@ -10,6 +10,7 @@ from sentiment.features import (
     LexiconFeatures,
     PreparedPost,
     TweetPreparer,
+    load_pattern_lexicon,
     load_vader_lexicon,
     word_char_ngrams,
 )
@@ -49,13 +50,25 @@ def test_preparer_can_leave_out_negation_marks():
     [
         "i didn't like this movie . it was bad .".split(),
         "no no no way ! never never".split(),
-        "not good , not bad : fine ; ok ? nope".split(),
-        ["can't", "stop", "!!", "won't", "stop", "."],
+        ["can't", "stop", "won't", "stop", "?"],
         [],
     ],
 )
-def test_negation_scope_matches_nltk(tokens):
+def test_negation_scope_matches_nltk_where_nltk_closes_it(tokens):
     assert mark_negation_scope(list(tokens)) == mark_negation(list(tokens))
+
+
+@pytest.mark.parametrize(
+    "tokens, expected",
+    [
+        (["not", "good", ",", "fun"], ["not", "good_NEG", ",", "fun"]),
+        (["not", "good", "!!!", "fun"], ["not", "good_NEG", "!!!", "fun"]),
+        (["not", "good", "but", "fun"], ["not", "good_NEG", "but", "fun"]),
+        (["not", "good", ":)", "fun"], ["not", "good_NEG", ":)_NEG", "fun_NEG"]),
+    ],
+)
+def test_negation_scope_also_ends_at_punctuation_runs_and_but(tokens, expected):
+    assert mark_negation_scope(tokens) == expected
 
 
 @pytest.mark.parametrize("ngram_range", [(2, 5), (1, 3), (3, 3)])
@@ -92,12 +105,34 @@ def test_word_char_ngrams_of_a_short_word():
     assert word_char_ngrams("a", 2, 5) == [" a", "a ", " a "]
 
 
+def test_pattern_lexicon_ships_with_textblob():
+    lexicon = load_pattern_lexicon()
+    assert lexicon["good"][0] > 0 > lexicon["bad"][0]
+    assert lexicon["wonderful"][1] > 0.5 > lexicon["daily"][1]
+
+
 def test_vader_lexicon_ships_with_the_package():
     lexicon = load_vader_lexicon()
     assert lexicon["good"] > 0 > lexicon["bad"]
     assert lexicon[":)"] > 0
     assert "😭" in lexicon  # scored through its description "loudly crying face"
     assert "😭" not in load_vader_lexicon(include_emoji=False)
+
+
+def test_pattern_columns_add_subjectivity():
+    lexicon = LexiconFeatures("pattern", scale=1.0).fit()
+    assert list(lexicon.get_feature_names_out()) == [
+        "positive",
+        "negative",
+        "subjective",
+    ]
+    rows = lexicon.transform(prepared(["a wonderful day", "the daily report"]))
+    assert rows[0, 0] > 0 and rows[0, 2] > rows[1, 2]
+
+
+def test_unknown_lexicon_source_is_rejected():
+    with pytest.raises(ValueError, match="unknown lexicon"):
+        LexiconFeatures("sentiwordnet").fit()
 
 
 def test_lexicon_features_point_the_right_way():
@@ -124,7 +159,12 @@ def test_lexicon_scale_multiplies_the_columns():
 
 def test_fitted_transformers_pickle_and_give_the_same_output():
     posts = prepared(tiny_dataset()[0])
-    for transformer in (CharNgramCounter(min_df=1), LexiconFeatures()):
+    transformers = (
+        CharNgramCounter(min_df=1),
+        LexiconFeatures("vader"),
+        LexiconFeatures("pattern"),
+    )
+    for transformer in transformers:
         fitted = transformer.fit(posts)
         clone = pickle.loads(pickle.dumps(fitted))
         assert (clone.transform(posts) != fitted.transform(posts)).nnz == 0

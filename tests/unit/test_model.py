@@ -10,7 +10,7 @@ from sentiment.model import (
     log_count_ratio_weights,
     top_contributions,
 )
-from tests.conftest import TINY_PARAMS, tiny_dataset
+from tests.conftest import TINY_PARAMS
 
 
 def _toy_problem(seed: int = 0):
@@ -64,11 +64,18 @@ def test_pipeline_shape_that_predictor_and_app_rely_on(tiny_pipeline):
     assert hasattr(tiny_pipeline[-1], "coef_")
 
 
-def test_lexicon_block_can_be_switched_off():
-    texts, labels = tiny_dataset()
-    pipeline = build_pipeline({**TINY_PARAMS, "lexicon_scale": 0}).fit(texts, labels)
-    blocks = [name for name, _ in pipeline.named_steps["features"].transformer_list]
-    assert blocks == ["word", "char"]
+@pytest.mark.parametrize(
+    "switch, blocks",
+    [
+        ({}, ["word", "char", "lexicon", "pattern"]),
+        ({"lexicon_scale": 0}, ["word", "char", "pattern"]),
+        ({"pattern_scale": 0}, ["word", "char", "lexicon"]),
+    ],
+)
+def test_lexicon_blocks_can_be_switched_off(switch, blocks):
+    pipeline = build_pipeline({**TINY_PARAMS, **switch})
+    union = pipeline.named_steps["features"]
+    assert [name for name, _ in union.transformer_list] == blocks
 
 
 def test_known_word_counts_ignore_char_and_lexicon_columns(tiny_pipeline):
@@ -86,6 +93,7 @@ def test_top_contributions_explain_the_logit(tiny_pipeline):
     assert total == pytest.approx(logit[0] + classifier.intercept_[negative], rel=1e-4)
     names = [name for name, _ in contributions]
     assert "word:hate" in names and "lexicon:negative" in names
+    assert "pattern:subjective" in names
     assert any(name.startswith("char:") for name in names)
     sizes = [abs(c) for _, c in contributions]
     assert sizes == sorted(sizes, reverse=True)
