@@ -17,6 +17,7 @@ loads wherever the package is installed.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 from itertools import repeat
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -46,11 +47,14 @@ class TweetPreparer(TransformerMixin, BaseEstimator):
     """Normalize and tokenize each post once for all the feature steps after it.
 
     Stateless: ``fit`` learns nothing. ``transform`` takes strings and returns
-    a list of :class:`PreparedPost`. ``mark_negation`` = False leaves out the
-    ``_NEG`` marks (only to measure what they are worth).
+    a list of :class:`PreparedPost`. With ``describe_emoji`` each emoji is
+    followed by its name in words (:func:`emoji_descriptions`).
+    ``mark_negation`` = False leaves out the ``_NEG`` marks (only to measure
+    what they are worth).
     """
 
-    def __init__(self, mark_negation: bool = True) -> None:
+    def __init__(self, describe_emoji: bool = True, mark_negation: bool = True) -> None:
+        self.describe_emoji = describe_emoji
         self.mark_negation = mark_negation
 
     def fit(self, texts: Iterable[str], y: Any = None) -> "TweetPreparer":
@@ -58,9 +62,12 @@ class TweetPreparer(TransformerMixin, BaseEstimator):
 
     def transform(self, texts: Iterable[str]) -> list[PreparedPost]:
         split = tokenize if self.mark_negation else split_tokens
+        descriptions = emoji_descriptions() if self.describe_emoji else {}
         prepared = []
         for text in texts:
             normalized = normalize(text)
+            if descriptions and not normalized.isascii():
+                normalized = normalized.translate(descriptions)
             prepared.append(PreparedPost(normalized, split(normalized)))
         return prepared
 
@@ -234,28 +241,39 @@ class CharNgramCounter(TransformerMixin, BaseEstimator):
 VADER_NEGATION_SCALAR = -0.74
 
 
-def load_vader_lexicon(include_emoji: bool = True) -> dict[str, float]:
+def load_vader_lexicon() -> dict[str, float]:
     """The VADER lexicon shipped inside ``vaderSentiment`` (MIT): token -> valence.
 
-    Valences run from -4 (most negative) to +4. With ``include_emoji``, each
-    emoji in VADER's emoji table gets the summed valence of the words that
-    describe it ("face with tears of joy" -> "joy" + "tears"), which is how
-    VADER itself scores emoji.
+    Valences run from -4 (most negative) to +4; emoticons such as ":)" are
+    in it, emoji are not (see :func:`emoji_descriptions`).
     """
-    package = resources.files("vaderSentiment")
     lexicon: dict[str, float] = {}
-    for line in (package / "vader_lexicon.txt").read_text("utf-8").splitlines():
+    text = (resources.files("vaderSentiment") / "vader_lexicon.txt").read_text("utf-8")
+    for line in text.splitlines():
         fields = line.split("\t")
         if len(fields) >= 2 and fields[0]:
             lexicon[fields[0]] = float(fields[1])
-    if include_emoji:
-        table = (package / "emoji_utf8_lexicon.txt").read_text("utf-8")
-        for line in table.splitlines():
-            emoji, _, description = line.partition("\t")
-            valence = sum(lexicon.get(word, 0.0) for word in description.split())
-            if emoji and valence:
-                lexicon.setdefault(emoji, valence)
     return lexicon
+
+
+@lru_cache(maxsize=1)
+def emoji_descriptions() -> dict[int, str]:
+    """``str.translate`` table: emoji -> the emoji followed by its name in words.
+
+    From VADER's emoji table ("😂" -> " 😂 face with tears of joy "), single
+    code points only. The training tweets have no emoji at all (the older
+    SemEval releases lost them) while the 2017 tweets do, so the words are
+    what lets the model read them.
+    """
+    table = (resources.files("vaderSentiment") / "emoji_utf8_lexicon.txt").read_text(
+        "utf-8"
+    )
+    descriptions = {}
+    for line in table.splitlines():
+        emoji, _, description = line.partition("\t")
+        if len(emoji) == 1 and description:
+            descriptions[ord(emoji)] = f" {emoji} {description.lower()} "
+    return descriptions
 
 
 def load_pattern_lexicon() -> dict[str, tuple[float, float]]:
@@ -290,7 +308,7 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    source : "vader" (vaderSentiment's lexicon, emoji included) or "pattern"
+    source : "vader" (vaderSentiment's lexicon) or "pattern"
         (TextBlob's adjective lexicon). Read at fit time; the fitted
         transformer carries it.
     scale : multiplier that puts the columns on the TF-IDF features' scale.

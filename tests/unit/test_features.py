@@ -32,12 +32,27 @@ def prepared(texts=TEXTS):
 
 
 def test_preparer_normalizes_and_tokenizes_once_per_post():
-    posts = prepared()
+    posts = TweetPreparer(describe_emoji=False).transform(TEXTS)
     assert len(posts) == len(TEXTS)
     for text, post in zip(TEXTS, posts):
         assert isinstance(post, PreparedPost)
         assert post.text == normalize(text)
         assert post.tokens == tokenize(normalize(text))
+
+
+def test_emoji_are_followed_by_their_names():
+    (post,) = TweetPreparer().transform(["so tired 😭"])
+    assert post.tokens[:3] == ["so", "tired", "😭"]
+    assert {"loudly", "crying", "face"} <= set(post.tokens)
+    assert "crying" in post.text.split()
+    (bare,) = TweetPreparer(describe_emoji=False).transform(["so tired 😭"])
+    assert bare.tokens == ["so", "tired", "😭"]
+
+
+def test_emoji_names_reach_the_lexicon_features():
+    posts = TweetPreparer().transform(["😭", "😍"])
+    rows = LexiconFeatures().fit().transform(posts).toarray()
+    assert rows[0, 1] > rows[0, 0] and rows[1, 0] > rows[1, 1]
 
 
 def test_preparer_can_leave_out_negation_marks():
@@ -115,8 +130,6 @@ def test_vader_lexicon_ships_with_the_package():
     lexicon = load_vader_lexicon()
     assert lexicon["good"] > 0 > lexicon["bad"]
     assert lexicon[":)"] > 0
-    assert "😭" in lexicon  # scored through its description "loudly crying face"
-    assert "😭" not in load_vader_lexicon(include_emoji=False)
 
 
 def test_pattern_columns_add_subjectivity():
