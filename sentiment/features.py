@@ -144,6 +144,9 @@ class CharNgramCounter(TransformerMixin, BaseEstimator):
     ngram_range : (min_n, max_n) n-gram lengths, spaces padding included.
     min_df : keep n-grams found in at least this many training posts.
     max_features : then keep at most this many, the most frequent.
+    cached_words : the n-gram counts of this many of the most frequent
+        training words are kept with the model, so scoring only cuts up the
+        rarer words (the same counts, a few times faster).
     """
 
     def __init__(
@@ -151,10 +154,12 @@ class CharNgramCounter(TransformerMixin, BaseEstimator):
         ngram_range: tuple[int, int] = (2, 5),
         min_df: int = 2,
         max_features: int | None = None,
+        cached_words: int = 0,
     ) -> None:
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_features = max_features
+        self.cached_words = cached_words
 
     def fit(self, posts: Sequence[PreparedPost], y: Any = None) -> "CharNgramCounter":
         self.fit_transform(posts)
@@ -186,12 +191,27 @@ class CharNgramCounter(TransformerMixin, BaseEstimator):
         keep, names = keep[alphabetical], names[alphabetical]
         self.vocabulary_ = {str(gram): i for i, gram in enumerate(names)}
         self.n_features_out_ = len(keep)
+        frequency = np.asarray(post_words.sum(axis=0)).ravel()
+        cached = np.argsort(-frequency, kind="stable")[: self.cached_words]
+        self.cached_word_rows_ = {words[w]: i for i, w in enumerate(cached)}
+        self.cached_word_grams_ = word_grams[cached][:, keep].tocsr()
         return counts[:, keep].tocsr()
 
     def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
         check_is_fitted(self, "vocabulary_")
         post_words, words = _word_counts(posts)
-        word_grams = self._word_gram_matrix(words, self.vocabulary_, grow=False)
+        rows = np.fromiter(
+            map(self.cached_word_rows_.get, words, repeat(-1)), np.int64, len(words)
+        )
+        cached = rows >= 0
+        fresh = np.flatnonzero(~cached)
+        fresh_grams = self._word_gram_matrix(
+            [words[i] for i in fresh], self.vocabulary_, grow=False
+        )
+        # Rows of the cached words, then of the fresh ones; reorder to `words`.
+        stacked = sp.vstack([self.cached_word_grams_[rows[cached]], fresh_grams])
+        order = np.concatenate([np.flatnonzero(cached), fresh])
+        word_grams = stacked.tocsr()[np.argsort(order, kind="stable")]
         return (post_words @ word_grams).tocsr()
 
     def _word_gram_matrix(

@@ -31,6 +31,9 @@ NEGATION_SUFFIX = "_NEG"
 # characters let "g\u200bood" slip past a vocabulary lookup; tab and newlines
 # stay, as whitespace.
 _INVISIBLE_RE = regex.compile(r"[[\p{Cc}\p{Cf}]--[\t\n\r]]", regex.V1)
+_ASCII_CONTROLS = dict.fromkeys(
+    [c for c in range(128) if chr(c) not in "\t\n\r" and (c < 32 or c == 127)]
+)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -38,7 +41,6 @@ _USER_RE = re.compile(r"(?<![\w@])@\w+")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _ELONGATION_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
-_WHITESPACE_RE = re.compile(r"\s+")
 
 # NLTK's casual-tokenizer pieces without its URL rule (normalize has already
 # put <url> in place of links, and that rule alone cost a third of the
@@ -65,6 +67,9 @@ _SCOPE_END_RE = re.compile(r"[.,:;!?]+|but")
 
 def clean_unicode(text: str) -> str:
     """NFKC-normalize and drop invisible characters, so look-alikes become one form."""
+    if text.isascii():
+        # NFKC leaves ASCII alone, and its only invisible characters are controls.
+        return text.translate(_ASCII_CONTROLS)
     text = unicodedata.normalize("NFKC", text)
     return _INVISIBLE_RE.sub("", text)
 
@@ -81,11 +86,16 @@ def normalize(text: str) -> str:
     'soo happy!! <user> <url> best day'
     """
     text = clean_unicode(text).translate(_APOSTROPHES)
-    text = _URL_RE.sub(f" {URL_TOKEN} ", text)
-    text = _USER_RE.sub(f" {USER_TOKEN} ", text)
-    text = _HASHTAG_RE.sub(_split_hashtag, text)
+    # The `in` checks skip regexes that cannot match: most posts have no
+    # link, mention or hashtag, and this runs for every post scored.
+    if "://" in text or "www." in text.lower():
+        text = _URL_RE.sub(f" {URL_TOKEN} ", text)
+    if "@" in text:
+        text = _USER_RE.sub(f" {USER_TOKEN} ", text)
+    if "#" in text:
+        text = _HASHTAG_RE.sub(_split_hashtag, text)
     text = _ELONGATION_RE.sub(r"\1\1", text)
-    return _WHITESPACE_RE.sub(" ", text).strip().lower()
+    return " ".join(text.split()).lower()
 
 
 def mark_negation_scope(tokens: list[str]) -> list[str]:

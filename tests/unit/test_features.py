@@ -105,6 +105,22 @@ def test_char_counter_equals_sklearn_char_wb(ngram_range):
     assert (ours.transform(unseen) != expected).nnz == 0
 
 
+@pytest.mark.parametrize("cached_words", [0, 5, 10_000])
+def test_char_counter_word_cache_changes_nothing(cached_words):
+    posts = prepared(tiny_dataset()[0] + TEXTS)
+    plain = CharNgramCounter(min_df=1).fit(posts)
+    cached = CharNgramCounter(min_df=1, cached_words=cached_words).fit(posts)
+    unseen = prepared(["i love the brand new phone", "zzz qqq", "", "pizza pizza"])
+    for batch in (posts, unseen):
+        assert (cached.transform(batch) != plain.transform(batch)).nnz == 0
+
+
+def test_char_counter_caches_the_most_frequent_words():
+    posts = prepared(["the cat", "the dog", "the end", "a cat"])
+    counter = CharNgramCounter((3, 3), min_df=1, cached_words=2).fit(posts)
+    assert set(counter.cached_word_rows_) == {"the", "cat"}
+
+
 def test_char_counter_max_features_keeps_the_most_frequent():
     posts = prepared(["aaa aaa aaa", "aaa bbb", "bbb ccc", "ccc aaa"])
     counter = CharNgramCounter((3, 3), min_df=1, max_features=2).fit(posts)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 
 from sentiment.model import (
     NBWeightedLogisticRegression,
@@ -76,6 +77,14 @@ def test_lexicon_blocks_can_be_switched_off(switch, blocks):
     pipeline = build_pipeline({**TINY_PARAMS, **switch})
     union = pipeline.named_steps["features"]
     assert [name for name, _ in union.transformer_list] == blocks
+
+
+def test_sequential_union_matches_feature_union(tiny_pipeline):
+    union = tiny_pipeline.named_steps["features"]
+    assert isinstance(union, FeatureUnion)
+    posts = tiny_pipeline[:1].transform(["i love pizza :)", "", "news at 5pm"])
+    expected = FeatureUnion.transform(union, posts)
+    assert (union.transform(posts) != expected).nnz == 0
 
 
 def test_known_word_counts_ignore_char_and_lexicon_columns(tiny_pipeline):
