@@ -194,24 +194,44 @@ class CharNgramCounter(TransformerMixin, BaseEstimator):
         frequency = np.asarray(post_words.sum(axis=0)).ravel()
         cached = np.argsort(-frequency, kind="stable")[: self.cached_words]
         self.cached_word_rows_ = {words[w]: i for i, w in enumerate(cached)}
-        self.cached_word_grams_ = word_grams[cached][:, keep].tocsr()
+        # One column id per n-gram occurrence, each word's ids contiguous.
+        cached_grams = word_grams[cached][:, keep].tocsr()
+        per_word = np.asarray(cached_grams.sum(axis=1)).ravel().astype(np.int64)
+        self.cached_word_ends_ = np.cumsum(per_word)
+        self.cached_gram_columns_ = np.repeat(
+            cached_grams.indices, cached_grams.data.astype(np.int64)
+        ).astype(np.int32)
         return counts[:, keep].tocsr()
 
     def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
         check_is_fitted(self, "vocabulary_")
         post_words, words = _word_counts(posts)
-        rows = np.fromiter(
-            map(self.cached_word_rows_.get, words, repeat(-1)), np.int64, len(words)
+        min_n, max_n = self.ngram_range
+        lookup = self.vocabulary_.get
+        cached_row = self.cached_word_rows_.get
+        ends, columns = self.cached_word_ends_, self.cached_gram_columns_
+        pieces: list[Any] = []
+        for word in words:
+            row = cached_row(word)
+            if row is None:
+                padded = f" {word} "
+                slices = _gram_slices(len(padded), min_n, max_n)
+                found = map(lookup, map(padded.__getitem__, slices), repeat(-1))
+                pieces.append([c for c in found if c >= 0])
+            else:
+                pieces.append(columns[ends[row - 1] if row else 0 : ends[row]])
+        lengths = np.fromiter(map(len, pieces), np.int64, len(pieces))
+        indptr = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = (
+            np.concatenate(pieces).astype(np.int32, copy=False)
+            if indptr[-1]
+            else np.zeros(0, dtype=np.int32)
         )
-        cached = rows >= 0
-        fresh = np.flatnonzero(~cached)
-        fresh_grams = self._word_gram_matrix(
-            [words[i] for i in fresh], self.vocabulary_, grow=False
+        word_grams = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices, indptr),
+            shape=(len(words), self.n_features_out_),
         )
-        # Rows of the cached words, then of the fresh ones; reorder to `words`.
-        stacked = sp.vstack([self.cached_word_grams_[rows[cached]], fresh_grams])
-        order = np.concatenate([np.flatnonzero(cached), fresh])
-        word_grams = stacked.tocsr()[np.argsort(order, kind="stable")]
         return (post_words @ word_grams).tocsr()
 
     def _word_gram_matrix(
