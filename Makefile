@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SHARED := ../shared/data/semeval2017
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format train evaluate
+.PHONY: help install app demo test lint format train evaluate screenshot
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 install: $(STAMP) ## Create .venv with the pinned runtime and dev dependencies
+
+app: install ## Start the web page on http://localhost:8501
+	$(BIN)/streamlit run app.py
 
 demo: install ## Score examples/posts.csv with the committed model
 	$(BIN)/python -m sentiment.predict examples/posts.csv --output examples/posts_scored.csv
@@ -38,3 +41,6 @@ train: install ## Retrain models/model.pkl on the SemEval-2017 training set
 
 evaluate: install ## Evaluate the committed model on the SemEval-2017 test set
 	$(BIN)/python -m sentiment.evaluate --data $(SHARED)/test.csv
+
+screenshot: install ## Retake docs/screenshot.png from the running page
+	$(BIN)/python scripts/app_screenshot.py

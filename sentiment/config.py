@@ -9,6 +9,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_MODEL_PATH = MODELS_DIR / "model.pkl"
 
+# The operator of a long-running front end (the Streamlit page) can point it at
+# another model with this variable. A path set there is trusted like the CLI's
+# --trust-model-path, since whoever sets the server's environment already runs
+# code on it; the model's SHA-256 is still checked against its card.
+MODEL_PATH_ENV = "SENTIMENT_MODEL_PATH"
+
+
+def model_path_from_env() -> Path | None:
+    """The model path set in ``$SENTIMENT_MODEL_PATH``, or None when unset or empty."""
+    value = os.environ.get(MODEL_PATH_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
 # The public benchmark sits beside the checkout (never inside it).
 SHARED_DATA_DIR = Path(
     os.environ.get("SENTIMENT_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data")

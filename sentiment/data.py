@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,36 +41,45 @@ class TableFormat:
     encoding_guessed: bool = False
 
 
-def detect_encoding(path: Path) -> tuple[str, bool]:
-    """Return ``(encoding, guessed)`` for a file.
+def _open_binary(source: str | Path | bytes) -> BinaryIO:
+    """A binary file object over a path or over bytes already in memory."""
+    return io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+
+
+def detect_encoding(
+    source: str | Path | bytes, name: str | None = None
+) -> tuple[str, bool]:
+    """Return ``(encoding, guessed)`` for a file, given as a path or as its bytes.
 
     UTF-16 and UTF-8 byte-order marks are honoured; otherwise the whole file is
     checked as UTF-8 in streaming fashion, and if that fails cp1252 (or
-    latin-1, which decodes any byte) is used and ``guessed`` is True.
+    latin-1, which decodes any byte) is used and ``guessed`` is True. ``name``
+    is how messages refer to the file (default: the path).
     """
-    with open(path, "rb") as f:
+    name = name or str(source)
+    with _open_binary(source) as f:
         head = f.read(_SNIFF_BYTES)
     if not head:
-        raise DataError(f"{path} is empty: expected a header row and data rows.")
+        raise DataError(f"{name} is empty: expected a header row and data rows.")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", False
     if b"\x00" in head:
         raise DataError(
-            f"{path} looks like a binary file (it contains NUL bytes), not CSV or "
+            f"{name} looks like a binary file (it contains NUL bytes), not CSV or "
             "TSV text. Export it as CSV (UTF-8) and try again."
         )
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", False
-    if _decodes_as(path, "utf-8"):
+    if _decodes_as(source, "utf-8"):
         return "utf-8", False
-    encoding = "cp1252" if _decodes_as(path, "cp1252") else "latin-1"
+    encoding = "cp1252" if _decodes_as(source, "cp1252") else "latin-1"
     return encoding, True
 
 
-def _decodes_as(path: Path, encoding: str) -> bool:
+def _decodes_as(source: str | Path | bytes, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        with open(path, "rb") as f:
+        with _open_binary(source) as f:
             while chunk := f.read(1 << 20):
                 decoder.decode(chunk)
         decoder.decode(b"", final=True)
@@ -78,8 +88,11 @@ def _decodes_as(path: Path, encoding: str) -> bool:
     return True
 
 
-def sniff_delimiter(sample: str, path: Path) -> str:
-    """Guess the delimiter from the first lines; fall back on the header's counts."""
+def sniff_delimiter(sample: str, name: str | Path) -> str:
+    """Guess the delimiter from the first lines; fall back on the header's counts.
+
+    ``name`` is the file name, whose extension (.tsv, .tab) breaks a tie.
+    """
     lines = sample.splitlines()[:50]
     try:
         return csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS).delimiter
@@ -90,39 +103,49 @@ def sniff_delimiter(sample: str, path: Path) -> str:
     best = max(counts, key=counts.get)
     if counts[best]:
         return best
-    return "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    return "\t" if Path(name).suffix.lower() in (".tsv", ".tab") else ","
 
 
-def detect_format(path: str | Path) -> TableFormat:
-    """Detect a CSV/TSV file's encoding and delimiter; warn on a guessed encoding."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist or is not a file.")
-    encoding, guessed = detect_encoding(path)
+def detect_format(source: str | Path | bytes, name: str | None = None) -> TableFormat:
+    """Detect encoding and delimiter of a CSV/TSV, warning on a guessed encoding.
+
+    ``source`` is a path, or the file's bytes (an upload) with ``name`` its
+    file name, used in messages and to break a delimiter tie.
+    """
+    if not isinstance(source, bytes):
+        source = Path(source)
+        if not source.is_file():
+            raise DataError(f"{source} does not exist or is not a file.")
+    name = name or str(source)
+    encoding, guessed = detect_encoding(source, name)
     if guessed:
         log.warning(
             "%s is not valid UTF-8; reading it as %s. Save it as UTF-8 to be sure "
             "accented characters and emoji are read correctly.",
-            path,
+            name,
             encoding,
         )
-    with open(path, encoding=encoding, newline="") as f:
+    with io.TextIOWrapper(
+        _open_binary(source), encoding=encoding, errors="replace", newline=""
+    ) as f:
         sample = f.read(_SNIFF_BYTES)
-    return TableFormat(encoding, sniff_delimiter(sample, path), guessed)
+    return TableFormat(encoding, sniff_delimiter(sample, name), guessed)
 
 
 def read_table(
     source: str | Path | BinaryIO,
     fmt: TableFormat | None = None,
     chunksize: int | None = None,
+    name: str | None = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Read a CSV/TSV with every cell as a string and no row skipped.
 
     ``source`` is a path, or an open binary file when ``fmt`` is given. With
     ``chunksize`` an iterator of DataFrames is returned, for files of any size.
+    ``name`` is how messages refer to the file (default: its path).
     """
     fmt = fmt or detect_format(source)
-    path = getattr(source, "name", source)
+    path = name or getattr(source, "name", source)
     try:
         return pd.read_csv(
             source,
@@ -140,6 +163,11 @@ def read_table(
         raise DataError(
             f"{path} is not a well-formed table ({e}). Check for an unclosed "
             "quote or a row with more fields than the header."
+        ) from e
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"{path} cannot be decoded as {fmt.encoding} ({e.reason} at byte "
+            f"{e.start}). Save it as UTF-8 text and try again."
         ) from e
 
 

