@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import sklearn
 from sklearn.pipeline import Pipeline
 from tqdm import tqdm
@@ -188,6 +189,12 @@ class Predictor:
         # at fit time, so both checks are skipped (the setting is thread-local).
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             features = self._features.transform(texts)
+            if sp.issparse(features) and not features.has_sorted_indices:
+                # A row's entries are summed in stored order, and float32 sums
+                # differ in the last bits by order; the pipeline's column order
+                # in a row depends on the other texts in the batch. Sorted, a
+                # text scores the same alone, in a micro-batch or in a chunk.
+                features.sort_indices()
             raw = self._classifier.predict_proba(features)
         return raw[:, self._order], known_word_counts(self.pipeline, features)
 
