@@ -45,6 +45,7 @@ from sentiment.parallel import available_cores
 from sentiment.predict import load_predictor
 
 RESULTS = Path(__file__).with_name("results.md")
+NOTES_HEADING = "## Where the time goes"
 TARGETS = {
     "in-process p50": "<= 2 ms",
     "in-process p99": "<= 10 ms",
@@ -422,6 +423,12 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print("\n" + text)
+    # The hand-written analysis below the table (profiles, what the figures
+    # mean) is kept when the figures are regenerated.
+    if args.out.is_file():
+        previous = args.out.read_text(encoding="utf-8")
+        if NOTES_HEADING in previous:
+            text += "\n" + NOTES_HEADING + previous.split(NOTES_HEADING, 1)[1]
     args.out.write_text(text, encoding="utf-8")
 
 
