@@ -59,16 +59,26 @@ BATCH_CHUNK_ROWS = 20_000
 
 # Model hyperparameters: the pipeline is built from these and nothing else.
 HYPERPARAMS: dict[str, object] = {
-    "word_ngram_range": (1, 3),
+    # Word n-grams of the tokens (negation-marked), TF-IDF.
+    "word_ngram_range": (1, 2),
     "word_min_df": 2,
     "word_max_features": 300_000,
-    "char_ngram_range": (2, 5),
+    # Character n-grams inside words (spaces padding them), TF-IDF.
+    "char_ngram_range": (3, 5),
     "char_min_df": 3,
     "char_max_features": 300_000,
+    # Words whose n-grams the model stores (scoring speed only, not results).
+    "char_cached_words": 30_000,
     "sublinear_tf": True,
-    "C": 1.0,
+    # Weight of the two VADER-lexicon columns; 0 leaves them out.
+    "lexicon_scale": 0.5,
+    # Weight of the three pattern-lexicon columns (TextBlob's); 0 leaves them out.
+    "pattern_scale": 0.5,
+    # Features are weighted by |log-count ratio| ** nb_alpha (NB-SVM style).
+    "nb_alpha": 0.5,
+    "C": 0.5,
     "class_weight": "balanced",
-    "max_iter": 2_000,
+    "max_iter": 1_000,
 }
 
 MODEL_FORMAT = "sentiment-model"

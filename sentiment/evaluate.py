@@ -42,6 +42,35 @@ def expected_calibration_error(
     return float(error)
 
 
+COVERAGE_THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def coverage_table(
+    confidence: Sequence[float],
+    correct: Sequence[bool],
+    thresholds: Sequence[float] = COVERAGE_THRESHOLDS,
+) -> list[dict[str, float]]:
+    """At each threshold t: the share of posts with confidence >= t and their accuracy.
+
+    That is what auto-labelling above t and reviewing the rest would give;
+    accuracy is NaN when no post reaches t.
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=bool)
+    rows = []
+    for t in thresholds:
+        kept = confidence >= t
+        rows.append(
+            {
+                "threshold": float(t),
+                "coverage": float(kept.mean()) if len(kept) else float("nan"),
+                "accuracy": float(correct[kept].mean()) if kept.any() else float("nan"),
+                "n": int(kept.sum()),
+            }
+        )
+    return rows
+
+
 def compute_metrics(
     y_true: Sequence[str],
     y_pred: Sequence[str],

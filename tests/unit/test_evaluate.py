@@ -1,7 +1,13 @@
+import math
+
 import numpy as np
 import pytest
 
-from sentiment.evaluate import compute_metrics, expected_calibration_error
+from sentiment.evaluate import (
+    compute_metrics,
+    coverage_table,
+    expected_calibration_error,
+)
 
 
 def test_perfect_predictions():
@@ -36,3 +42,13 @@ def test_ece_measures_overconfidence():
     confidence = np.full(10, 0.95)
     correct = np.array([1] * 5 + [0] * 5)
     assert expected_calibration_error(confidence, correct) == pytest.approx(0.45)
+
+
+def test_coverage_table_counts_posts_at_or_above_each_threshold():
+    confidence = [0.35, 0.55, 0.65, 0.95]
+    correct = [False, False, True, True]
+    rows = coverage_table(confidence, correct, thresholds=(0.5, 0.6, 0.99))
+    assert [r["n"] for r in rows] == [3, 2, 0]
+    assert rows[0]["coverage"] == 0.75 and rows[0]["accuracy"] == pytest.approx(2 / 3)
+    assert rows[1]["accuracy"] == 1.0
+    assert math.isnan(rows[2]["accuracy"])
