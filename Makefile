@@ -26,8 +26,11 @@ demo: install ## Score examples/posts.csv with the committed model
 	$(BIN)/python -m sentiment.predict examples/posts.csv --output examples/posts_scored.csv
 	@cat examples/posts_scored.csv
 
-test: install ## Run the whole test suite
+test: install ## Run the whole test suite, and the notebooks when the benchmark data is there
 	$(BIN)/python -m pytest
+	@if [ -f $(SHARED)/train.csv ] && [ -f $(SHARED)/test.csv ]; then \
+		$(BIN)/python -m pytest -q --nbmake notebooks/; \
+	else echo "notebooks skipped: $(SHARED) not found"; fi
 
 lint: install ## Check formatting (black) and style (flake8)
 	$(BIN)/black --check .

@@ -32,7 +32,7 @@ HELD_OUT_SOURCE = "twitter-2016test"
 # name -> (hyperparameter overrides, pipeline set_params overrides)
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "default pipeline": ({}, {}),
-    "- lexicon features": ({"lexicon_scale": 0}, {}),
+    "- VADER lexicon columns": ({"lexicon_scale": 0}, {}),
     "- NB feature weights": ({"nb_alpha": 0.0}, {}),
     "- negation marks": ({}, {"prepare__mark_negation": False}),
     "- character n-grams": ({}, {"features__char": "drop"}),

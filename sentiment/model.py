@@ -10,7 +10,7 @@ multinomial LogisticRegression fitted on NB-weighted features.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -170,6 +170,19 @@ def known_word_counts(pipeline: Pipeline, features: Any) -> np.ndarray:
     union = pipeline.named_steps["features"]
     n_words = len(union.named_transformers["word"].vocabulary_)
     return features[:, :n_words].getnnz(axis=1)
+
+
+def word_tokens(pipeline: Pipeline, texts: Sequence[str]) -> list[list[str]]:
+    """Each text's word tokens as the model sees them (normalized, negation marked)."""
+    return [
+        post_tokens(post) for post in pipeline.named_steps["prepare"].transform(texts)
+    ]
+
+
+def word_unigrams(pipeline: Pipeline) -> set[str]:
+    """The single words (not n-grams) in the model's word vocabulary."""
+    word = pipeline.named_steps["features"].named_transformers["word"]
+    return {term for term in word.vocabulary_ if " " not in term}
 
 
 @lru_cache(maxsize=4)

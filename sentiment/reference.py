@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from sentiment import config
 from sentiment.artifacts import atomic_write
+from sentiment.model import word_tokens, word_unigrams
 
 REFERENCE_FORMAT = "sentiment-reference"
 REFERENCE_FORMAT_VERSION = 1
@@ -62,18 +63,14 @@ def reference_path(model_path: str | Path) -> Path:
 def oov_shares(pipeline: Pipeline, texts: Sequence[str]) -> tuple[np.ndarray, int, int]:
     """Per text, the share of word tokens the model's vocabulary lacks.
 
-    Tokens come from the model's own word vectorizer (its preprocessor and
-    tokenizer), so the check follows the model. Returns ``(per_text, oov,
+    Tokens come from the model's own preparation step, so the check follows
+    the model. Returns ``(per_text, oov,
     total)``; a text with no token has share 0.
     """
-    word = pipeline.named_steps["features"].named_transformers["word"]
-    vocabulary = {term for term in word.vocabulary_ if " " not in term}
-    analyse = word.build_tokenizer()
-    prepare = word.build_preprocessor()
+    vocabulary = word_unigrams(pipeline)
     shares = np.zeros(len(texts))
     oov_total = token_total = 0
-    for i, text in enumerate(texts):
-        tokens = analyse(prepare(text))
+    for i, tokens in enumerate(word_tokens(pipeline, texts)):
         unknown = sum(token not in vocabulary for token in tokens)
         shares[i] = unknown / len(tokens) if tokens else 0.0
         oov_total += unknown
