@@ -749,8 +749,12 @@ def activity_ui(view: MonitoringView, freq: str, window: str) -> None:
             "period": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "n": st.column_config.NumberColumn("posts"),
             **{
-                name: st.column_config.NumberColumn(format="percent")
-                for name in ("share_negative", "baseline_mean", "threshold")
+                name: st.column_config.NumberColumn(label, format="percent")
+                for name, label in [
+                    ("share_negative", "negative share"),
+                    ("baseline_mean", "baseline (mean)"),
+                    ("threshold", "alert threshold"),
+                ]
             },
         },
     )
@@ -784,7 +788,7 @@ def log_stats_ui(stats: dict[str, Any]) -> None:
     )
     st.caption(
         f"`{stats['path']}` · {stats['bytes'] / 2**20:,.1f} MB · "
-        f"{stats['first']} to {stats['last']} (UTC)"
+        f"{_minute(stats['first'])} to {_minute(stats['last'])} UTC"
     )
 
 
@@ -1072,6 +1076,11 @@ def _confidence_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
 
 def _rows(n: int) -> str:
     return _count(n, "row")
+
+
+def _minute(timestamp: str) -> str:
+    """A logged ISO timestamp to the minute, as people read it."""
+    return f"{pd.Timestamp(timestamp):%Y-%m-%d %H:%M}"
 
 
 def _count(n: int, noun: str) -> str:

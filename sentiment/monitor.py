@@ -363,10 +363,10 @@ def format_drift(report: DriftReport) -> str:
 
 
 def drift_table(report: DriftReport) -> pd.DataFrame:
-    """One row per drift test: verdict, statistic, p-value, PSI and thresholds.
+    """One row per drift test: verdict, statistic, p-value, PSI, thresholds, note.
 
-    The verdict is ``drift``, ``no drift`` or ``skipped: <reason>``; numbers a
-    test does not have are NaN.
+    The verdict is ``drift``, ``no drift`` or ``skipped`` (the note says why);
+    numbers a test does not have are NaN.
     """
     rows = []
     for name, test in report.tests.items():
@@ -375,9 +375,7 @@ def drift_table(report: DriftReport) -> pd.DataFrame:
             {
                 "test": name,
                 "verdict": (
-                    f"skipped: {skipped}"
-                    if skipped
-                    else "drift" if test["drift"] else "no drift"
+                    "skipped" if skipped else "drift" if test["drift"] else "no drift"
                 ),
                 "statistic": test.get("statistic"),
                 "p_value": test.get("p_value"),
@@ -385,6 +383,7 @@ def drift_table(report: DriftReport) -> pd.DataFrame:
                 "thresholds": ", ".join(
                     f"{k} {v}" for k, v in test.get("threshold", {}).items()
                 ),
+                "note": skipped or "",
             }
         )
     table = pd.DataFrame(rows)
