@@ -47,6 +47,7 @@ evaluate: install ## Evaluate the committed model on the SemEval-2017 test set
 
 screenshot: install ## Retake docs/screenshot.png from the running page
 	$(BIN)/python scripts/app_screenshot.py
+	$(BIN)/python scripts/app_screenshot.py --monitoring
 
 drift: install ## Drift of the SemEval test set against the committed model's profile
 	$(BIN)/python -m sentiment.monitor drift --current $(SHARED)/test.csv --html drift_report.html

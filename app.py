@@ -1,14 +1,19 @@
-"""The Streamlit page: analyse posts, score a file, read the model card.
+"""The Streamlit page: analyse posts, score a file, read the model card, monitor.
 
 Run with ``streamlit run app.py``. Every decision is made by the ``sentiment``
 package; this file only lays out widgets and shows what the package returns.
 Set ``SENTIMENT_MODEL_PATH`` to serve another model than models/model.pkl.
+Every prediction the page answers is written to the prediction log
+(``SENTIMENT_LOG_DB``, see sentiment.logstore), which the Monitoring tab reads.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Sequence
 
 import altair as alt
 import pandas as pd
@@ -30,12 +35,28 @@ from sentiment.batch import (
     summarize,
 )
 from sentiment.data import DataError
+from sentiment.drift import DriftReport, render_html
+from sentiment.logstore import (
+    LogStoreError,
+    PredictionLog,
+    log_path_from_env,
+    open_default_log,
+)
 from sentiment.model import top_contributions, top_features_per_class
+from sentiment.monitor import (
+    MonitoringView,
+    check_drift,
+    default_reference,
+    drift_table,
+    monitoring_view,
+    parse_time,
+)
 from sentiment.predict import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
     Predictor,
     load_predictor,
+    model_version,
     prepare_text,
 )
 
@@ -53,6 +74,20 @@ PREVIEW_ROWS = 10
 SHOWN_ROWS = 1_000
 EXPLAINED_TOKENS = 8
 INDICATIVE_NGRAMS = 10
+# The prediction log's "source" column for rows the page writes.
+LOG_SOURCE = "page"
+TABS = ["Analyse text", "Score a file", "Model card", "Monitoring"]
+# Monitoring: how far back the charts and the drift check look (ages as
+# sentiment.monitor.parse_time reads them; None means everything logged).
+WINDOWS = {
+    "Last 24 hours": "24h",
+    "Last 7 days": "7d",
+    "Last 30 days": "30d",
+    "Everything": None,
+}
+DEFAULT_WINDOW = "Last 7 days"
+REVIEW_ROWS = 50
+SHOWN_CORRECTIONS = 20
 
 # Published macro-averaged recall on the SemEval-2017 Task 4A test set
 # (copied from shared/data/semeval2017/README.md), to put our score in context.
@@ -76,6 +111,18 @@ class ScoredUpload:
     threshold: float
     scored: pd.DataFrame
     download: bytes
+    request_id: str  # the prediction log's id for this run
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """The last drift check of this session: its period and report, or why not."""
+
+    window: str
+    checked: datetime
+    report: DriftReport | None
+    html: str = ""
+    error: str = ""
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -98,6 +145,82 @@ def model_ui() -> Predictor:
         st.stop()
 
 
+@st.cache_resource(show_spinner=False)
+def get_log(configured_path: str) -> PredictionLog | None:
+    """Open the prediction log once per process, shared by every session.
+
+    ``configured_path`` (from ``SENTIMENT_LOG_DB``) is the cache key, so a
+    different configuration opens its own file; the rest of the settings are
+    read from the environment by ``open_default_log``.
+    """
+    return open_default_log()
+
+
+def log_ui() -> PredictionLog | None:
+    """The shared prediction log; None when it is off or cannot be opened."""
+    path = log_path_from_env()
+    if path is None:
+        st.sidebar.caption(
+            f"The prediction log is off ({config.LOG_DB_ENV}=off): nothing is "
+            "recorded."
+        )
+        return None
+    try:
+        return get_log(str(path))
+    except LogStoreError as e:
+        # The page still answers; only the bookkeeping is missing.
+        st.sidebar.error(f"Predictions are NOT being logged. {_escape(str(e))}")
+        return None
+
+
+def store_text_ui(prediction_log: PredictionLog | None) -> bool:
+    """Sidebar switch: store each post's text in the log, or only its SHA-256."""
+    if prediction_log is None:
+        return False
+    return st.sidebar.toggle(
+        "Store post texts in the prediction log",
+        value=prediction_log.store_text,
+        help="Off: only a SHA-256 of each post is stored. Corrections of such "
+        "predictions cannot be used for retraining.",
+    )
+
+
+def logged_ui(
+    prediction_log: PredictionLog | None,
+    tab: str,
+    request_id: str,
+    predictor: Predictor,
+    texts: Sequence[object],
+    scored: pd.DataFrame,
+    store_text: bool,
+) -> None:
+    """Log one answered request once (reruns reuse the result); warn if it failed.
+
+    Rows are written before the answer is shown. A failed write is counted as
+    dropped by the log; the page still answers and says so.
+    """
+    if prediction_log is None:
+        return
+    results = st.session_state.setdefault("log_results", {})
+    result = results.get(tab)
+    if result is None or result.request_id != request_id:
+        result = prediction_log.append(
+            LOG_SOURCE,
+            request_id,
+            model_version(predictor),
+            texts,
+            scored,
+            store_text=store_text,
+        )
+        results[tab] = result
+    if not result.logged:
+        st.warning(
+            f"{_rows(len(texts))} could not be written to the prediction log "
+            "(they are counted as dropped; see the Monitoring tab). The results "
+            "below are not affected."
+        )
+
+
 def threshold_ui() -> float:
     """The review threshold, from a sidebar slider."""
     with st.sidebar:
@@ -117,7 +240,12 @@ def threshold_ui() -> float:
     return threshold
 
 
-def analyse_ui(predictor: Predictor, threshold: float) -> None:
+def analyse_ui(
+    predictor: Predictor,
+    threshold: float,
+    prediction_log: PredictionLog | None,
+    store_text: bool,
+) -> None:
     """Text box for posts, one per line, and a verdict with its reasons for each."""
     text = st.text_area(
         "Posts, one per line",
@@ -127,6 +255,8 @@ def analyse_ui(predictor: Predictor, threshold: float) -> None:
     )
     if st.button("Analyse", type="primary"):
         st.session_state["analysed_text"] = text
+        # One request per click: reruns show the same answer and log nothing new.
+        st.session_state["analyse_request"] = uuid.uuid4().hex
     lines = st.session_state.get("analysed_text", "").splitlines()
     posts = [line for line in lines if line.strip()]
     if not posts:
@@ -140,6 +270,15 @@ def analyse_ui(predictor: Predictor, threshold: float) -> None:
         )
         posts = posts[:MAX_ANALYSE_POSTS]
     scored = predictor.score(posts, threshold)
+    logged_ui(
+        prediction_log,
+        "analyse",
+        st.session_state["analyse_request"],
+        predictor,
+        posts,
+        scored,
+        store_text,
+    )
     if len(posts) > 1:
         st.dataframe(
             _results_table(pd.Series(posts, name="post"), scored), hide_index=True
@@ -213,7 +352,12 @@ def verdict_ui(predictor: Predictor, post: str, row: Any, threshold: float) -> N
         st.caption("Contribution = TF-IDF value × the class's coefficient.")
 
 
-def file_ui(predictor: Predictor, threshold: float) -> None:
+def file_ui(
+    predictor: Predictor,
+    threshold: float,
+    prediction_log: PredictionLog | None,
+    store_text: bool,
+) -> None:
     """Upload, preview, pick the text column, score with progress, show and download."""
     limit_mb = int(st.get_option("server.maxUploadSize"))
     uploaded = st.file_uploader(
@@ -251,6 +395,7 @@ def file_ui(predictor: Predictor, threshold: float) -> None:
             threshold,
             scored,
             scored_file_bytes(table, scored),
+            uuid.uuid4().hex,
         )
         bar.empty()
     run = st.session_state.get("scored_upload")
@@ -262,6 +407,15 @@ def file_ui(predictor: Predictor, threshold: float) -> None:
             "press Score to update the results."
         )
         return
+    logged_ui(
+        prediction_log,
+        "file",
+        run.request_id,
+        predictor,
+        table.frame[run.text_col].tolist(),
+        run.scored,
+        store_text,
+    )
     results_ui(table, run)
 
 
@@ -499,8 +653,438 @@ def metrics_ui(metrics: dict[str, Any]) -> None:
         )
 
 
+@st.fragment
+def monitoring_ui(prediction_log: PredictionLog | None, predictor: Predictor) -> None:
+    """Volume, label mix, confidence, spike alerts, log stats, drift and review.
+
+    A fragment: its controls rerun only this tab, not the scoring above.
+    """
+    if prediction_log is None:
+        logging_off_ui()
+        return
+    left, right = st.columns(2)
+    window = left.selectbox(
+        "Period", list(WINDOWS), index=list(WINDOWS).index(DEFAULT_WINDOW)
+    )
+    freq = right.radio("Per", ["hour", "day"], horizontal=True)
+    age = WINDOWS[window]
+    since = None if age is None else parse_time(age)
+    view = monitoring_view(prediction_log, freq, since)
+    if view.stats["predictions"] == 0:
+        st.info(
+            f"The prediction log `{prediction_log.path}` is empty. "
+            "Analyse a post or score a file (or call the API or the batch CLI) "
+            "and its predictions show up here."
+        )
+        if view.stats["dropped_rows"]:
+            log_stats_ui(view.stats)
+        return
+    activity_ui(view, freq, window)
+    log_stats_ui(view.stats)
+    drift_ui(prediction_log, predictor, window, since)
+    review_ui(prediction_log)
+
+
+def logging_off_ui() -> None:
+    """Say why there is nothing to monitor and how to change that."""
+    if log_path_from_env() is None:
+        st.info(
+            f"The prediction log is off ({config.LOG_DB_ENV}=off), so there is "
+            "nothing to monitor. To record predictions, unset "
+            f"{config.LOG_DB_ENV} (the log then goes to "
+            f"`{config.DEFAULT_LOG_DB.relative_to(config.PROJECT_ROOT)}`) or set "
+            "it to a writable file on a local disk, and restart the page."
+        )
+    else:
+        st.error(
+            "The prediction log could not be opened (the sidebar says why), so "
+            f"there is nothing to monitor. Point {config.LOG_DB_ENV} at a writable "
+            "file on a local disk and restart the page."
+        )
+
+
+def activity_ui(view: MonitoringView, freq: str, window: str) -> None:
+    """Headline figures, the four charts over time, and the spike alerts."""
+    series = view.series
+    total = int(series["n"].sum())
+    if total == 0:
+        st.info(
+            f"No prediction with a label in this period ({window.lower()}): "
+            "choose a longer period."
+        )
+        return
+    cells = st.columns(4)
+    cells[0].metric("Predictions", f"{total:,}")
+    cells[1].metric("Negative", f"{series['negative'].sum() / total:.1%}")
+    cells[2].metric("Need review", f"{series['needs_review'].sum() / total:.1%}")
+    cells[3].metric("Negative spikes", f"{len(view.alerts):,}")
+    frame = series.join(view.spikes[["threshold", "alert"]]).reset_index()
+    frame["alert"] = frame["alert"].fillna(False).astype(bool)
+    top_left, top_right = st.columns(2)
+    top_left.altair_chart(_volume_chart(frame, freq))
+    top_right.altair_chart(_label_mix_chart(frame, freq))
+    bottom_left, bottom_right = st.columns(2)
+    bottom_left.altair_chart(_negative_share_chart(frame, freq))
+    bottom_right.altair_chart(_confidence_chart(frame, freq))
+    st.caption(
+        f"Times are UTC. A {freq} is flagged (red) when its negative share is above "
+        f"the mean of the previous {config.SPIKE_WINDOW[freq]} {freq}s + "
+        f"{config.SPIKE_K:g}σ and it has at least {config.SPIKE_MIN_POSTS} posts "
+        "(`python -m sentiment.monitor spikes`)."
+    )
+    alerts = view.alerts
+    if alerts.empty:
+        st.success(f"No negative spike in {_count(len(series), freq)}.")
+        return
+    st.error(
+        f"⚠️ {_count(len(alerts), 'negative spike')}: look at "
+        "what was posted then (the review queue below holds the unsure ones)."
+    )
+    st.dataframe(
+        alerts.reset_index()[
+            ["period", "n", "negative", "share_negative", "baseline_mean", "threshold"]
+        ],
+        hide_index=True,
+        column_config={
+            "period": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "n": st.column_config.NumberColumn("posts"),
+            **{
+                name: st.column_config.NumberColumn(label, format="percent")
+                for name, label in [
+                    ("share_negative", "negative share"),
+                    ("baseline_mean", "baseline (mean)"),
+                    ("threshold", "alert threshold"),
+                ]
+            },
+        },
+    )
+
+
+def log_stats_ui(stats: dict[str, Any]) -> None:
+    """Counts of the whole log: per source and model, review, corrections, drops."""
+    st.subheader("Prediction log")
+    cells = st.columns(4)
+    cells[0].metric("Logged predictions", f"{stats['predictions']:,}")
+    cells[1].metric("Awaiting review", f"{stats['awaiting_review']:,}")
+    cells[2].metric("Corrections", f"{stats['corrections']:,}")
+    cells[3].metric("Dropped rows", f"{stats['dropped_rows']:,}")
+    if stats["dropped_rows"]:
+        st.warning(
+            f"{_rows(stats['dropped_rows'])} could not be written to the log (the "
+            "predictions were still answered). `python -m sentiment.monitor "
+            "status` and the `-dropped.jsonl` file beside the log have details."
+        )
+    left, right = st.columns(2)
+    left.dataframe(
+        pd.DataFrame(stats["by_source"].items(), columns=["source", "predictions"]),
+        hide_index=True,
+    )
+    right.dataframe(
+        pd.DataFrame(
+            [(version[:12], n) for version, n in stats["by_model_version"].items()],
+            columns=["model version", "predictions"],
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        f"`{stats['path']}` · {stats['bytes'] / 2**20:,.1f} MB · "
+        f"{_minute(stats['first'])} to {_minute(stats['last'])} UTC"
+    )
+
+
+def drift_ui(
+    prediction_log: PredictionLog,
+    predictor: Predictor,
+    window: str,
+    since: datetime | None,
+) -> None:
+    """A button that runs the drift check on the period; its verdict and report."""
+    st.subheader("Drift")
+    st.caption(
+        "Compares the predictions logged in the period with the reference profile "
+        "saved beside the model at training: label mix, confidence, text length "
+        "and words the model does not know. Up to "
+        f"{config.DRIFT_SAMPLE_ROWS:,} posts per side; it takes up to half a "
+        "minute."
+    )
+    if st.button("Check drift"):
+        with st.spinner(f"Checking drift ({window.lower()})…"):
+            st.session_state["drift"] = run_drift_check(
+                prediction_log, predictor, window, since
+            )
+    check: DriftCheck | None = st.session_state.get("drift")
+    if check is None:
+        return
+    st.caption(
+        f"Checked {check.checked:%Y-%m-%d %H:%M} UTC for {check.window.lower()}."
+        + ("" if check.window == window else " Press Check drift for this period.")
+    )
+    if check.report is None:
+        st.error(_escape(check.error))
+        return
+    st.caption(
+        f"Reference: {_escape(check.report.reference.description)}, "
+        f"{check.report.reference.n:,} posts. Current: "
+        f"{_escape(check.report.current.description)}, "
+        f"{check.report.current.n:,} posts."
+    )
+    if check.report.drift_detected:
+        st.error("**Drift detected**: the inputs or outputs moved (see the table).")
+    else:
+        st.success("No drift detected.")
+    st.dataframe(
+        drift_table(check.report),
+        hide_index=True,
+        column_config={
+            name: st.column_config.NumberColumn(format="%.4g")
+            for name in ("statistic", "p_value", "psi")
+        },
+    )
+    st.download_button(
+        "Download the drift report (HTML)",
+        data=check.html,
+        file_name="drift_report.html",
+        mime="text/html",
+        on_click="ignore",
+    )
+
+
+def run_drift_check(
+    prediction_log: PredictionLog,
+    predictor: Predictor,
+    window: str,
+    since: datetime | None,
+) -> DriftCheck:
+    """Run ``check_drift`` on the log against the served model's profile."""
+    checked = datetime.now(timezone.utc)
+    try:
+        report = check_drift(
+            prediction_log.path,
+            default_reference(config.model_path_from_env()),
+            predictor,
+            since=since,
+        )
+    except (DataError, LogStoreError, ValueError) as e:
+        return DriftCheck(window, checked, None, error=f"No drift check: {e}")
+    return DriftCheck(window, checked, report, render_html(report))
+
+
+def review_ui(prediction_log: PredictionLog) -> None:
+    """The needs-review queue: a person sets the right labels and saves them."""
+    st.subheader("Review queue")
+    message = st.session_state.pop("review_message", None)
+    if message is not None:
+        kind, text = message
+        getattr(st, kind)(text)
+    queue = prediction_log.review_queue(REVIEW_ROWS)
+    if queue.empty:
+        st.success("No prediction is waiting for review.")
+    else:
+        review_form_ui(prediction_log, queue)
+    corrections = prediction_log.corrections()
+    if not corrections.empty:
+        with st.expander(f"Corrections so far ({len(corrections):,})"):
+            st.dataframe(
+                corrections.tail(SHOWN_CORRECTIONS)[
+                    ["prediction_id", "text", "predicted", "label", "ts"]
+                ].iloc[::-1],
+                hide_index=True,
+            )
+    st.markdown(
+        "**Retrain with the corrections**, then let the promotion gate decide "
+        "whether the new model replaces the served one (restart the page to serve "
+        "it):"
+    )
+    st.code(
+        "python -m sentiment.train --data ../shared/data/semeval2017/train.csv \\\n"
+        f"    --include-feedback {prediction_log.path} \\\n"
+        "    --out models/candidates/model.pkl\n"
+        "python -m sentiment.promote models/candidates/model.pkl",
+        language="bash",
+    )
+
+
+def review_form_ui(prediction_log: PredictionLog, queue: pd.DataFrame) -> None:
+    """An editable table of the queue with a 'right label' column, and Save."""
+    st.caption(
+        f"The newest {len(queue):,} predictions marked needs review (confidence "
+        "below the threshold, or no word the model knows). Pick the right label "
+        "in the last column and press Save; rows left empty stay in the queue."
+    )
+    table = pd.DataFrame(
+        {
+            "id": queue["id"],
+            "time": queue["ts"],
+            "source": queue["source"],
+            "text": queue["text"].fillna("(text not stored)"),
+            "predicted": queue["label"].map(LABEL_NAMES).fillna("no text"),
+            "confidence": queue["confidence"],
+            "right label": pd.Series([None] * len(queue), dtype=object),
+        }
+    )
+    # A new key after each save gives a fresh editor over the refreshed queue.
+    key = f"review_{st.session_state.setdefault('review_round', 0)}"
+    with st.form("review"):
+        st.data_editor(
+            table,
+            key=key,
+            hide_index=True,
+            disabled=[c for c in table.columns if c != "right label"],
+            column_config={
+                "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                "confidence": st.column_config.NumberColumn(format="%.2f"),
+                "right label": st.column_config.SelectboxColumn(
+                    options=list(config.LABELS), format_func=LABEL_NAMES.get
+                ),
+            },
+        )
+        st.form_submit_button(
+            "Save corrections",
+            type="primary",
+            on_click=save_corrections,
+            args=(prediction_log, key, table["id"].tolist()),
+        )
+
+
+def save_corrections(prediction_log: PredictionLog, key: str, ids: list[int]) -> None:
+    """Save callback: store the labels picked in editor ``key`` (rows are ``ids``).
+
+    Runs before the page reruns, so the rerun shows the refreshed queue.
+    """
+    edits = st.session_state[key]["edited_rows"]
+    picked = {
+        ids[int(row)]: change["right label"]
+        for row, change in edits.items()
+        if change.get("right label")
+    }
+    if not picked:
+        st.session_state["review_message"] = (
+            "warning",
+            "Pick a label in the 'right label' column first.",
+        )
+        return
+    try:
+        for prediction_id, label in picked.items():
+            prediction_log.record_correction(int(prediction_id), label)
+    except (ValueError, sqlite3.Error) as e:
+        # Saved ones are out of the queue; the rest keep their picks to retry.
+        st.session_state["review_message"] = (
+            "error",
+            f"Not every correction was saved: {_escape(str(e))}",
+        )
+        return
+    st.session_state["review_round"] += 1
+    st.session_state["review_message"] = (
+        "success",
+        f"Saved {_count(len(picked), 'correction')}.",
+    )
+
+
+def _volume_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
+    """Predictions per period; flagged periods in red."""
+    return (
+        alt.Chart(frame, title=f"Predictions per {freq}")
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("n:Q", title="predictions"),
+            color=alt.condition(
+                "datum.alert", alt.value(LABEL_COLORS["negative"]), alt.value("#4c78a8")
+            ),
+            tooltip=[
+                alt.Tooltip("period:T", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("n:Q", title="predictions", format=","),
+                "alert",
+            ],
+        )
+        .properties(height=220)
+    )
+
+
+def _label_mix_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
+    """Share of each predicted label per period, stacked."""
+    long = frame.melt(
+        id_vars=["period"],
+        value_vars=list(config.LABELS),
+        var_name="label",
+        value_name="count",
+    )
+    long["label"] = long["label"].map(LABEL_NAMES)
+    return (
+        alt.Chart(long, title=f"Label mix per {freq}")
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y(
+                "count:Q", stack="normalize", title=None, axis=alt.Axis(format="%")
+            ),
+            color=_label_color(),
+            tooltip=[
+                alt.Tooltip("period:T", format="%Y-%m-%d %H:%M"),
+                "label",
+                "count",
+            ],
+        )
+        .properties(height=220)
+    )
+
+
+def _negative_share_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
+    """Negative share against the spike threshold; alerts as red points."""
+    base = alt.Chart(frame, title=f"Negative share per {freq} and alert threshold")
+    x = alt.X("period:T", title=None)
+    share = base.mark_line(color=LABEL_COLORS["negative"]).encode(
+        x=x,
+        y=alt.Y("share_negative:Q", title=None, axis=alt.Axis(format="%")),
+        tooltip=[
+            alt.Tooltip("period:T", format="%Y-%m-%d %H:%M"),
+            alt.Tooltip("share_negative:Q", title="negative", format=".1%"),
+            alt.Tooltip("threshold:Q", format=".1%"),
+        ],
+    )
+    threshold = base.mark_line(color="#8c8c8c", strokeDash=[4, 4]).encode(
+        x=x, y="threshold:Q"
+    )
+    alerts = (
+        base.transform_filter("datum.alert")
+        .mark_point(color=LABEL_COLORS["negative"], size=90, filled=True)
+        .encode(x=x, y="share_negative:Q")
+    )
+    return (share + threshold + alerts).properties(height=220)
+
+
+def _confidence_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
+    """Mean confidence of the predictions per period."""
+    return (
+        alt.Chart(frame, title=f"Mean confidence per {freq}")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y(
+                "mean_confidence:Q",
+                title=None,
+                scale=alt.Scale(domain=[1 / 3, 1]),
+            ),
+            tooltip=[
+                alt.Tooltip("period:T", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("mean_confidence:Q", format=".3f"),
+            ],
+        )
+        .properties(height=220)
+    )
+
+
 def _rows(n: int) -> str:
-    return f"{n:,} row" + ("" if n == 1 else "s")
+    return _count(n, "row")
+
+
+def _minute(timestamp: str) -> str:
+    """A logged ISO timestamp to the minute, as people read it."""
+    return f"{pd.Timestamp(timestamp):%Y-%m-%d %H:%M}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _results_table(texts: pd.Series, scored: pd.DataFrame) -> pd.DataFrame:
@@ -546,7 +1130,7 @@ def _escape(text: str) -> str:
 
 
 def main() -> None:
-    """Lay out the page: the model, the threshold, and the three tabs."""
+    """Lay out the page: the model, the threshold, the log and the four tabs."""
     st.set_page_config(page_title="Tweet sentiment", page_icon="💬", layout="wide")
     st.title("Tweet sentiment")
     st.caption(
@@ -555,13 +1139,20 @@ def main() -> None:
     )
     predictor = model_ui()
     threshold = threshold_ui()
-    analyse, score_file, card = st.tabs(["Analyse text", "Score a file", "Model card"])
+    prediction_log = log_ui()
+    store_text = store_text_ui(prediction_log)
+    # Switching tabs reruns the page, so the Monitoring tab queries the log
+    # only while it is open; the other tabs render as before.
+    analyse, score_file, card, monitoring = st.tabs(TABS, key="tab", on_change="rerun")
     with analyse:
-        analyse_ui(predictor, threshold)
+        analyse_ui(predictor, threshold, prediction_log, store_text)
     with score_file:
-        file_ui(predictor, threshold)
+        file_ui(predictor, threshold, prediction_log, store_text)
     with card:
         model_card_ui(predictor)
+    if monitoring.open:
+        with monitoring:
+            monitoring_ui(prediction_log, predictor)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,34 @@
-"""Take the README's screenshot of the page from the real app, in headless Chromium.
+"""Take the README's screenshots of the page from the real app, in headless Chromium.
 
     python scripts/app_screenshot.py [--model MODEL.pkl] [--out docs/screenshot.png]
+    python scripts/app_screenshot.py --monitoring [--out docs/monitoring.png]
 
-Starts ``streamlit run app.py`` on a free local port, analyses two posts,
-scores a small generated CSV and saves a full-page PNG.
+Starts ``streamlit run app.py`` on a free local port, analyses three posts and
+saves a full-page PNG. With ``--monitoring`` the page logs to a temporary
+prediction log filled first with three days of made-up traffic (templated
+posts, a negative spike six hours ago), and the shot is of the Monitoring tab
+after a drift check.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+from sentiment import config  # noqa: E402
+from sentiment.logstore import PredictionLog  # noqa: E402
+from sentiment.predict import Predictor, load_predictor, model_version  # noqa: E402
 from tests.e2e.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     chromium_path,
@@ -29,34 +41,132 @@ POSTS = (
     "Worst customer service ever :("
 )
 
+# Made-up traffic for the Monitoring screenshot: no real post is shown.
+DEMO_TEMPLATES = {
+    "positive": [
+        "Loving the new {} so much!",
+        "The {} was amazing today :)",
+        "Best {} ever, thank you!",
+        "So happy with my {}",
+    ],
+    "negative": [
+        "The {} keeps crashing, so annoying",
+        "Worst {} ever :(",
+        "Really disappointed with the {}",
+        "Why is the {} down again?!",
+    ],
+    "neutral": [
+        "The {} event starts at 9am",
+        "New {} announced for Friday",
+        "Anyone going to the {} tomorrow?",
+        "Reading about the {}",
+    ],
+}
+DEMO_THINGS = ["phone", "app", "camera", "delivery", "concert", "game", "update"]
+DEMO_HOURS = 72
+DEMO_SPIKE_HOURS_AGO = 6
+
+
+def fill_demo_log(path: Path, predictor: Predictor, seed: int = 0) -> int:
+    """Log DEMO_HOURS of templated API/batch traffic ending now; returns the rows."""
+    rng = np.random.default_rng(seed)
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    rows = 0
+    with PredictionLog(path) as prediction_log:
+        for hours_ago in range(DEMO_HOURS, 0, -1):
+            start = now - timedelta(hours=hours_ago)
+            daily = 1 + 0.6 * np.sin((start.hour - 9) / 24 * 2 * np.pi)
+            n = int(rng.poisson(40 * daily)) + 5
+            negative = 0.6 if hours_ago == DEMO_SPIKE_HOURS_AGO else 0.2
+            labels = rng.choice(
+                ["negative", "neutral", "positive"],
+                n,
+                p=[negative, 0.4, 0.6 - negative],
+            )
+            texts = [
+                str(rng.choice(DEMO_TEMPLATES[label])).format(rng.choice(DEMO_THINGS))
+                for label in labels
+            ]
+            prediction_log.append(
+                "api" if hours_ago % 5 else "batch",
+                None,
+                model_version(predictor),
+                texts,
+                predictor.score(texts),
+                timestamp=start + timedelta(minutes=int(rng.integers(0, 60))),
+            )
+            rows += n
+    return rows
+
+
+def analyse_posts(page: Page) -> None:
+    """Analyse POSTS and wait until their charts are drawn."""
+    page.get_by_label("Posts, one per line").fill(POSTS)
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    expect(page.get_by_text("confident").first).to_be_visible()
+    chart = page.locator("[data-testid='stVegaLiteChart'] .marks").first
+    expect(chart).to_be_visible(timeout=60_000)
+
+
+def check_drift(page: Page) -> None:
+    """Open the Monitoring tab, run the drift check and wait for its verdict."""
+    page.get_by_role("tab", name="Monitoring").click()
+    expect(page.get_by_text("Predictions per hour")).to_be_visible()
+    page.get_by_role("button", name="Check drift").click()
+    expect(page.get_by_text("Checked ")).to_be_visible(timeout=120_000)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--monitoring",
+        action="store_true",
+        help="shoot the Monitoring tab over a made-up log (default out: "
+        "docs/monitoring.png)",
+    )
     args = parser.parse_args()
+    name = "monitoring.png" if args.monitoring else "screenshot.png"
+    args.out = args.out or ROOT / "docs" / name
     executable = chromium_path()
     if executable is None:
         print("error: no chromium binary; apt-get install chromium", file=sys.stderr)
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with streamlit_app(args.model) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1150})
-            page.set_default_timeout(60_000)
-            page.goto(url)
-            page.get_by_label("Posts, one per line").fill(POSTS)
-            page.get_by_role("button", name="Analyse", exact=True).click()
-            expect(page.get_by_text("confident").first).to_be_visible()
-            chart = page.locator("[data-testid='stVegaLiteChart'] .marks").first
-            expect(chart).to_be_visible(timeout=60_000)
-            page.wait_for_timeout(1_000)  # let the charts finish drawing
-            page.screenshot(path=str(args.out), full_page=True)
-        finally:
-            browser.close()
+    with tempfile.TemporaryDirectory() as folder:
+        # The page logs to a throwaway file, never to the real logs/.
+        os.environ[config.LOG_DB_ENV] = str(Path(folder) / "predictions.db")
+        if args.monitoring:
+            predictor = load_predictor(
+                args.model, allow_outside_models_dir=args.model is not None
+            )
+            rows = fill_demo_log(Path(os.environ[config.LOG_DB_ENV]), predictor)
+            print(f"logged {rows:,} made-up predictions")
+        shoot(args.model, executable, args.out, args.monitoring)
     print(f"wrote {args.out}")
     return 0
+
+
+def shoot(model: Path | None, executable: str, out: Path, monitoring: bool) -> None:
+    """Start the app, drive it, and save a full-page screenshot to ``out``."""
+    expect.set_options(timeout=60_000)  # a busy 2-core machine is slow to render
+    with streamlit_app(model) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            # Streamlit scrolls inside its own container, so a full-page shot
+            # is only as tall as the viewport: make it fit the whole tab.
+            height = 3_050 if monitoring else 1_150
+            page = browser.new_page(viewport={"width": 1280, "height": height})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            analyse_posts(page)
+            if monitoring:
+                check_drift(page)
+            page.wait_for_timeout(1_500)  # let the charts finish drawing
+            page.screenshot(path=str(out), full_page=True)
+        finally:
+            browser.close()
 
 
 if __name__ == "__main__":

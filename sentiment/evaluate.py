@@ -111,6 +111,7 @@ def compute_metrics(
         metrics["expected_calibration_error"] = expected_calibration_error(
             np.asarray(confidence), correct
         )
+        metrics["coverage"] = coverage_table(confidence, correct)
     return metrics
 
 
@@ -135,6 +136,16 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     lines.append(" " * 10 + "".join(f"{label:>10}" for label in config.LABELS))
     for label, row in zip(config.LABELS, metrics["confusion_matrix"]):
         lines.append(f"{label:10}" + "".join(f"{v:10,}" for v in row))
+    if "coverage" in metrics:
+        lines += [
+            "",
+            "review threshold t: share auto-labelled (confidence >= t), accuracy",
+        ]
+        for row in metrics["coverage"]:
+            lines.append(
+                f"t = {row['threshold']:.1f}   {row['coverage']:6.1%}   "
+                f"{row['accuracy']:.4f}"
+            )
     return "\n".join(lines)
 
 

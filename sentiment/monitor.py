@@ -362,6 +362,36 @@ def format_drift(report: DriftReport) -> str:
     return "\n".join(lines)
 
 
+def drift_table(report: DriftReport) -> pd.DataFrame:
+    """One row per drift test: verdict, statistic, p-value, PSI, thresholds, note.
+
+    The verdict is ``drift``, ``no drift`` or ``skipped`` (the note says why);
+    numbers a test does not have are NaN.
+    """
+    rows = []
+    for name, test in report.tests.items():
+        skipped = test.get("skipped")
+        rows.append(
+            {
+                "test": name,
+                "verdict": (
+                    "skipped" if skipped else "drift" if test["drift"] else "no drift"
+                ),
+                "statistic": test.get("statistic"),
+                "p_value": test.get("p_value"),
+                "psi": test.get("psi"),
+                "thresholds": ", ".join(
+                    f"{k} {v}" for k, v in test.get("threshold", {}).items()
+                ),
+                "note": skipped or "",
+            }
+        )
+    table = pd.DataFrame(rows)
+    numbers = ["statistic", "p_value", "psi"]
+    table[numbers] = table[numbers].astype(float)
+    return table
+
+
 def _open_log(db: Path | None) -> PredictionLog:
     path = db or log_path_from_env()
     if path is None:

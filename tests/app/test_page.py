@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import codecs
-import re
 import tomllib
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -15,37 +13,18 @@ from sentiment import config
 from sentiment.artifacts import save_model
 from sentiment.evaluate import compute_metrics
 from sentiment.predict import load_predictor, score_csv
-from tests.app.conftest import APP, TIMEOUT_S
+from tests.app.conftest import (
+    APP,
+    TIMEOUT_S,
+    analyse,
+    assert_no_traceback,
+    click,
+    file_tab,
+    posts_csv,
+    upload,
+    values,
+)
 from tests.conftest import tiny_dataset
-
-
-def values(elements) -> list[str]:
-    """What the elements show: text from users is markdown-escaped, unescape it."""
-    return [re.sub(r"\\(.)", r"\1", element.value) for element in elements]
-
-
-def click(app: AppTest, label: str) -> AppTest:
-    next(button for button in app.button if button.label == label).click()
-    return app.run()
-
-
-def analyse(app: AppTest, text: str) -> AppTest:
-    app.tabs[0].text_area[0].input(text)
-    return click(app, "Analyse")
-
-
-def upload(app: AppTest, name: str, data: bytes) -> AppTest:
-    app.file_uploader[0].upload(name, data, "text/csv")
-    return app.run()
-
-
-def file_tab(app: AppTest):
-    return app.tabs[1]
-
-
-def assert_no_traceback(app: AppTest) -> None:
-    assert not app.exception, values(app.exception)
-
 
 # --- Analyse text -------------------------------------------------------------
 
@@ -98,25 +77,6 @@ def test_analyse_with_no_text_asks_for_a_post(app):
 
 
 # --- Score a file -------------------------------------------------------------
-
-
-def posts_csv(path: Path, n: int = 60) -> pd.DataFrame:
-    """A CSV whose text column is not first, with an empty and a formula cell."""
-    texts, labels = tiny_dataset()
-    frame = pd.DataFrame(
-        {
-            "label": labels[:n],
-            "id": [str(i) for i in range(n)],
-            "date": pd.date_range("2024-03-01", periods=n, freq="6h").strftime(
-                "%Y-%m-%d %H:%M"
-            ),
-            "text": texts[:n],
-        }
-    )
-    frame.loc[3, "text"] = ""
-    frame.loc[4, "text"] = "=1+2 i love pizza"
-    frame.to_csv(path, index=False)
-    return frame
 
 
 def test_scoring_a_csv_gives_summary_filters_and_the_cli_download(

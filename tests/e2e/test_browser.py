@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from sentiment import config
 from sentiment.predict import OUTPUT_COLUMNS
 from tests.conftest import tiny_dataset
 from tests.e2e.app_server import CHROMIUM_ARGS, chromium_path, streamlit_app
@@ -39,9 +40,13 @@ def write_posts(path) -> pd.DataFrame:
     return frame
 
 
-def test_analyse_score_and_download_in_a_real_browser(saved_tiny_model, tmp_path):
+def test_analyse_score_and_download_in_a_real_browser(
+    saved_tiny_model, tmp_path, monkeypatch
+):
     source = write_posts(tmp_path / "posts.csv")
     expect.set_options(timeout=STEP_TIMEOUT_MS)
+    # The server inherits the environment: it logs to this test's own file.
+    monkeypatch.setenv(config.LOG_DB_ENV, str(tmp_path / "predictions.db"))
 
     with streamlit_app(saved_tiny_model) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -72,6 +77,14 @@ def test_analyse_score_and_download_in_a_real_browser(saved_tiny_model, tmp_path
             download.value.save_as(tmp_path / "scored.csv")
             download_name = download.value.suggested_filename
             page.screenshot(path=tmp_path / "screenshot.png", full_page=True)
+
+            # Every answered post is in the log: 1 analysed + N_ROWS scored.
+            page.get_by_role("tab", name="Monitoring").click()
+            logged = page.locator("[data-testid='stMetric']").filter(
+                has_text="Logged predictions"
+            )
+            expect(logged).to_contain_text(str(N_ROWS + 1))
+            expect(page.get_by_text("Predictions per hour")).to_be_visible()
         finally:
             browser.close()
 

@@ -52,3 +52,13 @@ def test_coverage_table_counts_posts_at_or_above_each_threshold():
     assert rows[0]["coverage"] == 0.75 and rows[0]["accuracy"] == pytest.approx(2 / 3)
     assert rows[1]["accuracy"] == 1.0
     assert math.isnan(rows[2]["accuracy"])
+
+
+def test_metrics_with_confidence_include_the_coverage_table():
+    y_true = ["positive", "negative", "neutral", "neutral"]
+    y_pred = ["positive", "negative", "positive", "neutral"]
+    m = compute_metrics(y_true, y_pred, confidence=[0.9, 0.8, 0.65, 0.5])
+    at = {row["threshold"]: row for row in m["coverage"]}
+    assert at[0.6]["coverage"] == pytest.approx(0.75)
+    assert at[0.6]["accuracy"] == pytest.approx(2 / 3)
+    assert at[0.7]["accuracy"] == 1.0
