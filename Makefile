@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 SHARED := ../shared/data/semeval2017
 
 .DEFAULT_GOAL := help
-.PHONY: help install app demo test lint format train evaluate screenshot drift status
+.PHONY: help install app demo test lint format train evaluate screenshot drift status api bench
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-api.txt requirements-dask.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
@@ -54,3 +54,9 @@ drift: install ## Drift of the SemEval test set against the committed model's pr
 
 status: install ## Prediction-log counts, settings and dropped rows
 	$(BIN)/python -m sentiment.monitor status
+
+api: install ## Start the REST API on http://127.0.0.1:8000
+	$(BIN)/uvicorn sentiment.api:app --host 127.0.0.1 --port 8000 --no-access-log
+
+bench: install ## Serving benchmark -> benchmarks/results.md
+	$(BIN)/python benchmarks/bench.py

@@ -9,6 +9,7 @@ Every prediction the page answers is written to the prediction log
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sentiment import config
+from sentiment.client import API_URL_ENV, ApiError, ApiPredictor
 from sentiment.artifacts import ModelLoadError
 from sentiment.batch import (
     UploadedTable,
@@ -126,17 +128,21 @@ class DriftCheck:
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def get_predictor(path: str | None) -> Predictor:
-    """Load the model once per process; a path set by the operator is trusted."""
+def get_predictor(path: str | None, api_url: str | None) -> Predictor | ApiPredictor:
+    """The API client when $SENTIMENT_API_URL is set, else the local model, once per
+    process; a path set by the operator is trusted."""
+    if api_url:
+        return ApiPredictor(api_url)
     return load_predictor(path, allow_outside_models_dir=path is not None)
 
 
-def model_ui() -> Predictor:
+def model_ui() -> Predictor | ApiPredictor:
     """Load the configured model, or explain why not and stop the page."""
     path = config.model_path_from_env()
+    api_url = os.environ.get(API_URL_ENV, "").strip() or None
     try:
-        return get_predictor(None if path is None else str(path))
-    except ModelLoadError as e:
+        return get_predictor(None if path is None else str(path), api_url)
+    except (ModelLoadError, ApiError) as e:
         st.error(
             f"The model could not be loaded: {e}\n\nSet {config.MODEL_PATH_ENV} to a "
             "model.pkl written by `python -m sentiment.train`, or restore "
@@ -199,8 +205,8 @@ def logged_ui(
     Rows are written before the answer is shown. A failed write is counted as
     dropped by the log; the page still answers and says so.
     """
-    if prediction_log is None:
-        return
+    if prediction_log is None or isinstance(predictor, ApiPredictor):
+        return  # through the API, the API has logged each prediction already
     results = st.session_state.setdefault("log_results", {})
     result = results.get(tab)
     if result is None or result.request_id != request_id:
@@ -320,6 +326,9 @@ def verdict_ui(predictor: Predictor, post: str, row: Any, threshold: float) -> N
         )
         st.altair_chart(_label_bars(probabilities, "probability"))
     with right:
+        if not hasattr(predictor, "pipeline"):
+            st.caption("Word contributions are shown when the page runs the model.")
+            return
         text, _ = prepare_text(post)
         words, chars = (
             [
@@ -589,6 +598,8 @@ def model_card_ui(predictor: Predictor) -> None:
         metrics_ui(metrics)
     st.markdown("**Published results on the SemEval-2017 test set, for comparison**")
     st.dataframe(REFERENCE_SCORES, hide_index=True)
+    if not hasattr(predictor, "pipeline"):
+        return
     st.subheader("Most indicative word n-grams per class")
     columns = st.columns(len(config.LABELS))
     indicative = top_features_per_class(predictor.pipeline, INDICATIVE_NGRAMS, "word")
