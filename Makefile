@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SHARED := ../shared/data/semeval2017
 
 .DEFAULT_GOAL := help
-.PHONY: help install app demo test lint format train evaluate screenshot drift status api bench
+.PHONY: help install app demo test lint format vectors train evaluate screenshot drift status api bench
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ lint: install ## Check formatting (black) and style (flake8)
 
 format: install ## Reformat the code with black
 	$(BIN)/black .
+
+vectors: ## Rebuild models/word_vectors.npz from the pretrained encoder (torch, in .venv-vectors)
+	$(PYTHON) -m venv .venv-vectors
+	.venv-vectors/bin/python -m pip install -q -r requirements-vectors.txt -e .
+	.venv-vectors/bin/python -m sentiment.vectors --data $(SHARED)/train.csv
 
 train: install ## Retrain models/model.pkl on the SemEval-2017 training set
 	$(BIN)/python -m sentiment.train --data $(SHARED)/train.csv --test-data $(SHARED)/test.csv

@@ -76,12 +76,19 @@ HYPERPARAMS: dict[str, object] = {
     "lexicon_scale": 0.5,
     # Weight of the three pattern-lexicon columns (TextBlob's); 0 leaves them out.
     "pattern_scale": 0.5,
+    # Weight of the mean word vector (WORD_VECTORS_PATH); 0 leaves it out.
+    "vector_scale": 2.0,
     # Features are weighted by |log-count ratio| ** nb_alpha (NB-SVM style).
     "nb_alpha": 0.5,
     "C": 0.5,
     "class_weight": "balanced",
     "max_iter": 1_000,
 }
+
+# Static word vectors (sentiment/vectors.py builds them, once, from a
+# pretrained encoder); training reads them, and the fitted model carries them.
+WORD_VECTORS_PATH = MODELS_DIR / "word_vectors.npz"
+WORD_VECTOR_DIMS = 64
 
 MODEL_FORMAT = "sentiment-model"
 MODEL_FORMAT_VERSION = 1

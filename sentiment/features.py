@@ -413,3 +413,70 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_")
         return np.array(self.feature_names_, dtype=object)
+
+
+class WordVectorFeatures(TransformerMixin, BaseEstimator):
+    """The mean pretrained vector of a post's words, times ``scale``.
+
+    The vectors come from :mod:`sentiment.vectors` (all-MiniLM-L6-v2, distilled
+    to one static vector per word). They let the model carry what it learned
+    about a word to similar words it never saw in training. A negated word
+    ("good_NEG") counts as the word itself: the word n-grams already
+    say that it was negated, and flipping its vector scored worse on the
+    held-out releases. Words without a vector are skipped; a post with none
+    gets zeros.
+
+    Parameters
+    ----------
+    path : the ``.npz`` written by ``python -m sentiment.vectors``; None is
+        ``config.WORD_VECTORS_PATH``. Read at fit time; the fitted transformer
+        carries the vectors (float16), so a saved model needs no other file.
+    scale : multiplier that puts the columns on the TF-IDF features' scale.
+    """
+
+    def __init__(self, path: str | None = None, scale: float = 2.0) -> None:
+        self.path = path
+        self.scale = scale
+
+    def fit(self, posts: Any = None, y: Any = None) -> "WordVectorFeatures":
+        from sentiment import config
+        from sentiment.vectors import load_word_vectors
+
+        words, vectors = load_word_vectors(self.path or config.WORD_VECTORS_PATH)
+        self.vocabulary_ = {word: i for i, word in enumerate(words)}
+        self.vectors_ = np.asarray(vectors, dtype=np.float16)
+        return self
+
+    def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
+        check_is_fitted(self, "vectors_")
+        lookup = self.vocabulary_.get
+        suffix = len(NEGATION_SUFFIX)
+        rows: list[int] = []
+        found: list[int] = []
+        for row, post in enumerate(posts):
+            for token in post.tokens:
+                if token.endswith(NEGATION_SUFFIX):
+                    token = token[:-suffix]
+                index = lookup(token)
+                if index is not None:
+                    rows.append(row)
+                    found.append(index)
+        dims = self.vectors_.shape[1]
+        if not found:
+            return sp.csr_matrix((len(posts), dims), dtype=np.float32)
+        # Only the batch's own words are converted to float32, so one post
+        # does not pay for the whole table.
+        words, columns = np.unique(np.asarray(found), return_inverse=True)
+        counts = sp.csr_matrix(
+            (np.ones(len(found), dtype=np.float32), (rows, columns)),
+            shape=(len(posts), len(words)),
+        )
+        per_post = np.maximum(np.asarray(counts.sum(axis=1)).ravel(), 1.0)
+        means = (counts @ self.vectors_[words].astype(np.float32)) / per_post[:, None]
+        return sp.csr_matrix(self.scale * means, dtype=np.float32)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "vectors_")
+        return np.array(
+            [f"dim{i}" for i in range(self.vectors_.shape[1])], dtype=object
+        )

@@ -2,8 +2,9 @@
 
 ``prepare`` normalizes and tokenizes each post once; ``features`` is a
 FeatureUnion of word n-gram TF-IDF (first, so its columns come first), character
-n-gram TF-IDF within words, two VADER-lexicon columns and three columns from
-TextBlob's pattern lexicon; ``classifier`` is a
+n-gram TF-IDF within words, two VADER-lexicon columns, three columns from
+TextBlob's pattern lexicon and the mean pretrained word vector (64 columns);
+``classifier`` is a
 multinomial LogisticRegression fitted on NB-weighted features.
 """
 
@@ -23,6 +24,7 @@ from sentiment.features import (
     CharNgramCounter,
     LexiconFeatures,
     TweetPreparer,
+    WordVectorFeatures,
     post_tokens,
 )
 
@@ -144,6 +146,8 @@ def build_pipeline(
         blocks.append(("lexicon", LexiconFeatures("vader", p["lexicon_scale"])))
     if p["pattern_scale"]:
         blocks.append(("pattern", LexiconFeatures("pattern", p["pattern_scale"])))
+    if p["vector_scale"]:
+        blocks.append(("vectors", WordVectorFeatures(scale=p["vector_scale"])))
     classifier = NBWeightedLogisticRegression(
         C=p["C"],
         class_weight=p["class_weight"],

@@ -245,6 +245,7 @@ def train(
         "seed": seed,
         "validation_size": config.VALIDATION_SIZE,
         "hyperparameters": _jsonable(config.HYPERPARAMS),
+        "word_vectors": _describe_vectors(pipeline),
         "classes": list(config.LABELS),
         "default_threshold": config.DEFAULT_THRESHOLD,
         "versions": library_versions(),
@@ -268,6 +269,15 @@ def _describe_file(path: str | Path, labels: Sequence[str]) -> dict[str, Any]:
         "rows_used": len(labels),
         "label_counts": {label: counts[label] for label in config.LABELS},
     }
+
+
+def _describe_vectors(pipeline: Any) -> dict[str, Any] | None:
+    """The word-vectors file the model was fitted with (None when the block is off)."""
+    union = pipeline.named_steps["features"]
+    if "vectors" not in union.named_transformers:
+        return None
+    path = Path(union.named_transformers["vectors"].path or config.WORD_VECTORS_PATH)
+    return {"file": path.name, "sha256": file_sha256(path)}
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sentiment.model import (
     log_count_ratio_weights,
     top_contributions,
 )
+from sentiment import config
 from tests.conftest import TINY_PARAMS
 
 
@@ -70,12 +71,13 @@ def test_pipeline_shape_that_predictor_and_app_rely_on(tiny_pipeline):
 @pytest.mark.parametrize(
     "switch, blocks",
     [
-        ({}, ["word", "char", "lexicon", "pattern"]),
-        ({"lexicon_scale": 0}, ["word", "char", "pattern"]),
-        ({"pattern_scale": 0}, ["word", "char", "lexicon"]),
+        ({}, ["word", "char", "lexicon", "pattern", "vectors"]),
+        ({"lexicon_scale": 0}, ["word", "char", "pattern", "vectors"]),
+        ({"pattern_scale": 0}, ["word", "char", "lexicon", "vectors"]),
+        ({"vector_scale": 0}, ["word", "char", "lexicon", "pattern"]),
     ],
 )
-def test_lexicon_blocks_can_be_switched_off(switch, blocks):
+def test_lexicon_and_vector_blocks_can_be_switched_off(switch, blocks):
     pipeline = build_pipeline({**TINY_PARAMS, **switch})
     union = pipeline.named_steps["features"]
     assert [name for name, _ in union.transformer_list] == blocks
@@ -98,11 +100,12 @@ def test_feature_names_and_slices_cover_every_block(tiny_pipeline):
     names = feature_names(tiny_pipeline)
     assert len(names) == tiny_pipeline[:-1].transform(["x"]).shape[1]
     widths = {}
-    for block in ("word", "char", "lexicon", "pattern"):
+    for block in ("word", "char", "lexicon", "pattern", "vectors"):
         part = feature_slice(tiny_pipeline, block)
         assert all(str(n).startswith(f"{block}__") for n in names[part])
         widths[block] = part.stop - part.start
     assert widths["lexicon"] == 2 and widths["pattern"] == 3
+    assert widths["vectors"] == config.WORD_VECTOR_DIMS
     assert sum(widths.values()) == len(names)
 
 
