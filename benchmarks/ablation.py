@@ -32,6 +32,7 @@ HELD_OUT_SOURCE = "twitter-2016test"
 # name -> (hyperparameter overrides, pipeline set_params overrides)
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "default pipeline": ({}, {}),
+    "- word vectors": ({"vector_scale": 0}, {}),
     "- VADER lexicon columns": ({"lexicon_scale": 0}, {}),
     "- NB feature weights": ({"nb_alpha": 0.0}, {}),
     "- negation marks": ({}, {"prepare__mark_negation": False}),
@@ -39,8 +40,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "- word n-grams": ({}, {"features__word": "drop"}),
     "word unigrams only": ({"word_ngram_range": (1, 1)}, {}),
     "- class weights": ({"class_weight": None}, {}),
-    "core issue's settings (C=1, no lexicon, no NB weights)": (
-        {"C": 1.0, "lexicon_scale": 0, "nb_alpha": 0.0},
+    "core issue's settings (C=1, no lexicon, no NB weights, no vectors)": (
+        {"C": 1.0, "lexicon_scale": 0, "nb_alpha": 0.0, "vector_scale": 0},
         {},
     ),
 }
@@ -90,11 +91,20 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     table = markdown_table(rows, args.test, len(held_part), len(test))
-    args.output.write_text(table + "\n", encoding="utf-8")
+    args.output.write_text(table + "\n" + notes_below_table(args.output), "utf-8")
     print()
     print(table)
     print(f"\nWrote {args.output}")
     return 0
+
+
+def notes_below_table(path: Path) -> str:
+    """The hand-written sections (from the first "## " heading on) of ``path``."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    start = text.find("\n## ")
+    return "" if start < 0 else text[start:]
 
 
 def markdown_table(rows: list[dict], with_test: bool, n_held: int, n_test: int) -> str:
