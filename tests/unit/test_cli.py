@@ -5,8 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from sentiment import evaluate, predict, train
+from sentiment import config, evaluate, predict, train
 from sentiment.artifacts import read_card
+from sentiment.data import file_sha256
 from tests.conftest import write_tiny_csv
 
 
@@ -32,6 +33,10 @@ def test_train_writes_model_and_card(trained):
     assert card["versions"]["scikit-learn"]
     assert card["validation_metrics"]["macro_recall"] > 0.9
     assert card["test_metrics"] is None
+    assert card["word_vectors"] == {
+        "file": config.WORD_VECTORS_PATH.name,
+        "sha256": file_sha256(config.WORD_VECTORS_PATH),
+    }
 
 
 def test_training_is_deterministic_for_a_seed(trained, tmp_path):
