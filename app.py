@@ -570,11 +570,20 @@ def model_card_ui(predictor: Predictor) -> None:
     card = predictor.card
     params = card.get("hyperparameters", config.HYPERPARAMS)
     word, char = params["word_ngram_range"], params["char_ngram_range"]
+    extras = []
+    if params.get("lexicon_scale") or params.get("pattern_scale"):
+        extras.append("sentiment-lexicon scores (VADER, TextBlob)")
+    if params.get("vector_scale"):
+        extras.append(
+            "the mean of its words' pretrained vectors (distilled from "
+            "all-MiniLM-L6-v2), so that similar words it never saw count too"
+        )
     st.markdown(
         f"**What it is.** TF-IDF of word {word[0]}–{word[1]}-grams and character "
         f"{char[0]}–{char[1]}-grams of tweet-normalized text (URLs and @users as "
-        "placeholders, hashtags split, negation marked), fed to a logistic "
-        "regression over the three classes. Model version "
+        "placeholders, hashtags split, negation marked)"
+        + "".join(f", plus {extra}" for extra in extras)
+        + ", fed to a logistic regression over the three classes. Model version "
         f"`{predictor.version}`."
     )
     training = card.get("training_data") or {}

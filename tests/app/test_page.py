@@ -258,6 +258,7 @@ def test_model_card_shows_training_data_benchmark_and_ngrams(
     card = app.tabs[2]
     text = "\n".join(values(card.markdown))
     assert "word 1–2-grams" in text
+    assert "lexicon scores" in text and "pretrained vectors" in text
     assert "2026-01-02T03:04:05+00:00" in text and "`tiny.csv`" in text
     assert "Benchmark: bench.csv" in values(card.subheader)
     metrics = load_predictor(benchmarked_model, allow_outside_models_dir=True).card[
