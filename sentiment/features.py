@@ -335,6 +335,38 @@ def load_pattern_lexicon() -> dict[str, tuple[float, float]]:
     }
 
 
+def segment_sums(
+    values: np.ndarray, indptr: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of ``values`` rows per post, ``indptr`` giving each post's rows.
+
+    Returns the indices of the posts with at least one row and their sums.
+    Plain numpy rather than a sparse product: for the single post of an API
+    call, scipy's constructors cost more than the arithmetic.
+    """
+    bounds = np.asarray(indptr)
+    nonempty = np.flatnonzero(np.diff(bounds))
+    if not len(values):
+        return nonempty, values
+    return nonempty, np.add.reduceat(values, bounds[nonempty], axis=0)
+
+
+def rows_to_csr(rows: np.ndarray, values: np.ndarray, n_rows: int) -> sp.csr_matrix:
+    """A float32 CSR matrix of ``n_rows`` rows: ``values[i]`` in row ``rows[i]``
+    (increasing), every other row empty; built from its arrays directly."""
+    width = values.shape[1]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    indptr[rows + 1] = width
+    return sp.csr_matrix(
+        (
+            values.astype(np.float32, copy=False).ravel(),
+            np.tile(np.arange(width, dtype=np.int32), len(rows)),
+            np.cumsum(indptr),
+        ),
+        shape=(n_rows, width),
+    )
+
+
 class LexiconFeatures(TransformerMixin, BaseEstimator):
     """How much positive, negative (and subjective) lexicon evidence a post has.
 
@@ -399,16 +431,8 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
             found = map(lookup, post.tokens)
             columns.extend(c for c in found if c is not None)
             indptr.append(len(columns))
-        counts = sp.csr_matrix(
-            (
-                np.ones(len(columns), dtype=np.float32),
-                np.asarray(columns, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int64),
-            ),
-            shape=(len(posts), len(self.scores_)),
-        )
-        sums = counts @ self.scores_
-        return sp.csr_matrix(self.scale * np.log1p(sums), dtype=np.float32)
+        rows, sums = segment_sums(self.scores_[np.asarray(columns, np.intp)], indptr)
+        return rows_to_csr(rows, self.scale * np.log1p(sums), len(posts))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_")
@@ -451,29 +475,20 @@ class WordVectorFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "vectors_")
         lookup = self.vocabulary_.get
         suffix = len(NEGATION_SUFFIX)
-        rows: list[int] = []
         found: list[int] = []
-        for row, post in enumerate(posts):
+        indptr = [0]
+        for post in posts:
             for token in post.tokens:
                 if token.endswith(NEGATION_SUFFIX):
                     token = token[:-suffix]
                 index = lookup(token)
                 if index is not None:
-                    rows.append(row)
                     found.append(index)
-        dims = self.vectors_.shape[1]
-        if not found:
-            return sp.csr_matrix((len(posts), dims), dtype=np.float32)
-        # Only the batch's own words are converted to float32, so one post
-        # does not pay for the whole table.
-        words, columns = np.unique(np.asarray(found), return_inverse=True)
-        counts = sp.csr_matrix(
-            (np.ones(len(found), dtype=np.float32), (rows, columns)),
-            shape=(len(posts), len(words)),
-        )
-        per_post = np.maximum(np.asarray(counts.sum(axis=1)).ravel(), 1.0)
-        means = (counts @ self.vectors_[words].astype(np.float32)) / per_post[:, None]
-        return sp.csr_matrix(self.scale * means, dtype=np.float32)
+            indptr.append(len(found))
+        vectors = self.vectors_[np.asarray(found, dtype=np.intp)].astype(np.float32)
+        with_words, means = segment_sums(vectors, indptr)
+        means *= (self.scale / np.diff(indptr)[with_words])[:, None].astype(np.float32)
+        return rows_to_csr(with_words, means, len(posts))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "vectors_")
