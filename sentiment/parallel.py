@@ -8,6 +8,7 @@ single process would write them.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -57,6 +58,10 @@ def map_ordered(
             yield task(state, item)
         return
     pending: deque[Future[Result]] = deque()
+    # Forked workers share the parent's memory until a page is written. The
+    # garbage collector writes to every object it scans; frozen objects (the
+    # loaded model among them) are left alone, so their pages stay shared.
+    gc.freeze()
     pool = ProcessPoolExecutor(
         max_workers=jobs, initializer=_set_worker_state, initargs=(state,)
     )
@@ -71,6 +76,7 @@ def map_ordered(
         # On an error (or an abandoned generator) queued work is dropped
         # instead of being finished for nobody.
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 def _set_worker_state(state: Any) -> None:
