@@ -20,6 +20,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 from itertools import repeat
+from pathlib import Path
 from typing import Any, Iterable, NamedTuple, Sequence
 from xml.etree import ElementTree
 
@@ -462,11 +463,16 @@ class WordVectorFeatures(TransformerMixin, BaseEstimator):
         self.path = path
         self.scale = scale
 
-    def fit(self, posts: Any = None, y: Any = None) -> "WordVectorFeatures":
+    def source_path(self) -> Path:
+        """The ``.npz`` that ``fit`` reads: ``path``, or the configured default."""
         from sentiment import config
+
+        return Path(self.path) if self.path else config.WORD_VECTORS_PATH
+
+    def fit(self, posts: Any = None, y: Any = None) -> "WordVectorFeatures":
         from sentiment.vectors import load_word_vectors
 
-        words, vectors = load_word_vectors(self.path or config.WORD_VECTORS_PATH)
+        words, vectors = load_word_vectors(self.source_path())
         self.vocabulary_ = {word: i for i, word in enumerate(words)}
         self.vectors_ = np.asarray(vectors, dtype=np.float16)
         return self

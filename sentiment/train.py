@@ -276,7 +276,7 @@ def _describe_vectors(pipeline: Any) -> dict[str, Any] | None:
     union = pipeline.named_steps["features"]
     if "vectors" not in union.named_transformers:
         return None
-    path = Path(union.named_transformers["vectors"].path or config.WORD_VECTORS_PATH)
+    path = union.named_transformers["vectors"].source_path()
     return {"file": path.name, "sha256": file_sha256(path)}
 
 

