@@ -18,14 +18,14 @@ RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin app \
     && chown app:app /home/app/data
 WORKDIR /home/app/app
 
-# Pinned dependencies first, so a code change reuses this layer. The API's extra
-# pins (requirements-api.txt) are installed when that file exists.
+# Pinned dependencies first, so a code change reuses this layer: the package,
+# the page's extra and the API's extra.
 COPY requirements*.txt ./
-RUN pip install -r requirements.txt \
-    && if [ -f requirements-api.txt ]; then pip install -r requirements-api.txt; fi
+RUN pip install -r requirements.txt -r requirements-app.txt -r requirements-api.txt
 
 COPY --chown=app:app pyproject.toml README.md app.py ./
 COPY --chown=app:app .streamlit/ .streamlit/
+COPY --chown=app:app app_pages/ app_pages/
 COPY --chown=app:app sentiment/ sentiment/
 COPY --chown=app:app models/model.pkl models/model.json models/model.reference.json models/
 

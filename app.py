@@ -9,7 +9,6 @@ Every prediction the page answers is written to the prediction log
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -19,41 +18,25 @@ from typing import Any, Sequence
 import altair as alt
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.uploaded_file_manager import UploadedFile
-
 from sentiment import config
-from sentiment.client import API_URL_ENV, ApiError, ApiPredictor
-from sentiment.artifacts import ModelLoadError
-from sentiment.batch import (
-    UploadedTable,
-    check_text_column,
+from sentiment.batch.upload import (
     filter_results,
     label_mix_over_time,
-    most_text_like_column,
-    read_upload,
     score_frame,
     scored_file_bytes,
     scored_file_name,
     summarize,
 )
-from sentiment.data import DataError
-from sentiment.drift import DriftReport, render_html
-from sentiment.logstore import (
-    LogStoreError,
-    PredictionLog,
-    log_path_from_env,
-    open_default_log,
+from sentiment.files.formats import DataError
+from sentiment.files.upload import (
+    UploadedTable,
+    check_text_column,
+    most_text_like_column,
+    read_upload,
 )
-from sentiment.model import top_contributions, top_features_per_class
-from sentiment.monitor import (
-    MonitoringView,
-    check_drift,
-    default_reference,
-    drift_table,
-    monitoring_view,
-    parse_time,
-)
-from sentiment.predict import (
+from sentiment.model.artifacts import ModelLoadError
+from sentiment.model.explain import top_contributions, top_features_per_class
+from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
     Predictor,
@@ -61,6 +44,17 @@ from sentiment.predict import (
     model_version,
     prepare_text,
 )
+from sentiment.ops.drift import DriftReport, check_drift, default_reference
+from sentiment.ops.drift_report import drift_table, render_html
+from sentiment.ops.logstore import (
+    LogStoreError,
+    PredictionLog,
+    open_default_log,
+)
+from sentiment.ops.sampling import parse_time
+from sentiment.ops.views import MonitoringView, monitoring_view
+from sentiment.serving.client import ApiError, ApiPredictor
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 LABEL_NAMES = {"negative": "Negative", "neutral": "Neutral", "positive": "Positive"}
 LABEL_COLORS = {"negative": "#d62728", "neutral": "#8c8c8c", "positive": "#2ca02c"}
@@ -139,7 +133,7 @@ def get_predictor(path: str | None, api_url: str | None) -> Predictor | ApiPredi
 def model_ui() -> Predictor | ApiPredictor:
     """Load the configured model, or explain why not and stop the page."""
     path = config.model_path_from_env()
-    api_url = os.environ.get(API_URL_ENV, "").strip() or None
+    api_url = config.api_url_from_env()
     try:
         return get_predictor(None if path is None else str(path), api_url)
     except (ModelLoadError, ApiError) as e:
@@ -164,7 +158,7 @@ def get_log(configured_path: str) -> PredictionLog | None:
 
 def log_ui() -> PredictionLog | None:
     """The shared prediction log; None when it is off or cannot be opened."""
-    path = log_path_from_env()
+    path = config.log_path_from_env()
     if path is None:
         st.sidebar.caption(
             f"The prediction log is off ({config.LOG_DB_ENV}=off): nothing is "
@@ -707,7 +701,7 @@ def monitoring_ui(prediction_log: PredictionLog | None, predictor: Predictor) ->
 
 def logging_off_ui() -> None:
     """Say why there is nothing to monitor and how to change that."""
-    if log_path_from_env() is None:
+    if config.log_path_from_env() is None:
         st.info(
             f"The prediction log is off ({config.LOG_DB_ENV}=off), so there is "
             "nothing to monitor. To record predictions, unset "

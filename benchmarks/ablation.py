@@ -23,8 +23,8 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from sentiment import config
-from sentiment.evaluate import compute_metrics
-from sentiment.model import build_pipeline
+from sentiment.model.metrics import compute_metrics
+from sentiment.model.pipeline import build_pipeline
 
 OUTPUT = Path(__file__).resolve().parent / "ablation.md"
 HELD_OUT_SOURCE = "twitter-2016test"

@@ -40,9 +40,9 @@ import pandas as pd
 import psutil
 
 from sentiment import config
-from sentiment.api import LocalServer
-from sentiment.parallel import available_cores
-from sentiment.predict import load_predictor
+from sentiment.batch.pool import available_cores
+from sentiment.model.predictor import load_predictor
+from sentiment.serving.local_server import LocalServer
 
 RESULTS = Path(__file__).with_name("results.md")
 NOTES_HEADING = "## Where the time goes"
@@ -286,7 +286,7 @@ def run_cli(source: Path, output: Path, jobs: int) -> RunResult:
 
 def model_load_seconds() -> float:
     """Import and model-load time of a fresh process: the one-off part of a CLI run."""
-    code = "from sentiment.predict import load_predictor; load_predictor()"
+    code = "from sentiment import load_predictor; load_predictor()"
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True)
     return time.perf_counter() - start

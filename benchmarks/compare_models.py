@@ -36,9 +36,9 @@ from threadpoolctl import threadpool_limits
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from sentiment import config
-from sentiment.data import load_labelled
-from sentiment.evaluate import compute_metrics
-from sentiment.predict import Predictor, load_predictor
+from sentiment.files.labelled import load_labelled
+from sentiment.model.metrics import compute_metrics
+from sentiment.model.predictor import Predictor, load_predictor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scoring_speed import model_from_git  # noqa: E402

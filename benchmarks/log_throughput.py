@@ -20,7 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sentiment import config
-from sentiment.logstore import PredictionLog
+from sentiment.ops.logstore import PredictionLog
 
 PREDICTION = SimpleNamespace(
     label="neutral",
@@ -32,7 +32,7 @@ PREDICTION = SimpleNamespace(
 WRITER = """
 import sys, time
 from types import SimpleNamespace
-from sentiment.logstore import PredictionLog
+from sentiment.ops.logstore import PredictionLog
 db, worker, n, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 p = SimpleNamespace(label="neutral", confidence=0.5, needs_review=True, status="ok",
     probabilities={"negative": 0.2, "neutral": 0.5, "positive": 0.3})

@@ -9,7 +9,7 @@ alternating, single-threaded. Prints the median batch throughput (posts/s and
 microseconds per post, ``Predictor.score`` on ``--rows`` posts) and the median
 single-text latency (``Predictor.predict``) of each.
 
-The baseline runs with today's ``sentiment.preprocess`` (its pickle refers to
+The baseline runs with today's ``sentiment.model.preprocess`` (its pickle refers to
 those functions by name), which is faster than the code it shipped with, so
 the comparison flatters the baseline.
 """
@@ -27,8 +27,8 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from sentiment import config
-from sentiment.data import load_labelled
-from sentiment.predict import Predictor, load_predictor
+from sentiment.files.labelled import load_labelled
+from sentiment.model.predictor import Predictor, load_predictor
 
 
 def model_from_git(rev: str, folder: Path) -> Path:

@@ -20,8 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from sentiment import config
-from sentiment.batch import read_upload, score_frame, scored_file_bytes
-from sentiment.predict import load_predictor, score_csv
+from sentiment.batch.local import score_csv
+from sentiment.batch.upload import score_frame, scored_file_bytes
+from sentiment.files.upload import read_upload
+from sentiment.model.predictor import load_predictor
 
 PAGE_CHUNK_ROWS = 2_000  # app.PROGRESS_CHUNK_ROWS
 

@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
 from sentiment import config  # noqa: E402
-from sentiment.logstore import PredictionLog  # noqa: E402
-from sentiment.predict import Predictor, load_predictor, model_version  # noqa: E402
+from sentiment.model.predictor import Predictor, load_predictor, model_version
+from sentiment.ops.logstore import PredictionLog
+
 from tests.e2e.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     chromium_path,

@@ -13,10 +13,10 @@ __all__ = ["Prediction", "Predictor", "load_predictor"]
 
 
 def __getattr__(name: str) -> Any:
-    # Imported lazily so `python -m sentiment.predict` does not import its own
-    # module twice, and `import sentiment` stays cheap.
+    # Imported lazily so `import sentiment` (and every command's start) stays
+    # cheap: the predictor pulls in scikit-learn.
     if name in __all__:
-        from sentiment import predict
+        from sentiment.model import predictor
 
-        return getattr(predict, name)
+        return getattr(predictor, name)
     raise AttributeError(f"module 'sentiment' has no attribute {name!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -50,6 +51,10 @@ DEFAULT_THRESHOLD = 0.6
 # Texts are cut to this many characters before scoring: a tweet is 280, a long
 # post a few thousand; beyond that the extra text only costs time.
 MAX_TEXT_CHARS = 5_000
+
+# REST API limits: texts in one /predict/batch request, and the request body.
+MAX_BATCH_TEXTS = 1_000
+MAX_BODY_BYTES = 2 * 1024 * 1024
 
 SEED = 42
 VALIDATION_SIZE = 0.1
@@ -112,6 +117,43 @@ LOG_BUSY_TIMEOUT_MS = 5_000
 # SENTIMENT_LOG_SYNC=FULL selects it.
 LOG_SYNC_ENV = "SENTIMENT_LOG_SYNC"
 LOG_SYNCHRONOUS = "NORMAL"
+
+
+def log_path_from_env(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The configured log file, or None when logging is switched off."""
+    value = environ.get(LOG_DB_ENV, "").strip()
+    if value.lower() in LOG_OFF_VALUES:
+        return None
+    return Path(value) if value else DEFAULT_LOG_DB
+
+
+def store_text_from_env(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether texts are stored (``SENTIMENT_LOG_TEXT``, default yes)."""
+    value = environ.get(LOG_TEXT_ENV, "1").strip().lower()
+    return value not in LOG_OFF_VALUES
+
+
+def log_sync_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """The SQLite ``synchronous`` level (``SENTIMENT_LOG_SYNC``, default NORMAL)."""
+    return environ.get(LOG_SYNC_ENV, LOG_SYNCHRONOUS)
+
+
+# --- Serving ---
+
+# The web page (and ``get_predictor``) use a running API instead of loading the
+# model when this is set, e.g. http://127.0.0.1:8000.
+API_URL_ENV = "SENTIMENT_API_URL"
+
+
+def api_url_from_env(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The API base URL from ``$SENTIMENT_API_URL``, or None when unset or empty."""
+    return environ.get(API_URL_ENV, "").strip() or None
+
+
+def child_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment plus ``overrides``, for a server it starts."""
+    return {**os.environ, **(overrides or {})}
+
 
 # Drift: a test flags drift only when the difference is both significant
 # (p-value below DRIFT_P_VALUE) and large enough to matter (effect threshold);

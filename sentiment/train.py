@@ -8,155 +8,35 @@ wasted) and written with its card. Deterministic for a given ``--seed``.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import logging
-import platform
-import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-import joblib
-import nltk
-import numpy as np
-import pandas as pd
-import scipy
-import sklearn
 from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
-from sentiment import config
-from sentiment.artifacts import save_model
-from sentiment.data import (
-    DataError,
-    LabelledData,
-    LoadReport,
-    file_sha256,
-    load_labelled,
-    parse_label_map,
+from sentiment import cli, config
+from sentiment.files.formats import DataError
+from sentiment.files.labelled import load_labelled, parse_label_map
+from sentiment.model.artifacts import save_model
+from sentiment.model.card import (
+    _describe_file,
+    _describe_vectors,
+    _jsonable,
+    git_commit,
+    library_versions,
 )
-from sentiment.evaluate import compute_metrics, format_metrics
-from sentiment.logstore import PredictionLog, log_path_from_env
-from sentiment.model import build_pipeline
-from sentiment.predict import Predictor
-from sentiment.reference import build_reference, save_reference
+from sentiment.model.metrics import compute_metrics, format_metrics
+from sentiment.model.pipeline import build_pipeline
+from sentiment.model.predictor import Predictor
+from sentiment.ops.feedback import load_training_data
+from sentiment.ops.reference import build_reference, save_reference
 
 log = logging.getLogger(__name__)
-
-
-def library_versions() -> dict[str, str]:
-    """Versions that decide whether a pickle loads and predicts the same."""
-    return {
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pd.__version__,
-        "nltk": nltk.__version__,
-        "joblib": joblib.__version__,
-    }
-
-
-def git_commit() -> str | None:
-    """The checkout's commit (with "-dirty" if it has changes), or None outside git."""
-    try:
-        run = lambda *cmd: subprocess.run(  # noqa: E731
-            cmd, cwd=config.PROJECT_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        commit = run("git", "rev-parse", "HEAD")
-        dirty = run("git", "status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("-dirty" if dirty else "")
-
-
-@dataclass
-class _CombinedReport:
-    """The LoadReports of several sources, read like one."""
-
-    parts: list[LoadReport]
-
-    @property
-    def empty_text_rows(self) -> list[int]:
-        return [row for part in self.parts for row in part.empty_text_rows]
-
-    @property
-    def unknown_label_rows(self) -> list[int]:
-        return [row for part in self.parts for row in part.unknown_label_rows]
-
-    def summary(self) -> str:
-        return "\n".join(part.summary() for part in self.parts)
-
-
-def load_feedback(db_path: str | Path) -> LabelledData:
-    """Reviewers' corrections from the prediction log, as labelled rows.
-
-    Corrections whose prediction was logged without text are reported as
-    skipped (by prediction id), never silently left out.
-    """
-    if not Path(db_path).is_file():
-        raise DataError(f"No prediction log at {db_path}: no feedback to include.")
-    with PredictionLog(db_path) as prediction_log:
-        texts, labels, skipped = prediction_log.feedback_rows()
-    report = LoadReport(
-        f"corrections in {db_path}", len(texts) + len(skipped), empty_text_rows=skipped
-    )
-    return LabelledData(texts, labels, report)
-
-
-def load_training_data(
-    data_paths: str | Path | Sequence[str | Path],
-    text_col: str = "text",
-    label_col: str = "label",
-    label_map: dict[str, str] | None = None,
-    feedback_db: str | Path | None = None,
-) -> tuple[LabelledData, dict[str, Any]]:
-    """Load and concatenate labelled files (+ log corrections); describe the sources.
-
-    Returns the data and the card's ``training_data`` entry; with one file and
-    no feedback that entry is the file's own description, as before.
-    """
-    paths = [data_paths] if isinstance(data_paths, (str, Path)) else list(data_paths)
-    parts = [load_labelled(path, text_col, label_col, label_map) for path in paths]
-    described = [_describe_file(path, part.labels) for path, part in zip(paths, parts)]
-    if feedback_db is not None:
-        feedback = load_feedback(feedback_db)
-        parts.append(feedback)
-        digest = hashlib.sha256(
-            json.dumps([feedback.texts, feedback.labels]).encode("utf-8", "replace")
-        )
-        counts = Counter(feedback.labels)
-        described.append(
-            {
-                "file": f"corrections in {Path(feedback_db).name}",
-                "sha256": digest.hexdigest(),
-                "rows_used": len(feedback.labels),
-                "label_counts": {label: counts[label] for label in config.LABELS},
-            }
-        )
-    if len(parts) == 1:
-        return parts[0], described[0]
-    data = LabelledData(
-        [t for part in parts for t in part.texts],
-        [label for part in parts for label in part.labels],
-        _CombinedReport([part.report for part in parts]),  # type: ignore[arg-type]
-    )
-    counts = Counter(data.labels)
-    combined = {
-        "file": " + ".join(d["file"] for d in described),
-        "sha256": hashlib.sha256(
-            "".join(d["sha256"] for d in described).encode()
-        ).hexdigest(),
-        "rows_used": len(data.labels),
-        "label_counts": {label: counts[label] for label in config.LABELS},
-        "sources": described,
-    }
-    return data, combined
 
 
 def train(
@@ -174,7 +54,7 @@ def train(
 
     ``data_path`` may be several files; ``feedback_db`` adds the reviewers'
     corrections from that prediction log. A reference profile for drift checks
-    is saved beside the model (see sentiment.reference).
+    is saved beside the model (see sentiment.ops.reference).
     """
     started = time.perf_counter()
     steps = ["load data", "fit on training split", "validate", "refit on all data"]
@@ -261,35 +141,10 @@ def train(
     return card
 
 
-def _describe_file(path: str | Path, labels: Sequence[str]) -> dict[str, Any]:
-    counts = Counter(labels)
-    return {
-        "file": Path(path).name,
-        "sha256": file_sha256(path),
-        "rows_used": len(labels),
-        "label_counts": {label: counts[label] for label in config.LABELS},
-    }
-
-
-def _describe_vectors(pipeline: Any) -> dict[str, Any] | None:
-    """The word-vectors file the model was fitted with (None when the block is off)."""
-    union = pipeline.named_steps["features"]
-    if "vectors" not in union.named_transformers:
-        return None
-    path = union.named_transformers["vectors"].source_path()
-    return {"file": path.name, "sha256": file_sha256(path)}
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sentiment.train``; returns the exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    parser = argparse.ArgumentParser(
-        prog="python -m sentiment.train", description=__doc__.split("\n\n")[0]
-    )
+    cli.setup_logging()
+    parser = cli.parser_for("train", __doc__)
     parser.add_argument(
         "--data",
         type=Path,
@@ -301,19 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--include-feedback",
         nargs="?",
         type=Path,
-        const=log_path_from_env() or config.DEFAULT_LOG_DB,
+        const=config.log_path_from_env() or config.DEFAULT_LOG_DB,
         default=None,
         metavar="LOG_DB",
         help="add reviewers' corrections from the prediction log "
         f"(default {config.LOG_DB_ENV} or {config.DEFAULT_LOG_DB.name})",
     )
-    parser.add_argument("--text-col", default="text", help="column with the posts")
-    parser.add_argument("--label-col", default="label", help="column with the labels")
-    parser.add_argument(
-        "--label-map",
-        default=None,
-        help="map raw label values, e.g. 0=negative,1=neutral,2=positive",
-    )
+    cli.add_column_options(parser)
     parser.add_argument("--out", type=Path, default=config.DEFAULT_MODEL_PATH)
     parser.add_argument("--seed", type=int, default=config.SEED)
     parser.add_argument(
@@ -324,21 +173,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        card = train(
-            args.data,
-            args.out,
-            args.text_col,
-            args.label_col,
-            parse_label_map(args.label_map),
-            args.seed,
-            args.test_data,
-            progress=not args.no_progress,
-            feedback_db=args.include_feedback,
-        )
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return cli.run(lambda: _train(args))
+
+
+def _train(args: argparse.Namespace) -> int:
+    card = train(
+        args.data,
+        args.out,
+        args.text_col,
+        args.label_col,
+        parse_label_map(args.label_map),
+        args.seed,
+        args.test_data,
+        progress=not args.no_progress,
+        feedback_db=args.include_feedback,
+    )
     print(f"\nValidation ({config.VALIDATION_SIZE:.0%} stratified split of the data):")
     print(format_metrics(card["validation_metrics"]))
     if card["test_metrics"]:

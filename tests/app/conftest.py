@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sentiment import config
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
-
-from sentiment import config
 from tests.conftest import tiny_dataset
 
 APP = str(config.PROJECT_ROOT / "app.py")

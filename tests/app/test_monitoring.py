@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from sentiment import config
-from sentiment.logstore import PredictionLog, dropped_rows
-from sentiment.predict import load_predictor
-from sentiment.reference import build_reference, save_reference
+from sentiment.model.predictor import load_predictor
+from sentiment.ops.log_queries import dropped_rows
+from sentiment.ops.logstore import PredictionLog
+from sentiment.ops.reference import build_reference, save_reference
+from streamlit.testing.v1 import AppTest
+from tests.conftest import tiny_dataset
+
 from tests.app.conftest import (
     APP,
     TIMEOUT_S,
@@ -29,7 +31,6 @@ from tests.app.conftest import (
     upload,
     values,
 )
-from tests.conftest import tiny_dataset
 
 TEXT_SWITCH = "Store post texts in the prediction log"
 

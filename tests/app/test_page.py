@@ -7,12 +7,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from sentiment import config
-from sentiment.artifacts import save_model
-from sentiment.evaluate import compute_metrics
-from sentiment.predict import load_predictor, score_csv
+from sentiment.batch.local import score_csv
+from sentiment.model.artifacts import save_model
+from sentiment.model.metrics import compute_metrics
+from sentiment.model.predictor import load_predictor
+from streamlit.testing.v1 import AppTest
+from tests.conftest import tiny_dataset
+
 from tests.app.conftest import (
     APP,
     TIMEOUT_S,
@@ -24,7 +26,6 @@ from tests.app.conftest import (
     upload,
     values,
 )
-from tests.conftest import tiny_dataset
 
 # --- Analyse text -------------------------------------------------------------
 

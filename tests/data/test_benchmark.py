@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from sentiment import config
-from sentiment.data import load_labelled
-from sentiment.features import TweetPreparer, load_pattern_lexicon, load_vader_lexicon
-from sentiment.preprocess import normalize
-from sentiment.vectors import ENCODER_WORD_RE, load_word_vectors
+from sentiment.files.labelled import load_labelled
+from sentiment.model.features import TweetPreparer
+from sentiment.model.lexicons import load_pattern_lexicon, load_vader_lexicon
+from sentiment.model.preprocess import normalize
+from sentiment.model.word_vectors import ENCODER_WORD_RE, load_word_vectors
 from tests.conftest import needs_semeval
 
 pytestmark = needs_semeval

@@ -11,10 +11,10 @@ import os
 import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
-
 from sentiment import config
-from sentiment.predict import OUTPUT_COLUMNS
+from sentiment.files.output import OUTPUT_COLUMNS
 from tests.conftest import tiny_dataset
+
 from tests.e2e.app_server import CHROMIUM_ARGS, chromium_path, streamlit_app
 
 CHROMIUM = chromium_path()

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from sentiment import config
-from sentiment.data import file_sha256, load_labelled
-from sentiment.evaluate import evaluate_predictor
+from sentiment.files.labelled import load_labelled
+from sentiment.files.storage import file_sha256
+from sentiment.model.metrics import evaluate_predictor
+from sentiment.model.word_vectors import load_word_vectors
 from sentiment.train import train
-from sentiment.vectors import load_word_vectors
 from tests.conftest import needs_semeval
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment import config
-from sentiment.evaluate import coverage_table, expected_calibration_error
+from sentiment.model.metrics import coverage_table, expected_calibration_error
 from tests.conftest import needs_semeval
 
 

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
-from sentiment.model import feature_names, top_contributions, top_features_per_class
+from sentiment.model.explain import (
+    feature_names,
+    top_contributions,
+    top_features_per_class,
+)
 
 
 def test_contributions_are_tfidf_value_times_class_coefficient(tiny_pipeline):

@@ -14,9 +14,9 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sentiment.logstore import PredictionLog
-from sentiment.model import build_pipeline
-from sentiment.predict import Predictor, model_version
+from sentiment.model.pipeline import build_pipeline
+from sentiment.model.predictor import Predictor, model_version
+from sentiment.ops.logstore import PredictionLog
 from tests.conftest import TINY_PARAMS, tiny_dataset
 
 LIFETIME_S = 60

@@ -10,16 +10,17 @@ import pandas as pd
 import pytest
 
 from sentiment import config, monitor, train
-from sentiment.drift import (
+from sentiment.ops import drift, drift_report, sampling, spikes, views
+from sentiment.ops.drift import (
     compare,
     distribution_test,
     domain_classifier_test,
     label_mix_test,
     psi,
-    render_html,
 )
-from sentiment.logstore import PredictionLog
-from sentiment.reference import Sample, load_reference, reference_path
+from sentiment.ops.drift_report import render_html
+from sentiment.ops.logstore import PredictionLog
+from sentiment.ops.reference import Sample, load_reference, reference_path
 from tests.conftest import needs_semeval, tiny_dataset, write_tiny_csv
 
 RNG = np.random.default_rng(0)
@@ -122,17 +123,17 @@ def _series(shares, n=100, start=datetime(2026, 1, 1, tzinfo=timezone.utc)):
 
 def test_a_negative_spike_alerts_against_its_trailing_baseline():
     shares = list(0.10 + 0.02 * np.sin(np.arange(48))) + [0.45] + [0.10] * 5
-    table = monitor.negative_spikes(_series(shares), k=3, window=24)
+    table = spikes.negative_spikes(_series(shares), k=3, window=24)
     assert table.index[table["alert"]].tolist() == [table.index[48]]
     assert table["threshold"].iloc[48] < 0.45
-    assert not monitor.negative_spikes(_series(shares), k=50, window=24)["alert"].any()
-    few = monitor.negative_spikes(_series(shares, n=10), k=3, window=24, min_posts=20)
+    assert not spikes.negative_spikes(_series(shares), k=50, window=24)["alert"].any()
+    few = spikes.negative_spikes(_series(shares, n=10), k=3, window=24, min_posts=20)
     assert not few["alert"].any()
 
 
 def test_a_flat_history_does_not_turn_noise_into_alerts():
     # Identical shares give sigma 0; the binomial floor keeps +4 points quiet.
-    table = monitor.negative_spikes(_series([0.10] * 30 + [0.14]), k=3, window=24)
+    table = spikes.negative_spikes(_series([0.10] * 30 + [0.14]), k=3, window=24)
     assert not table["alert"].any()
 
 
@@ -168,7 +169,7 @@ def test_spikes_cli_reports_the_spike_and_exits_1(spiky_log, capsys):
 
 def test_monitoring_view_and_status(spiky_log, capsys):
     log, _ = spiky_log
-    view = monitor.monitoring_view(log, "hour")
+    view = views.monitoring_view(log, "hour")
     assert view.series["n"].sum() == 40 * 40
     assert len(view.alerts) == 1 and view.stats["predictions"] == 1_600
     assert monitor.main(["status", "--db", str(log.path), "--json"]) == 0
@@ -179,11 +180,11 @@ def test_monitoring_view_and_status(spiky_log, capsys):
 
 def test_parse_time():
     now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
-    assert monitor.parse_time("24h", now) == now - timedelta(hours=24)
-    assert monitor.parse_time("7d", now) == now - timedelta(days=7)
-    assert monitor.parse_time("2026-02-01").tzinfo == timezone.utc
+    assert sampling.parse_time("24h", now) == now - timedelta(hours=24)
+    assert sampling.parse_time("7d", now) == now - timedelta(days=7)
+    assert sampling.parse_time("2026-02-01").tzinfo == timezone.utc
     with pytest.raises(ValueError, match="ISO"):
-        monitor.parse_time("yesterday")
+        sampling.parse_time("yesterday")
 
 
 @pytest.fixture(scope="module")
@@ -266,8 +267,8 @@ def test_semeval_random_halves_are_not_drift(committed_predictor, tmp_path):
     half = len(frame) // 2
     frame.iloc[order[:half]].to_csv(tmp_path / "a.csv", index=False)
     frame.iloc[order[half:]].to_csv(tmp_path / "b.csv", index=False)
-    report = monitor.check_drift(
+    report = drift.check_drift(
         tmp_path / "b.csv", tmp_path / "a.csv", committed_predictor
     )
-    assert report.drift_detected is False, monitor.format_drift(report)
+    assert report.drift_detected is False, drift_report.format_drift(report)
     assert all(test["drift"] is False for test in report.tests.values())

@@ -19,18 +19,19 @@ import urllib.request
 import uuid
 
 from sentiment import config
-from sentiment.logstore import PredictionLog, dropped_rows
+from sentiment.ops.log_queries import dropped_rows
+from sentiment.ops.logstore import PredictionLog
 
 PROCESSES = 8
 PER_PROCESS = 2_000
 
 # A worker is one writer process. Its predictions are duck-typed like
-# sentiment.predict.Prediction, which the log reads by attribute; importing
+# sentiment.model.predictor.Prediction, which the log reads by attribute; importing
 # scikit-learn in eight processes would only slow the start.
 WORKER = """
 import pathlib, sys, time
 from types import SimpleNamespace
-from sentiment.logstore import PredictionLog
+from sentiment.ops.logstore import PredictionLog
 db, worker, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 probabilities = {"negative": 0.2, "neutral": 0.5, "positive": 0.3}
 prediction = SimpleNamespace(label="neutral", confidence=0.5, needs_review=True,

@@ -9,13 +9,10 @@ import pandas as pd
 import pytest
 
 from sentiment import config, predict
-from sentiment.logstore import (
-    LogStoreError,
-    PredictionLog,
-    dropped_rows,
-    log_path_from_env,
-    store_text_from_env,
-)
+from sentiment.batch import local as batch_local
+from sentiment.model import predictor as model_predictor
+from sentiment.ops.log_queries import dropped_rows
+from sentiment.ops.logstore import LogStoreError, PredictionLog
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -131,15 +128,15 @@ def test_text_storage_off_keeps_a_hash_only(tmp_path, tiny_predictor):
 
 
 def test_environment_switches(tmp_path):
-    assert log_path_from_env({}) == config.DEFAULT_LOG_DB
-    assert log_path_from_env({config.LOG_DB_ENV: ""}) == config.DEFAULT_LOG_DB
+    assert config.log_path_from_env({}) == config.DEFAULT_LOG_DB
+    assert config.log_path_from_env({config.LOG_DB_ENV: ""}) == config.DEFAULT_LOG_DB
     for off in ("off", "OFF", "0", "false", "no"):
-        assert log_path_from_env({config.LOG_DB_ENV: off}) is None
-    assert log_path_from_env({config.LOG_DB_ENV: str(tmp_path / "a.db")}) == (
+        assert config.log_path_from_env({config.LOG_DB_ENV: off}) is None
+    assert config.log_path_from_env({config.LOG_DB_ENV: str(tmp_path / "a.db")}) == (
         tmp_path / "a.db"
     )
-    assert store_text_from_env({}) is True
-    assert store_text_from_env({config.LOG_TEXT_ENV: "0"}) is False
+    assert config.store_text_from_env({}) is True
+    assert config.store_text_from_env({config.LOG_TEXT_ENV: "0"}) is False
 
 
 def test_a_locked_log_drops_visibly_and_the_answer_still_comes(
@@ -212,8 +209,8 @@ def test_time_series_counts_every_period(plog, tiny_predictor):
 
 def test_batch_cli_logs_every_row_once_and_no_log_skips(tmp_path, monkeypatch):
     # A tiny model on disk, so the CLI's own loading path is used.
-    from tests.conftest import write_tiny_csv
     from sentiment import train
+    from tests.conftest import write_tiny_csv
 
     model = tmp_path / "m" / "model.pkl"
     data = write_tiny_csv(tmp_path / "train.csv")
@@ -239,7 +236,7 @@ def test_score_csv_logs_across_chunks(tmp_path, tiny_predictor, plog):
     posts = tmp_path / "posts.csv"
     texts = [f"i love pizza {i}" for i in range(10)]
     pd.DataFrame({"text": texts}).to_csv(posts, index=False)
-    predict.score_csv(
+    batch_local.score_csv(
         posts,
         tmp_path / "out.csv",
         tiny_predictor,
@@ -255,8 +252,10 @@ def test_score_csv_logs_across_chunks(tmp_path, tiny_predictor, plog):
 
 def test_append_many_writes_each_request_under_its_id_in_one_commit(plog):
     probabilities = {"negative": 0.1, "neutral": 0.1, "positive": 0.8}
-    first = [predict.Prediction("positive", 0.8, probabilities, False, "ok")]
-    second = [predict.Prediction("positive", 0.8, probabilities, False, "ok")] * 2
+    first = [model_predictor.Prediction("positive", 0.8, probabilities, False, "ok")]
+    second = [
+        model_predictor.Prediction("positive", 0.8, probabilities, False, "ok")
+    ] * 2
     results = plog.append_many(
         "api", "v" * 64, [("a", ["x"], first), ("b", ["y", "z"], second)]
     )

@@ -7,12 +7,12 @@ import random
 
 import pytest
 
-from sentiment import promote as promotion
-from sentiment import train
-from sentiment.artifacts import ModelLoadError, load_model, save_model
-from sentiment.logstore import PredictionLog
-from sentiment.model import build_pipeline
-from sentiment.reference import reference_path
+from sentiment import promote, train
+from sentiment.model.artifacts import ModelLoadError, load_model, save_model
+from sentiment.model.pipeline import build_pipeline
+from sentiment.ops import promotion
+from sentiment.ops.logstore import PredictionLog
+from sentiment.ops.reference import reference_path
 from tests.conftest import TINY_PARAMS, tiny_dataset, write_tiny_csv
 
 
@@ -161,10 +161,10 @@ def test_cli_exit_codes(setup, capsys):
     models, candidates, evaluation, _ = setup
     worse, _ = _save(candidates, shuffle_labels=True, seed=3)
     common = ["--eval", str(evaluation), "--models-dir", str(models)]
-    assert promotion.main([str(worse), *common, "--trust-model-path"]) == 1
-    assert promotion.main([str(worse), *common]) == 2  # outside models/, untrusted
+    assert promote.main([str(worse), *common, "--trust-model-path"]) == 1
+    assert promote.main([str(worse), *common]) == 2  # outside models/, untrusted
     assert "outside" in capsys.readouterr().err
-    assert promotion.main(["--rollback", "--models-dir", str(models)]) == 2
+    assert promote.main(["--rollback", "--models-dir", str(models)]) == 2
 
 
 def test_train_on_several_files_and_feedback(tmp_path):
@@ -173,7 +173,7 @@ def test_train_on_several_files_and_feedback(tmp_path):
     more.write_text("text,label\ngreat stuff,positive\nawful stuff,negative\n")
     log = PredictionLog(tmp_path / "log.db")
     texts = ["the weather is fine", "a secret"]
-    from sentiment.predict import Prediction
+    from sentiment.model.predictor import Prediction
 
     predictions = [Prediction("neutral", 0.5, None, True, "ok")] * 2
     log.append("page", None, "v", texts, predictions)

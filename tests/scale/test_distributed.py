@@ -11,12 +11,14 @@ DASK_EXTRA = "needs the Dask extra: pip install -r requirements-dask.txt"
 distributed_ = pytest.importorskip("distributed", reason=DASK_EXTRA)
 pytest.importorskip("pyarrow", reason=DASK_EXTRA)
 
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from sentiment import distributed, predict  # noqa: E402
-from sentiment.data import DataError  # noqa: E402
-from sentiment.predict import OUTPUT_COLUMNS, score_csv  # noqa: E402
+from sentiment import predict  # noqa: E402
+from sentiment.batch import cluster as distributed  # noqa: E402
+from sentiment.batch.local import score_csv  # noqa: E402
+from sentiment.files.formats import DataError  # noqa: E402
+from sentiment.files.output import OUTPUT_COLUMNS  # noqa: E402
 from tests.tricky_posts import tricky_posts  # noqa: E402
 
 ROWS = 1_500

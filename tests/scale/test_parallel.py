@@ -8,10 +8,11 @@ import sys
 import pandas as pd
 import pytest
 
-from sentiment import parallel, predict
-from sentiment.data import DataError
-from sentiment.logstore import PredictionLog
-from sentiment.predict import score_csv
+from sentiment import predict
+from sentiment.batch import pool as parallel
+from sentiment.batch.local import score_csv
+from sentiment.files.formats import DataError
+from sentiment.ops.logstore import PredictionLog
 from tests.tricky_posts import tricky_posts
 
 
@@ -110,7 +111,7 @@ def test_dask_engine_without_the_extra_says_how_to_install_it(
     tricky_csv, tmp_path, monkeypatch, capsys
 ):
     # None in sys.modules makes the import fail as if Dask were not installed.
-    monkeypatch.setitem(sys.modules, "sentiment.distributed", None)
+    monkeypatch.setitem(sys.modules, "sentiment.batch.cluster", None)
     code = predict.main(
         [str(tricky_csv), "-o", str(tmp_path / "out"), "--engine", "dask"]
     )

@@ -4,8 +4,8 @@ import logging
 import pytest
 
 from sentiment import config
-from sentiment.artifacts import ModelLoadError, card_path, load_model, read_card
-from sentiment.predict import load_predictor
+from sentiment.model.artifacts import ModelLoadError, card_path, load_model, read_card
+from sentiment.model.predictor import load_predictor
 
 
 def test_saved_model_round_trips(saved_tiny_model, tiny_predictor):

@@ -3,8 +3,10 @@
 import pandas as pd
 import pytest
 
-from sentiment.data import DataError, read_table
-from sentiment.predict import OUTPUT_COLUMNS, neutralize_formulas, score_csv
+from sentiment.batch.local import score_csv
+from sentiment.files.formats import DataError
+from sentiment.files.output import OUTPUT_COLUMNS, neutralize_formulas
+from sentiment.files.reading import read_table
 
 
 def test_every_row_and_column_is_kept_in_order(tmp_path, tiny_predictor):

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from sentiment import config, evaluate, predict, train
-from sentiment.artifacts import read_card
-from sentiment.data import file_sha256
+from sentiment.files.storage import file_sha256
+from sentiment.model.artifacts import read_card
 from tests.conftest import write_tiny_csv
 
 

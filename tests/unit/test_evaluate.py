@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from sentiment.evaluate import (
+from sentiment.model.metrics import (
     compute_metrics,
     coverage_table,
     expected_calibration_error,

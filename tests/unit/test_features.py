@@ -5,16 +5,18 @@ import pytest
 from nltk.sentiment.util import mark_negation
 from sklearn.feature_extraction.text import CountVectorizer
 
-from sentiment.features import (
+from sentiment.model.features import (
     CharNgramCounter,
-    LexiconFeatures,
     PreparedPost,
     TweetPreparer,
-    load_pattern_lexicon,
-    load_vader_lexicon,
     word_char_ngrams,
 )
-from sentiment.preprocess import mark_negation_scope, normalize, tokenize
+from sentiment.model.lexicons import (
+    LexiconFeatures,
+    load_pattern_lexicon,
+    load_vader_lexicon,
+)
+from sentiment.model.preprocess import mark_negation_scope, normalize, tokenize
 from tests.conftest import tiny_dataset
 
 TEXTS = [

@@ -4,16 +4,18 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from sentiment.model import (
-    NBWeightedLogisticRegression,
-    build_pipeline,
+from sentiment import config
+from sentiment.model.explain import (
     feature_names,
     feature_slice,
     known_word_counts,
-    log_count_ratio_weights,
     top_contributions,
 )
-from sentiment import config
+from sentiment.model.pipeline import (
+    NBWeightedLogisticRegression,
+    build_pipeline,
+    log_count_ratio_weights,
+)
 from tests.conftest import TINY_PARAMS
 
 

@@ -3,8 +3,8 @@ import math
 import pytest
 
 from sentiment import config
-from sentiment.predict import (
-    OUTPUT_COLUMNS,
+from sentiment.files.output import OUTPUT_COLUMNS
+from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
     STATUS_OK,

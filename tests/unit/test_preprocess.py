@@ -1,6 +1,6 @@
 import pytest
 
-from sentiment.preprocess import (
+from sentiment.model.preprocess import (
     URL_TOKEN,
     USER_TOKEN,
     clean_unicode,

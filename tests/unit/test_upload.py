@@ -1,22 +1,21 @@
-"""sentiment.batch: reading an upload, choosing the text column, scoring, download."""
+"""sentiment.files.upload and sentiment.batch.upload: reading an upload, choosing the text column, scoring, download."""
 
 import codecs
 
 import pandas as pd
 import pytest
 
-from sentiment.batch import (
+from sentiment.batch.local import score_csv
+from sentiment.batch.upload import (
     filter_results,
     label_mix_over_time,
-    most_text_like_column,
-    read_upload,
     score_frame,
     scored_file_bytes,
     scored_file_name,
     summarize,
 )
-from sentiment.data import DataError, TableFormat, detect_format
-from sentiment.predict import score_csv
+from sentiment.files.formats import DataError, TableFormat, detect_format
+from sentiment.files.upload import most_text_like_column, read_upload
 
 
 @pytest.mark.parametrize(

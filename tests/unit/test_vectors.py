@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from sentiment import config
-from sentiment.features import TweetPreparer, WordVectorFeatures
-from sentiment.vectors import (
+from sentiment.model.features import TweetPreparer
+from sentiment.model.word_vectors import (
+    WordVectorFeatures,
     WordVectorsError,
     load_word_vectors,
-    save_word_vectors,
-    word_list,
 )
+from sentiment.vectors import save_word_vectors, word_list
 
 WORDS = ["bad", "good", "pizza"]
 VECTORS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float16)

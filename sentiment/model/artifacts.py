@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from sentiment import config
-from sentiment.data import file_sha256
+from sentiment.files.storage import atomic_write, file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -31,27 +29,6 @@ class ModelLoadError(RuntimeError):
 def card_path(model_path: str | Path) -> Path:
     """The model card (metadata JSON) that sits beside a model pickle."""
     return Path(model_path).with_suffix(".json")
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over.
-
-    A crash leaves either the old file or the new one, never half of one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(
-            tmp, 0o644
-        )  # mkstemp makes it owner-only; a model is meant to be shared
-        with open(tmp, "rb+") as f:  # on disk before the rename, even on power loss
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(pipeline: Pipeline, path: str | Path, card: dict[str, Any]) -> dict:

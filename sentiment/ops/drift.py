@@ -18,10 +18,11 @@ test that could run flags drift.
 
 from __future__ import annotations
 
-import html
-import math
+import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -32,11 +33,21 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from sentiment import config
-from sentiment.preprocess import normalize
-from sentiment.reference import Sample
+from sentiment.files.formats import DataError
+from sentiment.model.predictor import Predictor, load_predictor
+from sentiment.model.preprocess import normalize
+from sentiment.ops.reference import Sample, reference_path, sample_indices
+from sentiment.ops.sampling import load_sample
+
+log = logging.getLogger(__name__)
+
 
 _PSI_FLOOR = 1e-4  # an empty bin would make PSI infinite
+
+
 _PSI_BINS = 10
+
+
 _TOP_WORDS = 15
 
 
@@ -173,7 +184,7 @@ def domain_classifier_test(
     texts = [
         side[i]
         for side in (list(reference_texts), list(current_texts))
-        for i in rng.choice(len(side), n, replace=False)
+        for i in sample_indices(len(side), n, rng)
     ]
     side = np.repeat([0, 1], n)
     # Plain word tokens of the normalized text: topic words are what separate
@@ -261,164 +272,54 @@ def compare(
     return report
 
 
-# -- HTML report ---------------------------------------------------------------
-
-_COLOURS = {"reference": "#4c78a8", "current": "#f58518"}
-
-
-def _svg_bars(
-    title: str, categories: Sequence[str], series: dict[str, Sequence[float]]
-) -> str:
-    """A grouped bar chart as inline SVG (no script, no external file)."""
-    width, height, left, bottom, top = 640, 240, 40, 40, 28
-    top_value = max((max(v) for v in series.values() if len(v)), default=1) or 1
-    slot = (width - left - 10) / max(len(categories), 1)
-    bar = slot * 0.8 / max(len(series), 1)
-    scale = (height - bottom - top) / top_value
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{html.escape(title)}">',
-        f'<text x="{left}" y="16" font-size="13" font-weight="bold">'
-        f"{html.escape(title)}</text>",
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" '
-        f'y2="{height - bottom}" stroke="#888"/>',
-    ]
-    for s, (name, values) in enumerate(series.items()):
-        colour = _COLOURS.get(name, "#888")
-        parts.append(
-            f'<rect x="{width - 170 + s * 85}" y="6" width="10" height="10" '
-            f'fill="{colour}"/><text x="{width - 156 + s * 85}" y="15" '
-            f'font-size="11">{html.escape(name)}</text>'
+def default_reference(model_path: str | Path | None) -> Path:
+    """The reference profile beside the model; a clear error if there is none."""
+    path = reference_path(model_path or config.DEFAULT_MODEL_PATH)
+    if not path.is_file():
+        raise DataError(
+            f"No reference profile {path}. Training writes one beside the model "
+            "(python -m sentiment.train); or compare with the training data: "
+            "--reference train.csv."
         )
-        for i, value in enumerate(values):
-            h = value * scale
-            x = left + i * slot + slot * 0.1 + s * bar
-            parts.append(
-                f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}" fill="{colour}"><title>{html.escape(name)} '
-                f"{html.escape(str(categories[i]))}: {value:.3f}</title></rect>"
-            )
-    step = max(1, len(categories) // 10)
-    for i in range(0, len(categories), step):
-        x = left + i * slot + slot / 2
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="10" '
-            f'text-anchor="middle">{html.escape(str(categories[i]))}</text>'
+    return path
+
+
+def check_drift(
+    current: str | Path,
+    reference: str | Path | None = None,
+    predictor: Predictor | None = None,
+    text_col: str = "text",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    size: int = config.DRIFT_SAMPLE_ROWS,
+    seed: int = config.SEED,
+) -> DriftReport:
+    """Compare ``current`` with ``reference`` (default: the model's profile).
+
+    Both sides are sampled (``size`` posts each, fixed ``seed``) so a check
+    takes seconds whatever the volume.
+    """
+    predictor = predictor or load_predictor()
+    reference = reference or default_reference(None)
+    _warn_if_profile_is_stale(reference, predictor)
+    ref = load_sample(reference, predictor, text_col, None, None, size, seed)
+    cur = load_sample(current, predictor, text_col, since, until, size, seed)
+    return compare(ref, cur, seed)
+
+
+def _warn_if_profile_is_stale(reference: str | Path, predictor: Predictor) -> None:
+    if Path(reference).suffix.lower() != ".json":
+        return
+    try:
+        profiled = json.loads(Path(reference).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # load_reference reports it
+    model = predictor.card.get("model_sha256")
+    if profiled.get("model_sha256") != model:
+        log.warning(
+            "The reference profile %s was made for model %s, not the one in use "
+            "(%s): retrain to refresh it, or pass --reference with the training data.",
+            reference,
+            str(profiled.get("model_sha256"))[:12],
+            str(model)[:12],
         )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _histograms(
-    title: str,
-    reference: np.ndarray,
-    current: np.ndarray,
-    low: float,
-    high: float,
-    fmt: str = "{:.2f}",
-) -> str:
-    edges = np.linspace(low, high, 21)
-    shares = {
-        name: np.histogram(np.clip(values, low, high), edges)[0] / max(len(values), 1)
-        for name, values in (("reference", reference), ("current", current))
-    }
-    labels = [fmt.format(edge) for edge in edges[:-1]]
-    return _svg_bars(title, labels, {k: v.tolist() for k, v in shares.items()})
-
-
-def _number(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1e-3 and value else f"{value:.4f}"
-    return html.escape(str(value))
-
-
-def render_html(report: DriftReport) -> str:
-    """A self-contained HTML page: verdict, table of tests, charts, top words."""
-    data = report.to_dict()
-    verdict = "DRIFT DETECTED" if report.drift_detected else "No drift detected"
-    rows = []
-    for name, test in data["tests"].items():
-        if test.get("skipped"):
-            rows.append(
-                f"<tr><td>{name}</td><td colspan=5>skipped: "
-                f"{html.escape(test['skipped'])}</td></tr>"
-            )
-            continue
-        threshold = ", ".join(f"{k} {v}" for k, v in test["threshold"].items())
-        rows.append(
-            f"<tr><td>{name}</td><td>{_number(test['statistic'])}</td>"
-            f"<td>{_number(test.get('p_value'))}</td>"
-            f"<td>{_number(test.get('psi'))}</td><td>{html.escape(threshold)}</td>"
-            f"<td class={'bad' if test['drift'] else 'ok'}>"
-            f"{'drift' if test['drift'] else 'no drift'}</td></tr>"
-        )
-    ref, cur = report.reference, report.current
-    label = data["tests"]["label_mix"]
-    charts = [
-        _svg_bars(
-            "Predicted-label mix (share of posts)",
-            list(config.LABELS),
-            {
-                "reference": list(label["reference"].values()),
-                "current": list(label["current"].values()),
-            },
-        ),
-        _histograms("Confidence", ref.confidence, cur.confidence, 1 / 3, 1.0),
-        _histograms(
-            "Text length (characters)",
-            ref.length,
-            cur.length,
-            0,
-            float(np.quantile(np.concatenate([ref.length, cur.length]), 0.99)) or 1,
-            "{:.0f}",
-        ),
-    ]
-    if ref.oov_share is not None and cur.oov_share is not None:
-        charts.append(
-            _histograms(
-                "Out-of-vocabulary share per post",
-                ref.oov_share,
-                cur.oov_share,
-                0,
-                1,
-                "{:.1f}",
-            )
-        )
-    words = data["tests"]["domain_classifier"].get("top_words")
-    word_tables = ""
-    if words:
-        for side in ("current", "reference"):
-            items = "".join(
-                f"<tr><td>{html.escape(w['word'])}</td><td>{w['weight']}</td>"
-                f"<td>{w['reference_share']:.2%}</td>"
-                f"<td>{w['current_share']:.2%}</td></tr>"
-                for w in words[side]
-            )
-            word_tables += (
-                f"<h3>Words that mark {side} posts</h3><table><tr><th>word</th>"
-                "<th>weight</th><th>in reference</th><th>in current</th></tr>"
-                f"{items}</table>"
-            )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Drift report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
-.bad {{ background: #fdd; }} .ok {{ background: #dfd; }}
-.verdict {{ font-size: 1.4em; padding: 0.5em; }}
-</style></head><body>
-<h1>Drift report</h1>
-<p class="verdict {'bad' if report.drift_detected else 'ok'}">{verdict}</p>
-<p>Reference: {html.escape(ref.description)}: {ref.n:,} scored posts<br>
-Current: {html.escape(cur.description)}: {cur.n:,} scored posts<br>
-Created {data['created']}. A test flags drift when p &lt; {config.DRIFT_P_VALUE}
-and its effect passes the threshold shown.</p>
-<table><tr><th>test</th><th>statistic</th><th>p-value</th><th>PSI</th>
-<th>thresholds</th><th>verdict</th></tr>{''.join(rows)}</table>
-{''.join(f'<figure>{chart}</figure>' for chart in charts)}
-{word_tables}
-</body></html>
-"""

@@ -4,7 +4,7 @@
 is set (e.g. ``http://127.0.0.1:8000``) and the in-process predictor otherwise,
 so a caller has one code path either way: ``.predict()``, ``.predict_batch()``,
 ``.score()``, ``.version``, ``.card``. The API's answers are built from
-:class:`~sentiment.predict.Prediction` and turned back into it here.
+:class:`~sentiment.model.predictor.Prediction` and turned back into it here.
 
 Only the standard library is used, so the core install can talk to a server.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import urllib.error
 import urllib.request
 from typing import Any, Sequence
@@ -21,17 +20,16 @@ from typing import Any, Sequence
 import pandas as pd
 
 from sentiment import config
-from sentiment.predict import (
+from sentiment.batch.step import predictions_frame
+from sentiment.model.predictor import (
     NO_TEXT,
     Prediction,
     Predictor,
-    load_predictor,
-    predictions_frame,
+    load_local_predictor,
     prepare_text,
 )
 
-API_URL_ENV = "SENTIMENT_API_URL"
-# Texts per request: the API's limit (sentiment.api.MAX_BATCH_TEXTS), which
+# Texts per request: the API's limit (config.MAX_BATCH_TEXTS), which
 # this module does not import so it needs neither FastAPI nor pydantic.
 BATCH_TEXTS = 1_000
 
@@ -120,7 +118,7 @@ class ApiPredictor:
         except (urllib.error.URLError, OSError, ValueError) as e:
             raise ApiError(
                 f"The sentiment API at {self.base_url} could not be reached ({e}). "
-                f"Check that it runs and that ${API_URL_ENV} is right."
+                f"Check that it runs and that ${config.API_URL_ENV} is right."
             ) from e
 
 
@@ -141,14 +139,7 @@ def get_predictor(
     threshold: float = config.DEFAULT_THRESHOLD,
 ) -> Predictor | ApiPredictor:
     """The API client when ``$SENTIMENT_API_URL`` is set, else the local model."""
-    url = os.environ.get(API_URL_ENV, "").strip()
+    url = config.api_url_from_env()
     if url:
         return ApiPredictor(url, threshold)
     return load_local_predictor(threshold)
-
-
-def load_local_predictor(threshold: float = config.DEFAULT_THRESHOLD) -> Predictor:
-    """The committed model, or the one at ``$SENTIMENT_MODEL_PATH`` (trusted, as
-    for the web page: see ``config.MODEL_PATH_ENV``)."""
-    path = config.model_path_from_env()
-    return load_predictor(path, threshold, allow_outside_models_dir=path is not None)

@@ -25,11 +25,15 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from sentiment import config
-from sentiment.artifacts import atomic_write
-from sentiment.model import word_tokens, word_unigrams
+from sentiment.files.storage import atomic_write
+from sentiment.model.explain import word_tokens, word_unigrams
 
 REFERENCE_FORMAT = "sentiment-reference"
+
+
 REFERENCE_FORMAT_VERSION = 1
+
+
 _QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
@@ -53,6 +57,15 @@ class Sample:
     @property
     def n(self) -> int:
         return int(sum(self.label_counts.values()))
+
+
+def sample_indices(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions of a random sample of ``size`` of ``n`` items (all of
+    them when there are no more than ``size``): the one way posts are sampled
+    for profiles and drift checks."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size, replace=False))
 
 
 def reference_path(model_path: str | Path) -> Path:
@@ -111,10 +124,10 @@ def build_reference(
 ) -> dict[str, Any]:
     """The profile of held-out texts scored by ``pipeline`` (no text is kept)."""
     sample = sample_from_scores(pipeline, texts, scored, source, keep_texts=False)
-    keep = np.arange(len(sample.confidence))
-    if len(keep) > config.DRIFT_SAMPLE_ROWS:  # keeps the file small (~150 kB)
-        rng = np.random.default_rng(seed)
-        keep = np.sort(rng.choice(keep, config.DRIFT_SAMPLE_ROWS, replace=False))
+    # A sample keeps the file small (~150 kB).
+    keep = sample_indices(
+        len(sample.confidence), config.DRIFT_SAMPLE_ROWS, np.random.default_rng(seed)
+    )
     quantiles = lambda values: {  # noqa: E731
         str(q): round(float(np.quantile(values, q)), 4) for q in _QUANTILES
     }

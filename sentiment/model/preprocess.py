@@ -1,7 +1,7 @@
 """Tweet-aware text normalization.
 
 Two plain functions, both used by the pipeline's first step
-(:class:`sentiment.features.TweetPreparer`), so every post is normalized and
+(:class:`sentiment.model.features.TweetPreparer`), so every post is normalized and
 tokenized exactly once:
 
 * :func:`normalize` works on the whole string: Unicode clean-up, URL and
@@ -19,28 +19,49 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from importlib import resources
 
 import regex
 from nltk.tokenize.casual import REGEXPS
 
 URL_TOKEN = "<url>"
+
+
 USER_TOKEN = "<user>"
+
+
 NEGATION_SUFFIX = "_NEG"
+
 
 # Zero-width characters, bidi controls and other format (Cf) and control (Cc)
 # characters let "g\u200bood" slip past a vocabulary lookup; tab and newlines
 # stay, as whitespace.
 _INVISIBLE_RE = regex.compile(r"[[\p{Cc}\p{Cf}]--[\t\n\r]]", regex.V1)
+
+
 _ASCII_CONTROLS = dict.fromkeys(
     [c for c in range(128) if chr(c) not in "\t\n\r" and (c < 32 or c == 127)]
 )
+
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
+
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
 _USER_RE = re.compile(r"(?<![\w@])@\w+")
+
+
 _HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+
+
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 _ELONGATION_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
+
 
 # NLTK's casual-tokenizer pieces without its URL rule (normalize has already
 # put <url> in place of links, and that rule alone cost a third of the
@@ -51,6 +72,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE | re.IGNORECASE | re.UNICODE,
 )
 
+
 # The negation cues of NLTK's mark_negation, as a set: NLTK 3.9+ wraps its
 # regexes in a ReDoS timer that made it cost more than the rest of the
 # pipeline together.
@@ -58,6 +80,8 @@ _NEGATIONS = frozenset(
     "never no nothing nowhere noone none not havent hasnt hadnt cant couldnt "
     "shouldnt wont wouldnt dont doesnt didnt isnt arent aint".split()
 )
+
+
 # A negation's scope ends at a run of clause punctuation or at "but". NLTK
 # stops only at a lone . : ; ! or ?, but tweets write "!!!" and ",", and
 # "not great, but fun" should not negate "fun" (+0.3 points of macro-recall
@@ -145,3 +169,23 @@ def tokenize(normalized: str) -> list[str]:
     ['i', "don't", 'like_NEG', 'it_NEG', ':(_NEG', '.', 'great']
     """
     return mark_negation_scope(split_tokens(normalized))
+
+
+@lru_cache(maxsize=1)
+def emoji_descriptions() -> dict[int, str]:
+    """``str.translate`` table: emoji -> the emoji followed by its name in words.
+
+    From VADER's emoji table ("😂" -> " 😂 face with tears of joy "), single
+    code points only. The training tweets have no emoji at all (the older
+    SemEval releases lost them) while the 2017 tweets do, so the words are
+    what lets the model read them.
+    """
+    table = (resources.files("vaderSentiment") / "emoji_utf8_lexicon.txt").read_text(
+        "utf-8"
+    )
+    descriptions = {}
+    for line in table.splitlines():
+        emoji, _, description = line.partition("\t")
+        if len(emoji) == 1 and description:
+            descriptions[ord(emoji)] = f" {emoji} {description.lower()} "
+    return descriptions

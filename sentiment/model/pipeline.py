@@ -10,8 +10,7 @@ multinomial LogisticRegression fitted on NB-weighted features.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,13 +19,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from sentiment import config
-from sentiment.features import (
-    CharNgramCounter,
-    LexiconFeatures,
-    TweetPreparer,
-    WordVectorFeatures,
-    post_tokens,
-)
+from sentiment.model.features import CharNgramCounter, TweetPreparer, post_tokens
+from sentiment.model.lexicons import LexiconFeatures
+from sentiment.model.word_vectors import WordVectorFeatures
 
 
 def log_count_ratio_weights(
@@ -162,103 +157,3 @@ def build_pipeline(
             ("classifier", classifier),
         ]
     )
-
-
-def known_word_counts(pipeline: Pipeline, features: Any) -> np.ndarray:
-    """Per row of ``features``, how many word n-grams of the model's vocabulary it has.
-
-    Character n-grams match almost any string, gibberish included, and the
-    lexicon columns are only a summary of the words, so only words (emoticons
-    and emoji are words here) count as evidence.
-    """
-    union = pipeline.named_steps["features"]
-    n_words = len(union.named_transformers["word"].vocabulary_)
-    return features[:, :n_words].getnnz(axis=1)
-
-
-def word_tokens(pipeline: Pipeline, texts: Sequence[str]) -> list[list[str]]:
-    """Each text's word tokens as the model sees them (normalized, negation marked)."""
-    return [
-        post_tokens(post) for post in pipeline.named_steps["prepare"].transform(texts)
-    ]
-
-
-def word_unigrams(pipeline: Pipeline) -> set[str]:
-    """The single words (not n-grams) in the model's word vocabulary."""
-    word = pipeline.named_steps["features"].named_transformers["word"]
-    return {term for term in word.vocabulary_ if " " not in term}
-
-
-@lru_cache(maxsize=4)
-def feature_names(pipeline: Pipeline) -> np.ndarray:
-    """Names of the pipeline's features, e.g. "word__not good" or "char__ goo".
-
-    Cached per fitted pipeline (by identity): building the list of several
-    hundred thousand names takes a noticeable fraction of a second.
-    """
-    return pipeline.named_steps["features"].get_feature_names_out()
-
-
-def feature_slice(pipeline: Pipeline, transformer: str | None) -> slice:
-    """The columns of one part ("word", "char", "lexicon", "pattern"); all for None."""
-    if transformer is None:
-        return slice(None)
-    # The union lays its parts' columns side by side, in transformer_list order.
-    start = 0
-    for part, step in pipeline.named_steps["features"].transformer_list:
-        stop = start + len(step.get_feature_names_out())
-        if part == transformer:
-            return slice(start, stop)
-        start = stop
-    raise ValueError(f"the pipeline has no feature part {transformer!r}")
-
-
-def top_contributions(
-    pipeline: Pipeline,
-    text: str,
-    label: str,
-    k: int = 10,
-    transformer: str | None = None,
-) -> list[tuple[str, float]]:
-    """The ``k`` features of ``text`` that pushed hardest towards ``label``.
-
-    A feature's contribution is its TF-IDF value in the text times the
-    classifier's coefficient for ``label``; only positive contributions are
-    returned, largest first, as ``(feature_name, contribution)`` pairs.
-    ``transformer`` ("word" or "char") keeps only that part of the features.
-    """
-    classifier = pipeline[-1]
-    row = list(classifier.classes_).index(label)
-    features = pipeline[:-1].transform([text]).tocsr()
-    indices, values = features.indices, features.data
-    if transformer is not None:
-        part = feature_slice(pipeline, transformer)
-        inside = (indices >= part.start) & (indices < part.stop)
-        indices, values = indices[inside], values[inside]
-    contributions = values * classifier.coef_[row, indices]
-    order = np.argsort(-contributions, kind="stable")[:k]
-    names = feature_names(pipeline)
-    return [
-        (str(names[indices[i]]), float(contributions[i]))
-        for i in order
-        if contributions[i] > 0
-    ]
-
-
-def top_features_per_class(
-    pipeline: Pipeline, k: int = 15, transformer: str | None = None
-) -> dict[str, list[tuple[str, float]]]:
-    """Per class, the ``k`` features with the largest coefficients, largest first.
-
-    ``transformer`` ("word" or "char") keeps only that part of the feature
-    union; names keep their "word__"/"char__" prefix.
-    """
-    classifier = pipeline[-1]
-    names = feature_names(pipeline)
-    keep = np.arange(len(names))[feature_slice(pipeline, transformer)]
-    result: dict[str, list[tuple[str, float]]] = {}
-    for row, label in enumerate(classifier.classes_):
-        coefs = classifier.coef_[row, keep]
-        best = np.argsort(-coefs, kind="stable")[:k]
-        result[str(label)] = [(str(names[keep[i]]), float(coefs[i])) for i in best]
-    return result

@@ -15,11 +15,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 Item = TypeVar("Item")
+
+
 Result = TypeVar("Result")
+
 
 # Tasks queued per worker: enough to keep every worker busy while the main
 # process reads the next chunk, few enough that memory stays flat.
 PENDING_PER_WORKER = 2
+
 
 _worker_state: Any = None
 

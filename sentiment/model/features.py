@@ -17,19 +17,20 @@ loads wherever the package is installed.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
 from itertools import repeat
-from pathlib import Path
 from typing import Any, Iterable, NamedTuple, Sequence
-from xml.etree import ElementTree
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from sentiment.preprocess import NEGATION_SUFFIX, normalize, split_tokens, tokenize
+from sentiment.model.preprocess import (
+    emoji_descriptions,
+    normalize,
+    split_tokens,
+    tokenize,
+)
 
 
 class PreparedPost(NamedTuple):
@@ -278,64 +279,6 @@ class CharNgramCounter(TransformerMixin, BaseEstimator):
         return np.array(list(self.vocabulary_), dtype=object)
 
 
-# VADER scales a negated word's valence by this (vaderSentiment.N_SCALAR).
-VADER_NEGATION_SCALAR = -0.74
-
-
-def load_vader_lexicon() -> dict[str, float]:
-    """The VADER lexicon shipped inside ``vaderSentiment`` (MIT): token -> valence.
-
-    Valences run from -4 (most negative) to +4; emoticons such as ":)" are
-    in it, emoji are not (see :func:`emoji_descriptions`).
-    """
-    lexicon: dict[str, float] = {}
-    text = (resources.files("vaderSentiment") / "vader_lexicon.txt").read_text("utf-8")
-    for line in text.splitlines():
-        fields = line.split("\t")
-        if len(fields) >= 2 and fields[0]:
-            lexicon[fields[0]] = float(fields[1])
-    return lexicon
-
-
-@lru_cache(maxsize=1)
-def emoji_descriptions() -> dict[int, str]:
-    """``str.translate`` table: emoji -> the emoji followed by its name in words.
-
-    From VADER's emoji table ("😂" -> " 😂 face with tears of joy "), single
-    code points only. The training tweets have no emoji at all (the older
-    SemEval releases lost them) while the 2017 tweets do, so the words are
-    what lets the model read them.
-    """
-    table = (resources.files("vaderSentiment") / "emoji_utf8_lexicon.txt").read_text(
-        "utf-8"
-    )
-    descriptions = {}
-    for line in table.splitlines():
-        emoji, _, description = line.partition("\t")
-        if len(emoji) == 1 and description:
-            descriptions[ord(emoji)] = f" {emoji} {description.lower()} "
-    return descriptions
-
-
-def load_pattern_lexicon() -> dict[str, tuple[float, float]]:
-    """TextBlob's bundled pattern lexicon (PDDL): adjective -> (polarity, subjectivity).
-
-    Polarity runs from -1 to +1, subjectivity from 0 (objective) to 1; a word
-    listed with several senses gets their means.
-    """
-    path = resources.files("textblob") / "en" / "en-sentiment.xml"
-    senses: dict[str, list[tuple[float, float]]] = {}
-    # The package's own file, not user input, so the stdlib parser is safe.
-    for word in ElementTree.fromstring(path.read_bytes()).iter("word"):
-        scores = (float(word.get("polarity", 0)), float(word.get("subjectivity", 0)))
-        senses.setdefault(word.get("form", ""), []).append(scores)
-    return {
-        form: (float(np.mean([p for p, _ in s])), float(np.mean([q for _, q in s])))
-        for form, s in senses.items()
-        if form
-    }
-
-
 def segment_sums(
     values: np.ndarray, indptr: Sequence[int]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -366,138 +309,3 @@ def rows_to_csr(rows: np.ndarray, values: np.ndarray, n_rows: int) -> sp.csr_mat
         ),
         shape=(n_rows, width),
     )
-
-
-class LexiconFeatures(TransformerMixin, BaseEstimator):
-    """How much positive, negative (and subjective) lexicon evidence a post has.
-
-    ``source="vader"`` gives two columns, ``scale * log1p(sum of positive
-    valences)`` and the same for negative valences (as positive numbers);
-    ``source="pattern"`` adds a third, the summed subjectivity, which tells
-    opinions from news. A token in negation scope (``word_NEG``) counts with
-    its polarity times ``negation_scalar``, so "not good" adds to the
-    negative column. Computed as (posts x lexicon terms) counts @ (terms x
-    columns) scores: one dictionary lookup per token.
-
-    Parameters
-    ----------
-    source : "vader" (vaderSentiment's lexicon) or "pattern"
-        (TextBlob's adjective lexicon). Read at fit time; the fitted
-        transformer carries it.
-    scale : multiplier that puts the columns on the TF-IDF features' scale.
-    negation_scalar : polarity multiplier for negated words (VADER's -0.74).
-    """
-
-    def __init__(
-        self,
-        source: str = "vader",
-        scale: float = 0.5,
-        negation_scalar: float = VADER_NEGATION_SCALAR,
-    ) -> None:
-        self.source = source
-        self.scale = scale
-        self.negation_scalar = negation_scalar
-
-    def fit(self, posts: Any = None, y: Any = None) -> "LexiconFeatures":
-        if self.source == "vader":
-            lexicon = {t: (v, 0.0) for t, v in load_vader_lexicon().items()}
-            names = ["positive", "negative"]
-        elif self.source == "pattern":
-            lexicon = load_pattern_lexicon()
-            names = ["positive", "negative", "subjective"]
-        else:
-            raise ValueError(f"unknown lexicon source {self.source!r}")
-        terms = list(lexicon)
-        polarity = np.array([lexicon[t][0] for t in terms])
-        # Every term twice: plain, then in negation scope.
-        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
-        self.vocabulary_.update(
-            {t + NEGATION_SUFFIX: i + len(terms) for i, t in enumerate(terms)}
-        )
-        signed = np.concatenate([polarity, polarity * self.negation_scalar])
-        columns = [np.clip(signed, 0, None), np.clip(-signed, 0, None)]
-        if len(names) == 3:
-            subjectivity = np.array([lexicon[t][1] for t in terms])
-            columns.append(np.concatenate([subjectivity, subjectivity]))
-        self.scores_ = np.column_stack(columns).astype(np.float32)
-        self.feature_names_ = names
-        return self
-
-    def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
-        check_is_fitted(self, "vocabulary_")
-        lookup = self.vocabulary_.get
-        columns: list[int] = []
-        indptr = [0]
-        for post in posts:
-            found = map(lookup, post.tokens)
-            columns.extend(c for c in found if c is not None)
-            indptr.append(len(columns))
-        rows, sums = segment_sums(self.scores_[np.asarray(columns, np.intp)], indptr)
-        return rows_to_csr(rows, self.scale * np.log1p(sums), len(posts))
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        check_is_fitted(self, "feature_names_")
-        return np.array(self.feature_names_, dtype=object)
-
-
-class WordVectorFeatures(TransformerMixin, BaseEstimator):
-    """The mean pretrained vector of a post's words, times ``scale``.
-
-    The vectors come from :mod:`sentiment.vectors` (all-MiniLM-L6-v2, distilled
-    to one static vector per word). They let the model carry what it learned
-    about a word to similar words it never saw in training. A negated word
-    ("good_NEG") counts as the word itself: the word n-grams already
-    say that it was negated, and flipping its vector scored worse on the
-    held-out releases. Words without a vector are skipped; a post with none
-    gets zeros.
-
-    Parameters
-    ----------
-    path : the ``.npz`` written by ``python -m sentiment.vectors``; None is
-        ``config.WORD_VECTORS_PATH``. Read at fit time; the fitted transformer
-        carries the vectors (float16), so a saved model needs no other file.
-    scale : multiplier that puts the columns on the TF-IDF features' scale.
-    """
-
-    def __init__(self, path: str | None = None, scale: float = 2.0) -> None:
-        self.path = path
-        self.scale = scale
-
-    def source_path(self) -> Path:
-        """The ``.npz`` that ``fit`` reads: ``path``, or the configured default."""
-        from sentiment import config
-
-        return Path(self.path) if self.path else config.WORD_VECTORS_PATH
-
-    def fit(self, posts: Any = None, y: Any = None) -> "WordVectorFeatures":
-        from sentiment.vectors import load_word_vectors
-
-        words, vectors = load_word_vectors(self.source_path())
-        self.vocabulary_ = {word: i for i, word in enumerate(words)}
-        self.vectors_ = np.asarray(vectors, dtype=np.float16)
-        return self
-
-    def transform(self, posts: Sequence[PreparedPost]) -> sp.csr_matrix:
-        check_is_fitted(self, "vectors_")
-        lookup = self.vocabulary_.get
-        suffix = len(NEGATION_SUFFIX)
-        found: list[int] = []
-        indptr = [0]
-        for post in posts:
-            for token in post.tokens:
-                if token.endswith(NEGATION_SUFFIX):
-                    token = token[:-suffix]
-                index = lookup(token)
-                if index is not None:
-                    found.append(index)
-            indptr.append(len(found))
-        vectors = self.vectors_[np.asarray(found, dtype=np.intp)].astype(np.float32)
-        with_words, means = segment_sums(vectors, indptr)
-        means *= (self.scale / np.diff(indptr)[with_words])[:, None].astype(np.float32)
-        return rows_to_csr(with_words, means, len(posts))
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        check_is_fitted(self, "vectors_")
-        return np.array(
-            [f"dim{i}" for i in range(self.vectors_.shape[1])], dtype=object
-        )

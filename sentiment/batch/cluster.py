@@ -3,7 +3,7 @@
 ``python -m sentiment.predict INPUT --engine dask --output FOLDER
 [--scheduler tcp://host:8786]`` scores partition by partition with the same
 predictor and the same per-chunk step as the single-process run
-(:func:`sentiment.predict.score_chunk`), and writes one part per partition:
+(:func:`sentiment.batch.step.score_chunk`), and writes one part per partition:
 ``FOLDER/part-00000.csv``, ``part-00001.csv``, ... Read in name order, the
 parts hold exactly the rows of ``python -m sentiment.predict INPUT -o OUT.csv``.
 
@@ -37,28 +37,26 @@ from distributed import Client, LocalCluster, as_completed
 from tqdm import tqdm
 
 from sentiment import config
-from sentiment.artifacts import atomic_write
-from sentiment.data import DataError, detect_format
-from sentiment.parallel import available_cores
-from sentiment.predict import (
-    OUTPUT_COLUMNS,
-    Predictor,
-    ScoreSummary,
-    check_input_columns,
-    read_csv_chunks,
-    score_chunk,
-    to_csv_text,
-)
+from sentiment.batch.pool import PENDING_PER_WORKER, available_cores
+from sentiment.batch.step import ScoreSummary, score_chunk
+from sentiment.files.formats import DataError, detect_format
+from sentiment.files.output import OUTPUT_COLUMNS, to_csv_text
+from sentiment.files.reading import check_input_columns, read_csv_chunks
+from sentiment.files.storage import atomic_write
+from sentiment.model.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
+
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
 # Rows per partition: large enough that sending a task costs little next to
 # scoring it (seconds of work), small enough to spread a file of a million
 # rows over dozens of workers.
 PARTITION_ROWS = 20_000
-# Partitions queued per worker, so a long CSV is not read ahead into memory.
-PENDING_PER_WORKER = 2
+
+
 CONNECT_TIMEOUT = "15s"
 
 

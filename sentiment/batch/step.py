@@ -1,0 +1,115 @@
+"""One scoring step: a chunk of rows in, the same rows with prediction columns
+out, plus counts for the summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sentiment import config
+from sentiment.files.output import to_csv_text
+from sentiment.model.predictor import (
+    STATUS_NO_SIGNAL,
+    STATUS_NO_TEXT,
+    Prediction,
+    Predictor,
+    _Scores,
+)
+
+
+def predictions_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
+    """The :meth:`Predictor.score` table of predictions made elsewhere (the API)."""
+    n = len(predictions)
+    return _Scores(
+        labels=np.array([p.label or "" for p in predictions], dtype=object),
+        confidence=np.array(
+            [np.nan if p.confidence is None else p.confidence for p in predictions],
+            dtype=float,
+        ),
+        probabilities=np.array(
+            [
+                (
+                    [np.nan] * len(config.LABELS)
+                    if p.probabilities is None
+                    else [p.probabilities[label] for label in config.LABELS]
+                )
+                for p in predictions
+            ],
+            dtype=float,
+        ).reshape(n, len(config.LABELS)),
+        needs_review=np.array([p.needs_review for p in predictions], dtype=bool),
+        status=np.array([p.status for p in predictions], dtype=str),
+        truncated=np.array([p.truncated for p in predictions], dtype=bool),
+    ).frame()
+
+
+@dataclass
+class ScoreSummary:
+    """Counts from one batch run."""
+
+    rows: int = 0
+    no_text: int = 0
+    needs_review: int = 0
+    no_signal: int = 0
+    truncated: int = 0
+
+    def add(self, scored: pd.DataFrame) -> None:
+        self.rows += len(scored)
+        self.no_text += int((scored["status"] == STATUS_NO_TEXT).sum())
+        self.no_signal += int((scored["status"] == STATUS_NO_SIGNAL).sum())
+        self.needs_review += int(scored["needs_review"].sum())
+        self.truncated += int(scored["truncated"].sum())
+
+    def merge(self, other: ScoreSummary) -> None:
+        """Add the counts of another run (a chunk or a partition) to these."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def score_chunk(
+    predictor: Predictor,
+    chunk: pd.DataFrame,
+    text_col: str,
+    threshold: float | None = None,
+) -> tuple[pd.DataFrame, ScoreSummary]:
+    """The predictions for ``chunk[text_col]`` (a :meth:`Predictor.score` table).
+
+    The one scoring step of every batch engine (in-process, worker processes,
+    Dask), so they all give the same rows; also returns their counts.
+    """
+    texts = chunk[text_col]
+    if texts.hasnans:  # Parquet and in-memory frames can hold missing values
+        texts = texts.astype(object).where(texts.notna(), None)
+    scored = predictor.score(texts.tolist(), threshold)
+    summary = ScoreSummary()
+    summary.add(scored)
+    return scored, summary
+
+
+class _ScoredChunk(NamedTuple):
+    """What scoring one chunk of a CSV gives back to the process writing the file."""
+
+    csv_text: str
+    summary: ScoreSummary
+    texts: list[object]  # for the prediction log
+    scored: pd.DataFrame
+
+
+def _score_csv_chunk(
+    predictor: Predictor,
+    numbered_chunk: tuple[int, pd.DataFrame],
+    text_col: str,
+    threshold: float | None,
+    delimiter: str,
+) -> _ScoredChunk:
+    number, chunk = numbered_chunk
+    scored, summary = score_chunk(predictor, chunk, text_col, threshold)
+    return _ScoredChunk(
+        to_csv_text(chunk, scored, delimiter, header=number == 0),
+        summary,
+        chunk[text_col].tolist(),
+        scored,
+    )

@@ -1,0 +1,251 @@
+"""The :class:`Predictor`: a loaded model that turns texts into
+:class:`Prediction` objects (label, confidence, probabilities, review flag,
+status), one at a time or vectorised."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import sklearn
+from sklearn.pipeline import Pipeline
+
+from sentiment import config
+from sentiment.files.output import PROBABILITY_COLUMNS
+from sentiment.model.artifacts import ModelLoadError, load_model
+from sentiment.model.explain import known_word_counts
+from sentiment.model.preprocess import clean_unicode
+
+STATUS_OK = "ok"
+
+
+STATUS_NO_TEXT = "no_text"
+
+
+STATUS_NO_SIGNAL = "no_signal"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The verdict on one post.
+
+    ``status`` is "ok", "no_text" (empty input: no label, nothing to review)
+    or "no_signal" (no word, emoticon or emoji the model knows, so the label
+    is a guess and ``needs_review`` is set whatever the confidence).
+    """
+
+    label: str | None
+    confidence: float | None
+    probabilities: dict[str, float] | None
+    needs_review: bool
+    status: str
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def prepare_text(text: object) -> tuple[str, bool]:
+    """Clean one input and cut it to ``config.MAX_TEXT_CHARS``.
+
+    Returns ``(text, truncated)``; the text is "" when there is nothing to
+    score. Raises TypeError for inputs that are neither str nor None.
+    """
+    if text is None:
+        return "", False
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str or None, not {type(text).__name__}")
+    text = clean_unicode(text).strip()
+    if len(text) > config.MAX_TEXT_CHARS:
+        return text[: config.MAX_TEXT_CHARS], True
+    return text, False
+
+
+class Predictor:
+    """A loaded model with a review threshold; see :func:`load_predictor`."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        card: dict[str, Any] | None = None,
+        threshold: float = config.DEFAULT_THRESHOLD,
+    ) -> None:
+        classes = list(pipeline.classes_)
+        if sorted(classes) != sorted(config.LABELS):
+            raise ModelLoadError(
+                f"The model predicts {classes}, expected {list(config.LABELS)}."
+            )
+        self.pipeline = pipeline
+        self.card = card or {}
+        self.threshold = _check_threshold(threshold)
+        # Column order of predict_proba -> config.LABELS order.
+        self._order = [classes.index(label) for label in config.LABELS]
+        # Sliced once: slicing builds a new Pipeline on every call.
+        self._features = pipeline[:-1]
+        self._classifier = pipeline[-1]
+
+    @property
+    def version(self) -> str:
+        """Short id of the model file (first 12 hex digits of its SHA-256)."""
+        return str(self.card.get("model_sha256", "unknown"))[:12]
+
+    def score(
+        self, texts: Sequence[object], threshold: float | None = None
+    ) -> pd.DataFrame:
+        """Score texts in one vectorised pass; one row per input, in order.
+
+        Columns are ``OUTPUT_COLUMNS`` plus ``truncated``. Rows without text
+        have an empty ``sentiment``, NaN scores and status "no_text".
+        """
+        return self._score_arrays(texts, threshold).frame()
+
+    def predict_batch(
+        self, texts: Sequence[object], threshold: float | None = None
+    ) -> list[Prediction]:
+        """Predict many texts at once (vectorised); results in input order."""
+        # Built from plain lists, not from score()'s DataFrame: for a handful of
+        # texts pandas would cost more than the model itself.
+        scores = self._score_arrays(texts, threshold)
+        rows = zip(
+            scores.labels.tolist(),
+            scores.confidence.tolist(),
+            scores.probabilities.tolist(),
+            scores.needs_review.tolist(),
+            scores.status.tolist(),
+            scores.truncated.tolist(),
+        )
+        return [_prediction(*row) for row in rows]
+
+    def predict(self, text: object, threshold: float | None = None) -> Prediction:
+        """Predict one text. Empty or None input gives status "no_text", no label."""
+        return self.predict_batch([text], threshold)[0]
+
+    def _score_arrays(
+        self, texts: Sequence[object], threshold: float | None
+    ) -> _Scores:
+        threshold = self.threshold if threshold is None else _check_threshold(threshold)
+        prepared = [prepare_text(t) for t in texts]
+        n = len(prepared)
+        has_text = np.fromiter((bool(t) for t, _ in prepared), bool, count=n)
+        probabilities = np.full((n, len(config.LABELS)), np.nan)
+        no_signal = np.zeros(n, dtype=bool)
+        if has_text.any():
+            scored, known = self._probabilities([t for t, _ in prepared if t])
+            probabilities[has_text] = scored
+            no_signal[has_text] = known == 0
+        filled = np.nan_to_num(probabilities)
+        confidence = np.where(has_text, filled.max(axis=1), np.nan)
+        return _Scores(
+            labels=np.where(has_text, _LABEL_ARRAY[filled.argmax(axis=1)], ""),
+            confidence=confidence,
+            probabilities=probabilities,
+            needs_review=has_text & ((confidence < threshold) | no_signal),
+            status=np.where(
+                ~has_text,
+                STATUS_NO_TEXT,
+                np.where(no_signal, STATUS_NO_SIGNAL, STATUS_OK),
+            ),
+            truncated=np.fromiter((cut for _, cut in prepared), bool, count=n),
+        )
+
+    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities (``config.LABELS`` order) and known-word counts."""
+        # sklearn re-validates every step's input, which for one text costs more
+        # than the model: TF-IDF output is finite and the parameters were checked
+        # at fit time, so both checks are skipped (the setting is thread-local).
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            features = self._features.transform(texts)
+            if sp.issparse(features) and not features.has_sorted_indices:
+                # A row's entries are summed in stored order, and float32 sums
+                # differ in the last bits by order; the pipeline's column order
+                # in a row depends on the other texts in the batch. Sorted, a
+                # text scores the same alone, in a micro-batch or in a chunk.
+                features.sort_indices()
+            raw = self._classifier.predict_proba(features)
+        return raw[:, self._order], known_word_counts(self.pipeline, features)
+
+
+class _Scores(NamedTuple):
+    """Predictor output as parallel arrays, one entry per input text."""
+
+    labels: np.ndarray
+    confidence: np.ndarray
+    probabilities: np.ndarray
+    needs_review: np.ndarray
+    status: np.ndarray
+    truncated: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        """The table :meth:`Predictor.score` returns."""
+        return pd.DataFrame(
+            {
+                "sentiment": self.labels,
+                "confidence": self.confidence,
+                **{
+                    col: self.probabilities[:, i]
+                    for i, col in enumerate(PROBABILITY_COLUMNS)
+                },
+                "needs_review": self.needs_review,
+                "status": self.status,
+                "truncated": self.truncated,
+            }
+        )
+
+
+_LABEL_ARRAY = np.array(config.LABELS, dtype=object)
+
+
+# The verdict on an empty text (nothing to cut, so never truncated).
+NO_TEXT = Prediction(None, None, None, False, STATUS_NO_TEXT)
+
+
+def _prediction(
+    label: str,
+    confidence: float,
+    probabilities: list[float],
+    needs_review: bool,
+    status: str,
+    truncated: bool,
+) -> Prediction:
+    if status == STATUS_NO_TEXT:
+        return NO_TEXT
+    return Prediction(
+        label=label,
+        confidence=confidence,
+        probabilities=dict(zip(config.LABELS, probabilities)),
+        needs_review=needs_review,
+        status=status,
+        truncated=truncated,
+    )
+
+
+def _check_threshold(threshold: float) -> float:
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+    return float(threshold)
+
+
+def load_predictor(
+    path: str | Path | None = None,
+    threshold: float = config.DEFAULT_THRESHOLD,
+    allow_outside_models_dir: bool = False,
+) -> Predictor:
+    """Load and check the committed model (or ``path``); see artifacts.load_model."""
+    pipeline, card = load_model(path, allow_outside_models_dir)
+    return Predictor(pipeline, card, threshold)
+
+
+def model_version(predictor: Predictor) -> str:
+    """The SHA-256 of the predictor's model file, as the prediction log stores it."""
+    return str(predictor.card.get("model_sha256", "unknown"))
+
+
+def load_local_predictor(threshold: float = config.DEFAULT_THRESHOLD) -> Predictor:
+    """The committed model, or the one at ``$SENTIMENT_MODEL_PATH`` (trusted, as
+    for the web page: see ``config.MODEL_PATH_ENV``)."""
+    path = config.model_path_from_env()
+    return load_predictor(path, threshold, allow_outside_models_dir=path is not None)

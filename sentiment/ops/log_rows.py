@@ -1,0 +1,145 @@
+"""What one row of the prediction log is: the schema, and the conversion of
+predictions and texts into row values (text made storable, or its hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timezone
+from typing import Any, Iterator, Sequence
+
+import pandas as pd
+
+from sentiment import config
+from sentiment.files.output import PROBABILITY_COLUMNS
+from sentiment.ops.log_queries import format_ts
+
+SCHEMA_VERSION = 1
+
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS predictions (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,              -- UTC, ISO 8601 with microseconds
+    source TEXT NOT NULL,          -- page, api, batch, cli, ...
+    request_id TEXT NOT NULL,
+    item INTEGER NOT NULL,         -- position of the text within its request
+    model_version TEXT NOT NULL,   -- SHA-256 of model.pkl
+    label TEXT,                    -- NULL when there was no text
+    confidence REAL,
+    {", ".join(f"{c} REAL" for c in PROBABILITY_COLUMNS)},
+    needs_review INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    text_length INTEGER NOT NULL,  -- characters of the text as received
+    text TEXT,                     -- NULL when text storage is off
+    text_sha256 TEXT NOT NULL,
+    UNIQUE (request_id, item)
+);
+CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
+CREATE INDEX IF NOT EXISTS predictions_review ON predictions (ts)
+    WHERE needs_review = 1;
+CREATE TABLE IF NOT EXISTS corrections (
+    prediction_id INTEGER PRIMARY KEY REFERENCES predictions (id),
+    label TEXT NOT NULL CHECK (label IN ({", ".join(f"'{x}'" for x in config.LABELS)})),
+    ts TEXT NOT NULL,
+    reviewer TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+"""
+
+
+COLUMNS = [
+    "ts",
+    "source",
+    "request_id",
+    "item",
+    "model_version",
+    "label",
+    "confidence",
+    *PROBABILITY_COLUMNS,
+    "needs_review",
+    "status",
+    "text_length",
+    "text",
+    "text_sha256",
+]
+
+
+INSERT = (
+    f"INSERT INTO predictions ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT (request_id, item) DO NOTHING"
+)
+
+
+def utc_now() -> str:
+    """The current time as stored in the log."""
+    return format_ts(datetime.now(timezone.utc))
+
+
+def safe_text(text: object) -> str:
+    """Text that SQLite stores and reads back as valid UTF-8, whatever came in.
+
+    Lone surrogates (from JSON ``"\\ud800"`` or undecodable bytes) and invalid
+    bytes become visible escapes such as ``\\ud800`` / ``\\xff`` instead of
+    breaking the insert; NUL and every valid character are kept.
+    """
+    if text is None:
+        return ""
+    if isinstance(text, (bytes, bytearray)):
+        return bytes(text).decode("utf-8", "backslashreplace")
+    text = text if isinstance(text, str) else str(text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def text_sha256(text: object) -> str:
+    """SHA-256 of the text as received (surrogates kept, so distinct inputs differ)."""
+    if text is None:
+        data = b""
+    elif isinstance(text, (bytes, bytearray)):
+        data = bytes(text)
+    else:
+        data = str(text).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
+
+
+def prediction_records(
+    predictions: pd.DataFrame | Sequence[Any],
+) -> Iterator[tuple]:
+    """(label, confidence, probabilities..., needs_review, status) per prediction."""
+    if isinstance(predictions, pd.DataFrame):
+        # Column lists, not itertuples: per-row pandas access costs milliseconds.
+        columns = ["confidence", *PROBABILITY_COLUMNS]
+        numbers = zip(*(predictions[c].tolist() for c in columns))
+        for label, (confidence, *probabilities), needs_review, status in zip(
+            predictions["sentiment"].tolist(),
+            numbers,
+            predictions["needs_review"].tolist(),
+            predictions["status"].tolist(),
+        ):
+            yield (
+                label or None,
+                as_number(confidence),
+                *map(as_number, probabilities),
+                int(bool(needs_review)),
+                str(status),
+            )
+        return
+    for p in predictions:
+        probabilities = p.probabilities or {}
+        yield (
+            p.label or None,
+            as_number(p.confidence),
+            *(as_number(probabilities.get(label)) for label in config.LABELS),
+            int(bool(p.needs_review)),
+            str(p.status),
+        )
+
+
+def as_number(value: Any) -> float | None:
+    """A float for SQLite: None for a missing value or NaN."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
