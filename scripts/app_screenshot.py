@@ -6,7 +6,7 @@
 Starts ``streamlit run app.py`` on a free local port, analyses three posts and
 saves a full-page PNG. With ``--monitoring`` the page logs to a temporary
 prediction log filled first with three days of made-up traffic (templated
-posts, a negative spike six hours ago), and the shot is of the Monitoring tab
+posts, a negative spike six hours ago), and the shot is of the Monitoring page
 after a drift check.
 """
 
@@ -25,16 +25,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from sentiment import config  # noqa: E402
-from sentiment.model.predictor import Predictor, load_predictor, model_version
-from sentiment.ops.logstore import PredictionLog
 
+from sentiment import config  # noqa: E402
+from sentiment.model.predictor import (  # noqa: E402
+    Predictor,
+    load_predictor,
+    model_version,
+)
+from sentiment.ops.logstore import PredictionLog  # noqa: E402
 from tests.e2e.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     chromium_path,
     streamlit_app,
 )
 
+# The browser window; the README's shot shows the first post's verdict, the
+# Monitoring shot is made as tall as its page.
+WIDTH, HEIGHT = 1_280, 1_150
 POSTS = (
     "I love the new phone, the camera is great!\n"
     "The update is out, not sure what to think\n"
@@ -109,8 +116,8 @@ def analyse_posts(page: Page) -> None:
 
 
 def check_drift(page: Page) -> None:
-    """Open the Monitoring tab, run the drift check and wait for its verdict."""
-    page.get_by_role("tab", name="Monitoring").click()
+    """Open the Monitoring page, run the drift check and wait for its verdict."""
+    page.get_by_role("link", name="Monitoring").click()
     expect(page.get_by_text("Predictions per hour")).to_be_visible()
     page.get_by_role("button", name="Check drift").click()
     expect(page.get_by_text("Checked ")).to_be_visible(timeout=120_000)
@@ -123,7 +130,7 @@ def main() -> int:
     parser.add_argument(
         "--monitoring",
         action="store_true",
-        help="shoot the Monitoring tab over a made-up log (default out: "
+        help="shoot the Monitoring page over a made-up log (default out: "
         "docs/monitoring.png)",
     )
     args = parser.parse_args()
@@ -148,21 +155,30 @@ def main() -> int:
     return 0
 
 
+def fit_viewport_to_content(page: Page) -> None:
+    """Make the viewport as tall as the page's content.
+
+    Streamlit scrolls inside its own container, so a full-page shot is only as
+    tall as the viewport.
+    """
+    main = page.locator("[data-testid='stMain']")
+    height = main.evaluate("element => element.scrollHeight")
+    page.set_viewport_size({"width": WIDTH, "height": height})
+
+
 def shoot(model: Path | None, executable: str, out: Path, monitoring: bool) -> None:
     """Start the app, drive it, and save a full-page screenshot to ``out``."""
     expect.set_options(timeout=60_000)  # a busy 2-core machine is slow to render
     with streamlit_app(model) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            # Streamlit scrolls inside its own container, so a full-page shot
-            # is only as tall as the viewport: make it fit the whole tab.
-            height = 3_050 if monitoring else 1_150
-            page = browser.new_page(viewport={"width": 1280, "height": height})
+            page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             page.set_default_timeout(60_000)
             page.goto(url)
             analyse_posts(page)
             if monitoring:
                 check_drift(page)
+                fit_viewport_to_content(page)
             page.wait_for_timeout(1_500)  # let the charts finish drawing
             page.screenshot(path=str(out), full_page=True)
         finally:

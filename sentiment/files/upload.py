@@ -1,8 +1,9 @@
-"""Scoring an uploaded file in memory: what the Streamlit page does, without the UI.
+"""Reading an uploaded file in memory: what the Streamlit page does, without the UI.
 
 An upload arrives as bytes plus a file name. It is read with the same encoding
-and delimiter detection as the batch CLI (:mod:`sentiment.files.formats`), scored in chunks
-so a page can show progress, and written back with the same prediction columns
+and delimiter detection as the batch CLI (:mod:`sentiment.files.formats`),
+scored in chunks (:mod:`sentiment.batch.upload`) so a page can show progress,
+and written back with the same prediction columns
 and formula neutralizing as ``python -m sentiment.predict``, every row kept in
 input order.
 """

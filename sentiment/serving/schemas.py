@@ -57,7 +57,7 @@ class Probabilities(BaseModel):
 
 
 class PredictionOut(BaseModel):
-    """One prediction: :class:`sentiment.model.predictor.Prediction` plus the model version."""
+    """One prediction (see sentiment.model.predictor.Prediction) and model version."""
 
     label: Literal["negative", "neutral", "positive"] | None
     confidence: float | None

@@ -12,7 +12,7 @@ API_EXTRA = "needs the API extra: pip install -r requirements-api.txt"
 pytest.importorskip("fastapi", reason=API_EXTRA)
 pytest.importorskip("httpx2", reason=API_EXTRA)
 
-from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient  # noqa: E402
 
 from sentiment import config  # noqa: E402
 from sentiment.model.artifacts import ModelLoadError  # noqa: E402

@@ -1,4 +1,7 @@
-"""Fixtures for the Streamlit page: AppTest runs app.py against the tiny model."""
+"""Fixtures for the Streamlit app: AppTest runs app.py against the tiny model.
+
+The app opens on the Analyse text page; ``open_page`` switches to another.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sentiment import config
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
+
+from sentiment import config
+from sentiment.ops.logstore import PredictionLog
 from tests.conftest import tiny_dataset
 
 APP = str(config.PROJECT_ROOT / "app.py")
+# The pages, as AppTest.switch_page takes them (relative to app.py).
+ANALYSE = "app_pages/analyse.py"
+SCORE_FILE = "app_pages/score_file.py"
+MODEL_CARD = "app_pages/model_card.py"
+MONITORING = "app_pages/monitoring.py"
+REVIEW = "app_pages/review.py"
 # The first run imports streamlit's and the app's modules; later runs are quick.
 TIMEOUT_S = 60
 
@@ -27,8 +38,8 @@ def log_db(tmp_path: Path, monkeypatch) -> Path:
 
 @pytest.fixture()
 def app(saved_tiny_model: Path, log_db: Path, monkeypatch) -> AppTest:
-    """The page, served with the tiny model and logging to ``log_db``, after its
-    first run."""
+    """The app, served with the tiny model and logging to ``log_db``, after its
+    first run (on the Analyse text page)."""
     monkeypatch.setenv(config.MODEL_PATH_ENV, str(saved_tiny_model))
     return AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
 
@@ -58,18 +69,36 @@ def click(app: AppTest, label: str) -> AppTest:
     return app.run()
 
 
+def open_page(app: AppTest, page: str) -> AppTest:
+    """Open a page of the navigation (``ANALYSE``...) as a click on it would."""
+    return app.switch_page(page).run()
+
+
 def analyse(app: AppTest, text: str) -> AppTest:
-    app.tabs[0].text_area[0].input(text)
+    """Analyse ``text`` on the Analyse text page (opened first if another is)."""
+    if not app.text_area:
+        open_page(app, ANALYSE)
+    app.text_area[0].input(text)
     return click(app, "Analyse")
 
 
 def upload(app: AppTest, name: str, data: bytes) -> AppTest:
+    """Upload a file on the Score a file page (opened first if another is)."""
+    if not app.file_uploader:
+        open_page(app, SCORE_FILE)
     app.file_uploader[0].upload(name, data, "text/csv")
     return app.run()
 
 
-def file_tab(app: AppTest):
-    return app.tabs[1]
+def logged(log_db: Path) -> pd.DataFrame:
+    """Every row of the prediction log, oldest first."""
+    with PredictionLog(log_db) as prediction_log:
+        return prediction_log.predictions()
+
+
+def metrics(element) -> dict[str, str]:
+    """The metrics an element shows, label -> value."""
+    return {m.label: m.value for m in element.metric}
 
 
 def assert_no_traceback(app: AppTest) -> None:

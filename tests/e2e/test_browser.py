@@ -11,10 +11,10 @@ import os
 import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
+
 from sentiment import config
 from sentiment.files.output import OUTPUT_COLUMNS
 from tests.conftest import tiny_dataset
-
 from tests.e2e.app_server import CHROMIUM_ARGS, chromium_path, streamlit_app
 
 CHROMIUM = chromium_path()
@@ -64,7 +64,7 @@ def test_analyse_score_and_download_in_a_real_browser(
                 page.get_by_text("Words that pushed towards Positive")
             ).to_be_visible()
 
-            page.get_by_role("tab", name="Score a file").click()
+            page.get_by_role("link", name="Score a file").click()
             page.locator("input[type=file]").set_input_files(tmp_path / "posts.csv")
             expect(page.get_by_text(f"{N_ROWS} rows · 2 columns")).to_be_visible()
             page.get_by_role("button", name="Score", exact=True).click()
@@ -79,12 +79,15 @@ def test_analyse_score_and_download_in_a_real_browser(
             page.screenshot(path=tmp_path / "screenshot.png", full_page=True)
 
             # Every answered post is in the log: 1 analysed + N_ROWS scored.
-            page.get_by_role("tab", name="Monitoring").click()
+            page.get_by_role("link", name="Monitoring").click()
             logged = page.locator("[data-testid='stMetric']").filter(
                 has_text="Logged predictions"
             )
             expect(logged).to_contain_text(str(N_ROWS + 1))
             expect(page.get_by_text("Predictions per hour")).to_be_visible()
+
+            page.get_by_role("link", name="Review").click()
+            expect(page.get_by_text("Review queue")).to_be_visible()
         finally:
             browser.close()
 

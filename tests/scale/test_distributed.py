@@ -11,8 +11,8 @@ DASK_EXTRA = "needs the Dask extra: pip install -r requirements-dask.txt"
 distributed_ = pytest.importorskip("distributed", reason=DASK_EXTRA)
 pytest.importorskip("pyarrow", reason=DASK_EXTRA)
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 from sentiment import predict  # noqa: E402
 from sentiment.batch import cluster as distributed  # noqa: E402

@@ -1,4 +1,5 @@
-"""sentiment.files.upload and sentiment.batch.upload: reading an upload, choosing the text column, scoring, download."""
+"""sentiment.files.upload and sentiment.batch.upload: reading an upload, choosing
+the text column, scoring, download."""
 
 import codecs
 

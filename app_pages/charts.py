@@ -1,0 +1,187 @@
+"""The pages' Altair charts, in the fixed label colours."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from app_pages.shared import LABEL_COLORS, LABEL_NAMES
+from sentiment import config
+
+# Volume bars are blue, or red for a period with a negative-spike alert.
+VOLUME_COLOR = "#4c78a8"
+THRESHOLD_COLOR = "#8c8c8c"
+MONITORING_HEIGHT = 220
+PERIOD_TOOLTIP = alt.Tooltip("period:T", format="%Y-%m-%d %H:%M")
+
+
+def label_order() -> list[str]:
+    """The label names in the package's class order."""
+    return [LABEL_NAMES[label] for label in config.LABELS]
+
+
+def label_color() -> alt.Color:
+    """Colour by the "label" field (label names), one fixed colour per label."""
+    return alt.Color(
+        "label:N",
+        scale=alt.Scale(
+            domain=label_order(),
+            range=[LABEL_COLORS[label] for label in config.LABELS],
+        ),
+        legend=None,
+    )
+
+
+def label_bars(frame: pd.DataFrame, value: str) -> alt.Chart:
+    """Horizontal bars, one per label, in the fixed label colours."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"{value}:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")
+            ),
+            y=alt.Y(
+                "label:N",
+                sort=label_order(),
+                title=None,
+                axis=alt.Axis(labelOverlap=False),
+            ),
+            color=label_color(),
+            tooltip=["label", alt.Tooltip(value, format=".1%")],
+        )
+        .properties(height=130)
+    )
+
+
+def label_mix_over_time_chart(over_time: pd.DataFrame) -> alt.Chart:
+    """Share of each label per period of an uploaded file's date column."""
+    return (
+        alt.Chart(over_time.assign(label=over_time["label"].map(LABEL_NAMES)))
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("share:Q", stack="normalize", axis=alt.Axis(format="%")),
+            color=label_color(),
+            tooltip=["period:T", "label", "count", alt.Tooltip("share", format=".1%")],
+        )
+    )
+
+
+def confusion_matrix_chart(confusion_matrix: list[list[int]]) -> alt.LayerChart:
+    """Counts of true (rows) against predicted (columns) labels, as a heat map."""
+    cells = [
+        {"true": LABEL_NAMES[t], "predicted": LABEL_NAMES[p], "count": n}
+        for t, row in zip(config.LABELS, confusion_matrix)
+        for p, n in zip(config.LABELS, row)
+    ]
+    order = label_order()
+    base = alt.Chart(pd.DataFrame(cells)).encode(
+        x=alt.X("predicted:N", sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:N", sort=order),
+    )
+    return (
+        base.mark_rect().encode(
+            color=alt.Color("count:Q", legend=None, scale=alt.Scale(scheme="blues"))
+        )
+        + base.mark_text(fontSize=14).encode(
+            text=alt.Text("count:Q", format=","),
+            color=alt.value("black"),
+        )
+    ).properties(height=220, title="Confusion matrix (rows: true label)")
+
+
+# --- Monitoring: one row per period of the prediction log ---------------------
+
+
+def volume_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
+    """Predictions per period; flagged periods in red."""
+    return (
+        alt.Chart(frame, title=f"Predictions per {freq}")
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("n:Q", title="predictions"),
+            color=alt.condition(
+                "datum.alert",
+                alt.value(LABEL_COLORS["negative"]),
+                alt.value(VOLUME_COLOR),
+            ),
+            tooltip=[
+                PERIOD_TOOLTIP,
+                alt.Tooltip("n:Q", title="predictions", format=","),
+                "alert",
+            ],
+        )
+        .properties(height=MONITORING_HEIGHT)
+    )
+
+
+def label_mix_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
+    """Share of each predicted label per period, stacked."""
+    long = frame.melt(
+        id_vars=["period"],
+        value_vars=list(config.LABELS),
+        var_name="label",
+        value_name="count",
+    )
+    long["label"] = long["label"].map(LABEL_NAMES)
+    return (
+        alt.Chart(long, title=f"Label mix per {freq}")
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y(
+                "count:Q", stack="normalize", title=None, axis=alt.Axis(format="%")
+            ),
+            color=label_color(),
+            tooltip=[PERIOD_TOOLTIP, "label", "count"],
+        )
+        .properties(height=MONITORING_HEIGHT)
+    )
+
+
+def negative_share_chart(frame: pd.DataFrame, freq: str) -> alt.LayerChart:
+    """Negative share against the spike threshold; alerts as red points."""
+    base = alt.Chart(frame, title=f"Negative share per {freq} and alert threshold")
+    x = alt.X("period:T", title=None)
+    share = base.mark_line(color=LABEL_COLORS["negative"]).encode(
+        x=x,
+        y=alt.Y("share_negative:Q", title=None, axis=alt.Axis(format="%")),
+        tooltip=[
+            PERIOD_TOOLTIP,
+            alt.Tooltip("share_negative:Q", title="negative", format=".1%"),
+            alt.Tooltip("threshold:Q", format=".1%"),
+        ],
+    )
+    threshold = base.mark_line(color=THRESHOLD_COLOR, strokeDash=[4, 4]).encode(
+        x=x, y="threshold:Q"
+    )
+    alerts = (
+        base.transform_filter("datum.alert")
+        .mark_point(color=LABEL_COLORS["negative"], size=90, filled=True)
+        .encode(x=x, y="share_negative:Q")
+    )
+    return (share + threshold + alerts).properties(height=MONITORING_HEIGHT)
+
+
+def confidence_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
+    """Mean confidence of the predictions per period."""
+    return (
+        alt.Chart(frame, title=f"Mean confidence per {freq}")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y(
+                "mean_confidence:Q",
+                title=None,
+                # A three-class top probability is never below one third.
+                scale=alt.Scale(domain=[1 / 3, 1]),
+            ),
+            tooltip=[
+                PERIOD_TOOLTIP,
+                alt.Tooltip("mean_confidence:Q", format=".3f"),
+            ],
+        )
+        .properties(height=MONITORING_HEIGHT)
+    )

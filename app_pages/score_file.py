@@ -1,0 +1,245 @@
+"""The "Score a file" page: upload, pick the text column, score, look and download."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from app_pages.charts import label_bars, label_mix_over_time_chart
+from app_pages.shared import (
+    LABEL_NAMES,
+    NO_TEXT,
+    PageContext,
+    ScoredUpload,
+    counted_rows,
+    escape_markdown,
+    logged_ui,
+    page_context,
+)
+from sentiment import config
+from sentiment.batch.upload import (
+    filter_results,
+    label_mix_over_time,
+    score_frame,
+    scored_file_bytes,
+    scored_file_name,
+    summarize,
+)
+from sentiment.files.formats import DataError
+from sentiment.files.upload import (
+    UploadedTable,
+    check_text_column,
+    most_text_like_column,
+    read_upload,
+)
+
+# Small chunks so the progress bar moves every second or two.
+PROGRESS_CHUNK_ROWS = 2_000
+PREVIEW_ROWS = 10
+# The browser table shows this many rows; the download always has them all.
+SHOWN_ROWS = 1_000
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+REVIEW_FILTERS = {"All rows": None, "Needs review": True, "Confident": False}
+
+
+def render(context: PageContext) -> None:
+    """Upload, preview, pick the text column, score with progress, show and download."""
+    limit_mb = int(st.get_option("server.maxUploadSize"))
+    uploaded = st.file_uploader(
+        f"CSV or TSV with a header row, or .txt with one post per line (at most "
+        f"{limit_mb} MB; larger files: `python -m sentiment.predict`)",
+        type=["csv", "tsv", "tab", "txt"],
+    )
+    if uploaded is None:
+        # Let go of the last file's table and results once it is removed.
+        st.session_state.pop("upload", None)
+        st.session_state.pop("scored_upload", None)
+        return
+    try:
+        table = upload_ui(uploaded, limit_mb)
+    except DataError as e:
+        st.error(escape_markdown(str(e)))
+        return
+    text_col = text_column_ui(table)
+    if text_col is None:
+        return
+    if st.button("Score", type="primary"):
+        st.session_state["scored_upload"] = score_upload(
+            context, uploaded.file_id, table, text_col
+        )
+    run = st.session_state.get("scored_upload")
+    if run is None or run.file_id != uploaded.file_id:
+        return
+    if (run.text_col, run.threshold) != (text_col, context.threshold):
+        st.info(
+            "The text column or the threshold changed since this file was scored: "
+            "press Score to update the results."
+        )
+        return
+    texts = table.frame[run.text_col].tolist()
+    logged_ui(context, "file", run.request_id, texts, run.scored)
+    results_ui(table, run)
+
+
+def upload_ui(uploaded: UploadedFile, limit_mb: int) -> UploadedTable:
+    """Read an upload once per file (kept in the session), and describe it."""
+    name = uploaded.name
+    cached = st.session_state.get("upload")
+    if cached is not None and cached[0] == uploaded.file_id:
+        table = cached[1]
+    else:
+        # getvalue() copies the bytes, so it is called once per file, not per rerun.
+        table = read_upload(uploaded.getvalue(), name, max_bytes=limit_mb * 2**20)
+        st.session_state["upload"] = (uploaded.file_id, table)
+    if table.fmt.encoding_guessed:
+        st.warning(
+            f"{escape_markdown(name)} is not valid UTF-8; it was read as "
+            f"{table.fmt.encoding}. If accents or emoji look wrong below, save it as "
+            "UTF-8 and upload again."
+        )
+    delimiter = table.fmt.delimiter
+    layout = (
+        "one post per line"
+        if table.plain_text
+        else f"{DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated"
+    )
+    st.caption(
+        f"{len(table.frame):,} rows · {len(table.frame.columns)} columns · "
+        f"{table.fmt.encoding} · {layout}"
+    )
+    st.dataframe(table.frame.head(PREVIEW_ROWS), hide_index=True)
+    return table
+
+
+def text_column_ui(table: UploadedTable) -> str | None:
+    """Column picker defaulting to the most text-like column; None if unusable."""
+    columns = list(table.frame.columns)
+    default = most_text_like_column(table.frame)
+    if default is None:
+        st.error(
+            f"No column of {escape_markdown(table.name)} holds text: every cell is "
+            "empty or a number. Upload a file with a column of posts."
+        )
+        return None
+    text_col = st.selectbox(
+        "Column with the posts", columns, index=columns.index(default)
+    )
+    try:
+        check_text_column(table, text_col)
+    except DataError as e:
+        st.error(escape_markdown(str(e)))
+        return None
+    empty = int((table.frame[text_col].str.strip() == "").sum())
+    if empty:
+        st.warning(
+            f"{counted_rows(empty)} without text in '{escape_markdown(text_col)}'. "
+            "They are kept in the results and the download, with status 'no_text' "
+            "and no label."
+        )
+    return text_col
+
+
+def score_upload(
+    context: PageContext, file_id: str, table: UploadedTable, text_col: str
+) -> ScoredUpload:
+    """Score the text column with a progress bar; the results and the download."""
+    bar = st.progress(0.0, text="Scoring…")
+    scored = score_frame(
+        context.predictor,
+        table.frame[text_col].tolist(),
+        context.threshold,
+        PROGRESS_CHUNK_ROWS,
+        lambda done, total: bar.progress(
+            done / total, text=f"Scored {done:,} of {total:,} rows"
+        ),
+    )
+    run = ScoredUpload(
+        file_id,
+        text_col,
+        context.threshold,
+        scored,
+        scored_file_bytes(table, scored),
+        uuid.uuid4().hex,
+    )
+    bar.empty()
+    return run
+
+
+def results_ui(table: UploadedTable, run: ScoredUpload) -> None:
+    """Summary, label mix (over time), the download and the filterable table."""
+    summary, mix = summarize(run.scored)
+    cells = st.columns(5)
+    cells[0].metric("Rows scored", f"{summary.rows:,}")
+    for cell, row in zip(cells[1:4], mix.itertuples(index=False)):
+        cell.metric(LABEL_NAMES[row.label], f"{row.share:.1%}")
+        cell.caption(counted_rows(row.count))
+    cells[4].metric("Need review", f"{summary.needs_review / summary.rows:.1%}")
+    cells[4].caption(counted_rows(summary.needs_review))
+    if summary.no_text:
+        st.caption(f"{counted_rows(summary.no_text)} had no text (status 'no_text').")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Label mix**")
+        labelled = mix[mix["label"] != NO_TEXT].assign(
+            label=lambda m: m["label"].map(LABEL_NAMES)
+        )
+        st.altair_chart(label_bars(labelled, "share"))
+    with right:
+        over_time_ui(table, run)
+
+    st.download_button(
+        "Download the scored file",
+        data=run.download,
+        file_name=scored_file_name(table.name),
+        mime="text/csv",
+        on_click="ignore",
+        type="primary",
+        help="Your file, every row in order, with the prediction columns added.",
+    )
+    filtered_table_ui(table, run)
+
+
+def filtered_table_ui(table: UploadedTable, run: ScoredUpload) -> None:
+    """The scored rows, filtered by label and review flag; the first SHOWN_ROWS."""
+    results = pd.concat(
+        [table.frame[[run.text_col]].reset_index(drop=True), run.scored], axis=1
+    )
+    choices = {LABEL_NAMES[label]: label for label in config.LABELS}
+    choices["No text"] = ""
+    left, right = st.columns(2)
+    picked = left.multiselect("Labels", list(choices), default=list(choices))
+    review = right.radio("Review", list(REVIEW_FILTERS), horizontal=True)
+    shown = filter_results(
+        results, [choices[p] for p in picked], REVIEW_FILTERS[review]
+    )
+    st.caption(
+        f"{len(shown):,} matching rows"
+        + (f"; the first {SHOWN_ROWS:,} are shown" if len(shown) > SHOWN_ROWS else "")
+    )
+    st.dataframe(shown.head(SHOWN_ROWS), hide_index=True)
+
+
+def over_time_ui(table: UploadedTable, run: ScoredUpload) -> None:
+    """Label mix per period for a date column the user picks."""
+    none = "(no date column)"
+    options = [none] + [c for c in table.frame.columns if c != run.text_col]
+    date_col = st.selectbox("Label mix over time, by date column", options)
+    if date_col == none:
+        return
+    try:
+        over_time, unparsed = label_mix_over_time(
+            table.frame[date_col], run.scored["sentiment"]
+        )
+    except DataError as e:
+        st.error(escape_markdown(str(e)))
+        return
+    st.altair_chart(label_mix_over_time_chart(over_time))
+    if unparsed:
+        st.caption(f"{counted_rows(unparsed)} without a readable date are not shown.")
+
+
+if __name__ == "__main__":  # run as a page by st.navigation in app.py
+    render(page_context())

@@ -1,0 +1,185 @@
+"""The Score a file page (app_pages/score_file.py), driven by AppTest."""
+
+from __future__ import annotations
+
+import codecs
+import tomllib
+
+import pandas as pd
+import pytest
+
+from sentiment import config
+from sentiment.batch.local import score_csv
+from sentiment.model.predictor import load_predictor
+from tests.app.conftest import (
+    SCORE_FILE,
+    assert_no_traceback,
+    click,
+    logged,
+    open_page,
+    posts_csv,
+    upload,
+    values,
+)
+
+
+def test_scoring_a_csv_gives_summary_filters_and_the_cli_download(
+    app, saved_tiny_model, tmp_path
+):
+    source = posts_csv(tmp_path / "posts.csv")
+    upload(app, "posts.csv", (tmp_path / "posts.csv").read_bytes())
+
+    page = app.main
+    assert "60 rows · 4 columns · utf-8 · comma-separated" in values(page.caption)
+    assert page.dataframe[0].value["id"].tolist()[:3] == ["0", "1", "2"]
+    assert page.selectbox[0].value == "text"  # the most text-like, not the first
+    assert any("1 row without text" in w for w in values(page.warning))
+
+    click(app, "Score")
+
+    assert_no_traceback(app)
+    page = app.main
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics["Rows scored"] == "60"
+    predictor = load_predictor(saved_tiny_model, allow_outside_models_dir=True)
+    expected = predictor.score(source["text"].tolist())
+    share = (expected["sentiment"] == "positive").mean()
+    assert metrics["Positive"] == f"{share:.1%}"
+    assert metrics["Need review"] == f"{expected['needs_review'].mean():.1%}"
+
+    score_csv(tmp_path / "posts.csv", tmp_path / "cli.csv", predictor, progress=False)
+    download = app.session_state["scored_upload"].download
+    assert download == (tmp_path / "cli.csv").read_bytes()
+    assert page.download_button[0].label == "Download the scored file"
+
+    page.radio[0].set_value("Needs review").run()
+    shown = app.main.dataframe[-1].value
+    assert len(shown) == expected["needs_review"].sum()
+    assert shown["needs_review"].all()
+
+    app.main.multiselect[0].set_value(["Negative"]).run()
+    shown = app.main.dataframe[-1].value
+    assert set(shown["sentiment"]) <= {"negative"}
+    assert (
+        len(shown)
+        == (expected["sentiment"].eq("negative") & expected["needs_review"]).sum()
+    )
+
+
+def test_label_mix_over_time_for_a_chosen_date_column(app, tmp_path):
+    posts_csv(tmp_path / "posts.csv")
+    upload(app, "posts.csv", (tmp_path / "posts.csv").read_bytes())
+    click(app, "Score")
+    charts_before = len(app.main.get("vega_lite_chart"))
+
+    date_picker = next(s for s in app.main.selectbox if "over time" in s.label)
+    date_picker.set_value("date").run()
+
+    assert_no_traceback(app)
+    assert len(app.main.get("vega_lite_chart")) == charts_before + 1
+
+    date_picker = next(s for s in app.main.selectbox if "over time" in s.label)
+    date_picker.set_value("label").run()
+    assert any(
+        "No date could be read in column 'label'" in e for e in values(app.error)
+    )
+
+
+def test_txt_upload_is_scored_line_by_line(app):
+    upload(app, "posts.txt", b"i love pizza\n\ni hate my car\n")
+    click(app, "Score")
+
+    assert_no_traceback(app)
+    lines = app.session_state["scored_upload"].download.decode().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("text,sentiment,")
+    assert lines[2].endswith("no_text")
+    assert {m.label: m.value for m in app.main.metric}["Rows scored"] == "3"
+
+
+def test_changing_the_threshold_after_scoring_asks_to_score_again(app, tmp_path):
+    posts_csv(tmp_path / "posts.csv")
+    upload(app, "posts.csv", (tmp_path / "posts.csv").read_bytes())
+    click(app, "Score")
+
+    app.slider[0].set_value(0.9).run()
+
+    assert any("press Score to update" in i for i in values(app.main.info))
+    assert not app.main.download_button
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("empty.csv", b"", "empty.csv is empty"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "binary file"),
+        ("bad.csv", codecs.BOM_UTF8 + b"text\n\xff\xfe bad\n", "cannot be decoded"),
+        ("header.csv", b"text,label\n", "no data rows"),
+        ("numbers.csv", b"id,score\n1,2.5\n2,3.5\n", "No column of numbers.csv"),
+        ("quote.csv", b'text\n"never closed\nnext\n', "not a well-formed table"),
+        ("scored.csv", b"text,sentiment\nhi there,positive\n", "already has column"),
+    ],
+)
+def test_bad_uploads_get_a_message_and_no_score_button(app, name, data, message):
+    upload(app, name, data)
+
+    assert_no_traceback(app)
+    errors = values(app.main.error)
+    assert len(errors) == 1 and message in errors[0], errors
+    assert "Score" not in [b.label for b in app.button]
+
+
+def test_names_from_the_file_are_shown_literally_not_as_markdown(app):
+    upload(
+        app, "[x](http://a.test).csv", b"id,[click](http://a.test)\n1,\n2,hi there\n"
+    )
+
+    warnings = [w.value for w in app.main.warning]
+    assert any("'\\[click\\]\\(http\\:" in w for w in warnings), warnings
+
+
+def test_guessed_encoding_is_warned_about(app):
+    upload(app, "latin.csv", "text\nbon café, très bien\n".encode("cp1252"))
+    assert any("not valid UTF-8" in w for w in values(app.main.warning))
+    assert "1 rows · 1 columns · cp1252 · comma-separated" in values(app.main.caption)
+
+
+def test_upload_over_the_configured_limit_is_refused(app, upload_limit_mb):
+    upload_limit_mb(1)
+    open_page(app, SCORE_FILE)
+    assert "at most 1 MB" in app.file_uploader[0].label
+
+    upload(app, "big.csv", b"text\n" + b"i love pizza\n" * 90_000)
+
+    assert_no_traceback(app)
+    assert any("over the 1 MB upload limit" in e for e in values(app.error))
+
+
+def test_page_states_the_upload_limit_set_in_streamlit_config(app):
+    open_page(app, SCORE_FILE)
+    settings = tomllib.loads(
+        (config.PROJECT_ROOT / ".streamlit" / "config.toml").read_text()
+    )
+    limit = settings["server"]["maxUploadSize"]
+    assert f"at most {limit} MB" in app.file_uploader[0].label
+    assert settings["browser"]["gatherUsageStats"] is False
+
+
+# --- logging ------------------------------------------------------------------
+
+
+def test_scoring_a_file_logs_every_row_in_order(app, log_db, tmp_path):
+    source = posts_csv(tmp_path / "posts.csv")
+    upload(app, "posts.csv", (tmp_path / "posts.csv").read_bytes())
+    assert logged(log_db).empty  # nothing is logged before Score
+
+    click(app, "Score")
+    app.run()
+
+    assert_no_traceback(app)
+    rows = logged(log_db)
+    assert rows["text"].tolist() == source["text"].tolist()
+    assert rows["item"].tolist() == list(range(len(source)))
+    assert rows["request_id"].nunique() == 1 and set(rows["source"]) == {"page"}
+    assert rows.loc[3, "status"] == "no_text" and pd.isna(rows.loc[3, "label"])
+    served = app.session_state["scored_upload"].scored
+    assert rows["label"].fillna("").tolist() == served["sentiment"].tolist()
