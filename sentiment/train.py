@@ -24,9 +24,9 @@ from sentiment.files.formats import DataError
 from sentiment.files.labelled import load_labelled, parse_label_map
 from sentiment.model.artifacts import save_model
 from sentiment.model.card import (
-    _describe_file,
-    _describe_vectors,
-    _jsonable,
+    describe_file,
+    describe_vectors,
+    jsonable,
     git_commit,
     library_versions,
 )
@@ -108,7 +108,7 @@ def train(
         test_data = load_labelled(test_path, text_col, label_col, label_map)
         scored = Predictor(pipeline).score(test_data.texts)
         test = {
-            "data": _describe_file(test_path, test_data.labels),
+            "data": describe_file(test_path, test_data.labels),
             **compute_metrics(
                 test_data.labels, scored["sentiment"].tolist(), scored["confidence"]
             ),
@@ -124,8 +124,8 @@ def train(
         },
         "seed": seed,
         "validation_size": config.VALIDATION_SIZE,
-        "hyperparameters": _jsonable(config.HYPERPARAMS),
-        "word_vectors": _describe_vectors(pipeline),
+        "hyperparameters": jsonable(config.HYPERPARAMS),
+        "word_vectors": describe_vectors(pipeline),
         "classes": list(config.LABELS),
         "default_threshold": config.DEFAULT_THRESHOLD,
         "versions": library_versions(),

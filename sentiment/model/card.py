@@ -46,7 +46,8 @@ def git_commit() -> str | None:
     return commit + ("-dirty" if dirty else "")
 
 
-def _describe_file(path: str | Path, labels: Sequence[str]) -> dict[str, Any]:
+def describe_file(path: str | Path, labels: Sequence[str]) -> dict[str, Any]:
+    """A data file as the card records it: name, SHA-256, rows and label counts."""
     counts = Counter(labels)
     return {
         "file": Path(path).name,
@@ -56,7 +57,7 @@ def _describe_file(path: str | Path, labels: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _describe_vectors(pipeline: Any) -> dict[str, Any] | None:
+def describe_vectors(pipeline: Any) -> dict[str, Any] | None:
     """The word-vectors file the model was fitted with (None when the block is off)."""
     union = pipeline.named_steps["features"]
     if "vectors" not in union.named_transformers:
@@ -65,5 +66,6 @@ def _describe_vectors(pipeline: Any) -> dict[str, Any] | None:
     return {"file": path.name, "sha256": file_sha256(path)}
 
 
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+def jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters as JSON writes them back (tuples become lists)."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}

@@ -84,124 +84,12 @@ def _number(value: Any) -> str:
     return html.escape(str(value))
 
 
-def render_html(report: DriftReport) -> str:
-    """A self-contained HTML page: verdict, table of tests, charts, top words."""
-    data = report.to_dict()
-    verdict = "DRIFT DETECTED" if report.drift_detected else "No drift detected"
-    rows = []
-    for name, test in data["tests"].items():
-        if test.get("skipped"):
-            rows.append(
-                f"<tr><td>{name}</td><td colspan=5>skipped: "
-                f"{html.escape(test['skipped'])}</td></tr>"
-            )
-            continue
-        threshold = ", ".join(f"{k} {v}" for k, v in test["threshold"].items())
-        rows.append(
-            f"<tr><td>{name}</td><td>{_number(test['statistic'])}</td>"
-            f"<td>{_number(test.get('p_value'))}</td>"
-            f"<td>{_number(test.get('psi'))}</td><td>{html.escape(threshold)}</td>"
-            f"<td class={'bad' if test['drift'] else 'ok'}>"
-            f"{'drift' if test['drift'] else 'no drift'}</td></tr>"
-        )
-    ref, cur = report.reference, report.current
-    label = data["tests"]["label_mix"]
-    charts = [
-        _svg_bars(
-            "Predicted-label mix (share of posts)",
-            list(config.LABELS),
-            {
-                "reference": list(label["reference"].values()),
-                "current": list(label["current"].values()),
-            },
-        ),
-        _histograms("Confidence", ref.confidence, cur.confidence, 1 / 3, 1.0),
-        _histograms(
-            "Text length (characters)",
-            ref.length,
-            cur.length,
-            0,
-            float(np.quantile(np.concatenate([ref.length, cur.length]), 0.99)) or 1,
-            "{:.0f}",
-        ),
-    ]
-    if ref.oov_share is not None and cur.oov_share is not None:
-        charts.append(
-            _histograms(
-                "Out-of-vocabulary share per post",
-                ref.oov_share,
-                cur.oov_share,
-                0,
-                1,
-                "{:.1f}",
-            )
-        )
-    words = data["tests"]["domain_classifier"].get("top_words")
-    word_tables = ""
-    if words:
-        for side in ("current", "reference"):
-            items = "".join(
-                f"<tr><td>{html.escape(w['word'])}</td><td>{w['weight']}</td>"
-                f"<td>{w['reference_share']:.2%}</td>"
-                f"<td>{w['current_share']:.2%}</td></tr>"
-                for w in words[side]
-            )
-            word_tables += (
-                f"<h3>Words that mark {side} posts</h3><table><tr><th>word</th>"
-                "<th>weight</th><th>in reference</th><th>in current</th></tr>"
-                f"{items}</table>"
-            )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Drift report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
-.bad {{ background: #fdd; }} .ok {{ background: #dfd; }}
-.verdict {{ font-size: 1.4em; padding: 0.5em; }}
-</style></head><body>
-<h1>Drift report</h1>
-<p class="verdict {'bad' if report.drift_detected else 'ok'}">{verdict}</p>
-<p>Reference: {html.escape(ref.description)}: {ref.n:,} scored posts<br>
-Current: {html.escape(cur.description)}: {cur.n:,} scored posts<br>
-Created {data['created']}. A test flags drift when p &lt; {config.DRIFT_P_VALUE}
-and its effect passes the threshold shown.</p>
-<table><tr><th>test</th><th>statistic</th><th>p-value</th><th>PSI</th>
-<th>thresholds</th><th>verdict</th></tr>{''.join(rows)}</table>
-{''.join(f'<figure>{chart}</figure>' for chart in charts)}
-{word_tables}
-</body></html>
-"""
-
-
-def format_drift(report: DriftReport) -> str:
-    """Plain-text summary of a drift report."""
-    lines = [
-        f"reference: {report.reference.description}",
-        f"current:   {report.current.description}",
-        "",
-    ]
-    for name, test in report.tests.items():
-        if test.get("skipped"):
-            lines.append(f"{name:18} skipped: {test['skipped']}")
-            continue
-        p = test.get("p_value")
-        extra = f"  PSI {test['psi']:.3f}" if "psi" in test else ""
-        lines.append(
-            f"{name:18} {'DRIFT' if test['drift'] else 'ok':5}  statistic "
-            f"{test['statistic']:.4f}"
-            + (f"  p {p:.2g}" if p is not None else "")
-            + extra
-        )
-    lines += ["", "DRIFT DETECTED" if report.drift_detected else "No drift detected."]
-    return "\n".join(lines)
-
-
 def drift_table(report: DriftReport) -> pd.DataFrame:
     """One row per drift test: verdict, statistic, p-value, PSI, thresholds, note.
 
     The verdict is ``drift``, ``no drift`` or ``skipped`` (the note says why);
-    numbers a test does not have are NaN.
+    numbers a test does not have are NaN. The text summary, the page's table
+    and the HTML report are all drawn from this table.
     """
     rows = []
     for name, test in report.tests.items():
@@ -225,3 +113,133 @@ def drift_table(report: DriftReport) -> pd.DataFrame:
     numbers = ["statistic", "p_value", "psi"]
     table[numbers] = table[numbers].astype(float)
     return table
+
+
+def verdict(report: DriftReport) -> str:
+    """The report's one-line verdict."""
+    return "DRIFT DETECTED" if report.drift_detected else "No drift detected."
+
+
+def format_drift(report: DriftReport) -> str:
+    """Plain-text summary of a drift report."""
+    lines = [
+        f"reference: {report.reference.description}",
+        f"current:   {report.current.description}",
+        "",
+    ]
+    for row in drift_table(report).itertuples(index=False):
+        if row.verdict == "skipped":
+            lines.append(f"{row.test:18} skipped: {row.note}")
+            continue
+        lines.append(
+            f"{row.test:18} {'DRIFT' if row.verdict == 'drift' else 'ok':5}  "
+            f"statistic {row.statistic:.4f}"
+            + ("" if math.isnan(row.p_value) else f"  p {row.p_value:.2g}")
+            + ("" if math.isnan(row.psi) else f"  PSI {row.psi:.3f}")
+        )
+    return "\n".join([*lines, "", verdict(report)])
+
+
+def _table_rows_html(report: DriftReport) -> str:
+    rows = []
+    for row in drift_table(report).itertuples(index=False):
+        if row.verdict == "skipped":
+            rows.append(
+                f"<tr><td>{row.test}</td><td colspan=5>skipped: "
+                f"{html.escape(row.note)}</td></tr>"
+            )
+            continue
+        rows.append(
+            f"<tr><td>{row.test}</td><td>{_number(row.statistic)}</td>"
+            f"<td>{_number(row.p_value)}</td><td>{_number(row.psi)}</td>"
+            f"<td>{html.escape(row.thresholds)}</td>"
+            f"<td class={'bad' if row.verdict == 'drift' else 'ok'}>"
+            f"{row.verdict}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _charts_html(report: DriftReport) -> str:
+    ref, cur = report.reference, report.current
+    label = report.tests["label_mix"]
+    lengths = np.concatenate([ref.length, cur.length])
+    charts = [
+        _svg_bars(
+            "Predicted-label mix (share of posts)",
+            list(config.LABELS),
+            {
+                "reference": list(label["reference"].values()),
+                "current": list(label["current"].values()),
+            },
+        ),
+        _histograms("Confidence", ref.confidence, cur.confidence, 1 / 3, 1.0),
+        _histograms(
+            "Text length (characters)",
+            ref.length,
+            cur.length,
+            0,
+            float(np.quantile(lengths, 0.99)) or 1,
+            "{:.0f}",
+        ),
+    ]
+    if ref.oov_share is not None and cur.oov_share is not None:
+        charts.append(
+            _histograms(
+                "Out-of-vocabulary share per post",
+                ref.oov_share,
+                cur.oov_share,
+                0,
+                1,
+                "{:.1f}",
+            )
+        )
+    return "".join(f"<figure>{chart}</figure>" for chart in charts)
+
+
+def _word_tables_html(report: DriftReport) -> str:
+    words = report.tests["domain_classifier"].get("top_words")
+    if not words:
+        return ""
+    tables = []
+    for side in ("current", "reference"):
+        items = "".join(
+            f"<tr><td>{html.escape(w['word'])}</td><td>{w['weight']}</td>"
+            f"<td>{w['reference_share']:.2%}</td>"
+            f"<td>{w['current_share']:.2%}</td></tr>"
+            for w in words[side]
+        )
+        tables.append(
+            f"<h3>Words that mark {side} posts</h3><table><tr><th>word</th>"
+            "<th>weight</th><th>in reference</th><th>in current</th></tr>"
+            f"{items}</table>"
+        )
+    return "".join(tables)
+
+
+_PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; }
+table { border-collapse: collapse; margin: 1em 0; }
+td, th { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }
+.bad { background: #fdd; } .ok { background: #dfd; }
+.verdict { font-size: 1.4em; padding: 0.5em; }
+"""
+
+
+def render_html(report: DriftReport) -> str:
+    """A self-contained HTML page: verdict, table of tests, charts, top words."""
+    ref, cur = report.reference, report.current
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Drift report</title>
+<style>{_PAGE_STYLE}</style></head><body>
+<h1>Drift report</h1>
+<p class="verdict {'bad' if report.drift_detected else 'ok'}">{verdict(report)}</p>
+<p>Reference: {html.escape(ref.description)}: {ref.n:,} scored posts<br>
+Current: {html.escape(cur.description)}: {cur.n:,} scored posts<br>
+Created {report.to_dict()['created']}. A test flags drift when
+p &lt; {config.DRIFT_P_VALUE} and its effect passes the threshold shown.</p>
+<table><tr><th>test</th><th>statistic</th><th>p-value</th><th>PSI</th>
+<th>thresholds</th><th>verdict</th></tr>{_table_rows_html(report)}</table>
+{_charts_html(report)}
+{_word_tables_html(report)}
+</body></html>
+"""

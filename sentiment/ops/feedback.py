@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from sentiment import config
 from sentiment.files.formats import DataError
 from sentiment.files.labelled import LabelledData, LoadReport, load_labelled
-from sentiment.model.card import _describe_file
+from sentiment.model.card import describe_file
 from sentiment.ops.logstore import PredictionLog
 
 
@@ -64,7 +64,7 @@ def load_training_data(
     """
     paths = [data_paths] if isinstance(data_paths, (str, Path)) else list(data_paths)
     parts = [load_labelled(path, text_col, label_col, label_map) for path in paths]
-    described = [_describe_file(path, part.labels) for path, part in zip(paths, parts)]
+    described = [describe_file(path, part.labels) for path, part in zip(paths, parts)]
     if feedback_db is not None:
         feedback = load_feedback(feedback_db)
         parts.append(feedback)
