@@ -32,7 +32,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from sentiment import config
+from sentiment import cli, config
+from sentiment.files.labelled import load_labelled
 from sentiment.files.storage import atomic_write
 from sentiment.model.word_vectors import ENCODER_WORD_RE
 
@@ -123,10 +124,9 @@ def save_word_vectors(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sentiment.files.formats import DataError
-    from sentiment.files.labelled import load_labelled
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """Entry point of ``python -m sentiment.vectors``; returns the exit code."""
+    cli.setup_logging()
+    parser = cli.parser_for("vectors", __doc__)
     parser.add_argument(
         "--data",
         type=Path,
@@ -138,15 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dims", type=int, default=config.WORD_VECTOR_DIMS)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    return cli.run(lambda: _build(args))
 
+
+def _build(args: argparse.Namespace) -> int:
     model_dir = encoder_directory()
     texts: list[str] = []
-    try:
-        for path in args.data or [config.SEMEVAL_TRAIN]:
-            texts.extend(load_labelled(path).texts)
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    for path in args.data or [config.SEMEVAL_TRAIN]:
+        texts.extend(load_labelled(path).texts)
     vocabulary = (model_dir / "vocab.txt").read_text("utf-8").split()
     words = word_list(texts, vocabulary)
     print(
