@@ -184,9 +184,9 @@ ARCHIVE_DIR_NAME = "archive"
 # line (between line breaks) may hold up to MAX_LINE_BYTES.
 MAX_FIELD_CHARS = 10_000_000
 MAX_LINE_BYTES = 4 * MAX_FIELD_CHARS
-# A batch chunk also ends when its cells hold this many characters, so a file
-# of huge posts keeps memory as flat as one of tweets.
-BATCH_CHUNK_CHARS = 16_000_000
+# A batch chunk also ends when its rows take this many bytes of the file, so a
+# file of huge posts keeps memory as flat as one of tweets.
+BATCH_CHUNK_BYTES = 16_000_000
 # Lines that were not UTF-8 (read as Windows-1252) named in the warning.
 FALLBACK_LINES_NAMED = 10
 # A batch run's log rows wait in a scratch file until its output is renamed

@@ -54,23 +54,30 @@ class TableReader:
 
     def __iter__(self) -> Iterator[list[str]]:
         width = len(self.header)
-        while True:
-            start = self.lines.line_number + 1
-            row = self._next_record()
-            if row is None:
-                return
-            if len(row) != width:
-                if row:
-                    raise DataError(self._ragged_message(start, len(row)))
-                row = [""] * width  # a blank line: a row without text
-            yield row
+        records = self._records
+        done = records.line_num  # the line the last good record ended on
+        try:
+            for row in records:
+                if len(row) != width:
+                    if row:
+                        raise DataError(self._ragged_message(done + 1, len(row)))
+                    row = [""] * width  # a blank line: a row without text
+                done = records.line_num
+                yield row
+        except csv.Error as e:
+            raise DataError(self._malformed_message(done + 1, str(e))) from e
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file read so far (a block ahead of the rows handed out)."""
+        return self.lines.bytes_read
 
     def warning(self) -> str | None:
         """Lines read as cp1252 (see :class:`DecodedLines`), once all are read."""
         return self.lines.warning()
 
     def _next_record(self) -> list[str] | None:
-        start = self.lines.line_number + 1
+        start = self._records.line_num + 1
         try:
             return next(self._records)
         except StopIteration:
@@ -103,26 +110,26 @@ class TableReader:
                 'that is part of a post as two ("").'
             )
         return (
-            f"{self.name}: line {self.lines.line_number:,} is not well-formed CSV "
+            f"{self.name}: line {self._records.line_num:,} is not well-formed CSV "
             f"({error}). A field that starts with a quote must end with one; write "
             'a quote inside a quoted field as two ("").'
         )
 
 
 def row_chunks(
-    rows: Iterable[list[str]],
+    table: TableReader,
     chunk_rows: int,
-    chunk_chars: int = config.BATCH_CHUNK_CHARS,
+    chunk_bytes: int = config.BATCH_CHUNK_BYTES,
 ) -> Iterator[list[list[str]]]:
-    """Consecutive rows, ``chunk_rows`` at a time or fewer when their cells are long."""
+    """Consecutive rows of ``table``, ``chunk_rows`` at a time, or fewer when they
+    take more than about ``chunk_bytes`` of the file (long posts)."""
     chunk: list[list[str]] = []
-    chars = 0
-    for row in rows:
+    start = table.bytes_read
+    for row in table:
         chunk.append(row)
-        chars += sum(map(len, row))
-        if len(chunk) >= chunk_rows or chars >= chunk_chars:
+        if len(chunk) >= chunk_rows or table.bytes_read - start >= chunk_bytes:
             yield chunk
-            chunk, chars = [], 0
+            chunk, start = [], table.bytes_read
     if chunk:
         yield chunk
 
