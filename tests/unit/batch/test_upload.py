@@ -2,6 +2,8 @@
 the text column, scoring, download."""
 
 import codecs
+import csv
+import io
 
 import pandas as pd
 import pytest
@@ -214,3 +216,20 @@ def test_filter_results_by_label_and_review_flag():
     assert filter_results(results, ["positive"]).index.tolist() == [0, 3]
     assert filter_results(results, ["positive"], True).index.tolist() == [0]
     assert filter_results(results, ["", "negative"], False).index.tolist() == [1, 2]
+
+
+def test_download_quotes_cr_keeps_duplicate_names_and_guards_the_header(
+    tiny_predictor,
+):
+    data = b'text,=cmd|x,note,note\n"good\rday",1,a,b\n"two\r\nlines",2,c,d\n'
+    table = read_upload(data, "posts.csv")
+    scored = score_frame(tiny_predictor, table.frame.iloc[:, 0].tolist())
+
+    download = scored_file_bytes(table, scored).decode("utf-8")
+
+    rows = list(csv.reader(io.StringIO(download, newline="")))
+    assert rows[0][:4] == ["text", "'=cmd|x", "note", "note"]
+    assert [row[:4] for row in rows[1:]] == [
+        ["good\rday", "1", "a", "b"],
+        ["two\r\nlines", "2", "c", "d"],
+    ]
