@@ -43,7 +43,7 @@ def neutralized(cell: str) -> str:
 
 def read_output(path: Path) -> list[list[str]]:
     text = path.read_bytes().decode("utf-8")
-    first_line = text.split("\r\n", 1)[0]
+    first_line = text.split("\n", 1)[0].removesuffix("\r")
     (delimiter,) = [d for d in ",;\t|" if first_line.endswith(d.join(OUTPUT_COLUMNS))]
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
