@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from typing import Iterable, Sequence
 
@@ -68,28 +67,26 @@ def scored_header(columns: Sequence[str]) -> list[str]:
     return [*map(neutralize_cell, columns), *OUTPUT_COLUMNS]
 
 
-def _number(value: float) -> str:
+def _numbers(values: list[float]) -> list[str]:
     # Four decimals: enough to rank and threshold, and the files stay small.
-    return "" if math.isnan(value) else f"{value:.4f}"
+    # NaN (no text) is the one value unequal to itself: an empty cell.
+    return ["" if v != v else f"{v:.4f}" for v in values]
 
 
-def prediction_cells(scored: pd.DataFrame) -> list[list[str]]:
+def prediction_cells(scored: pd.DataFrame) -> list[tuple[str, ...]]:
     """The ``OUTPUT_COLUMNS`` cells of each row of a :meth:`Predictor.score` table."""
-    numbers = zip(
-        *(
-            map(_number, scored[c].tolist())
-            for c in ["confidence", *PROBABILITY_COLUMNS]
-        )
-    )
-    return [
-        [label, *values, str(bool(review)), status]
-        for label, values, review, status in zip(
+    numbers = [
+        _numbers(scored[c].tolist()) for c in ["confidence", *PROBABILITY_COLUMNS]
+    ]
+    review = ["True" if r else "False" for r in scored["needs_review"].tolist()]
+    return list(
+        zip(
             scored["sentiment"].tolist(),
-            numbers,
-            scored["needs_review"].tolist(),
+            *numbers,
+            review,
             scored["status"].tolist(),
         )
-    ]
+    )
 
 
 def header_csv_text(header: Sequence[str], delimiter: str) -> str:
