@@ -94,6 +94,8 @@ def upload_ui(uploaded: UploadedFile, limit_mb: int) -> UploadedTable:
         # getvalue() copies the bytes, so it is called once per file, not per rerun.
         table = read_upload(uploaded.getvalue(), name, max_bytes=limit_mb * 2**20)
         st.session_state["upload"] = (uploaded.file_id, table)
+    if table.warning:
+        st.warning(escape_markdown(table.warning))
     if table.fmt.encoding_guessed:
         st.warning(
             f"{escape_markdown(name)} is not valid UTF-8; it was read as "

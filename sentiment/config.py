@@ -176,3 +176,20 @@ SPIKE_MIN_POSTS = 20  # periods with fewer posts never alert
 # on the evaluation set is at most this much below the current model's.
 PROMOTION_MARGIN = 0.01
 ARCHIVE_DIR_NAME = "archive"
+
+# --- Reading users' files and delivering scored ones (issue 13) ---
+
+# A cell of a user's CSV may hold up to this many characters (Excel's own limit
+# is 32,767); a longer one is refused with its line number, not cut. A physical
+# line (between line breaks) may hold up to MAX_LINE_BYTES.
+MAX_FIELD_CHARS = 10_000_000
+MAX_LINE_BYTES = 4 * MAX_FIELD_CHARS
+# A batch chunk also ends when its rows take this many bytes of the file, so a
+# file of huge posts keeps memory as flat as one of tweets.
+BATCH_CHUNK_BYTES = 16_000_000
+# Lines that were not UTF-8 (read as Windows-1252) named in the warning.
+FALLBACK_LINES_NAMED = 10
+# A batch run's log rows wait in a scratch file until its output is renamed
+# into place, then go to the log in transactions of this many rows, so other
+# writers (the API) wait for one short transaction at a time.
+LOG_STAGED_ROWS_PER_COMMIT = 20_000

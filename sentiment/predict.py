@@ -20,6 +20,9 @@ from sentiment.batch.pool import available_cores
 from sentiment.model.predictor import load_predictor, model_version
 from sentiment.ops.logstore import open_default_log
 
+# --delimiter values; "tab" because a tab is awkward to type in a shell.
+DELIMITER_OPTIONS = {",": ",", ";": ";", "|": "|", "tab": "\t"}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.parser_for("predict", __doc__)
@@ -37,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--text", help="score this one text and print JSON")
     cli.add_column_options(parser, labels=False)
+    parser.add_argument(
+        "--delimiter",
+        choices=sorted(DELIMITER_OPTIONS),
+        default=None,
+        help="the input's delimiter, when detection picks the wrong one (default: "
+        "the one that splits the header into most columns)",
+    )
     parser.add_argument(
         "--threshold",
         type=float,
@@ -88,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--output is required with an input file")
     if args.scheduler is not None and args.engine != "dask":
         parser.error("--scheduler needs --engine dask")
+    if args.delimiter is not None and args.engine == "dask":
+        parser.error("--delimiter works with --engine local only")
     jobs = available_cores() if args.jobs is None else args.jobs
     if jobs < 1:
         parser.error(f"--jobs must be at least 1, got {jobs}")
@@ -133,6 +145,7 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
                 progress=not args.no_progress,
                 prediction_log=prediction_log,
                 jobs=jobs,
+                delimiter=DELIMITER_OPTIONS.get(args.delimiter),
             )
     except ModuleNotFoundError as e:
         print(

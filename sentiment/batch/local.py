@@ -1,8 +1,10 @@
 """CSV -> CSV scoring on this machine: streamed in chunks, on one process or a
-pool (``--jobs``), every row kept in order."""
+pool (``--jobs``), every row kept in order, the output delivered whole or not
+at all."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from functools import partial
 from pathlib import Path
@@ -11,10 +13,18 @@ from tqdm import tqdm
 
 from sentiment import config
 from sentiment.batch.pool import map_ordered
-from sentiment.batch.step import ScoreSummary, _score_csv_chunk
+from sentiment.batch.step import ScoreSummary, _score_csv_rows
 from sentiment.files.formats import DataError, detect_format
-from sentiment.files.reading import read_csv_chunks
+from sentiment.files.output import header_csv_text
+from sentiment.files.reading import (
+    TableReader,
+    check_input_columns,
+    row_chunks,
+    warn_about_decoding,
+)
+from sentiment.files.storage import atomic_write
 from sentiment.model.predictor import Predictor, model_version
+from sentiment.ops.log_staging import StagedLog
 from sentiment.ops.logstore import PredictionLog
 
 log = logging.getLogger(__name__)
@@ -30,53 +40,70 @@ def score_csv(
     progress: bool = True,
     prediction_log: PredictionLog | None = None,
     jobs: int = 1,
+    delimiter: str | None = None,
 ) -> ScoreSummary:
     """Score a CSV/TSV chunk by chunk into ``output_path`` (UTF-8, same delimiter).
 
     Every input row and column is kept, in order, with ``OUTPUT_COLUMNS``
-    appended. Memory stays flat whatever the file size. With a
-    ``prediction_log`` each chunk is logged as source "batch", one request id
-    per run and the row number as item. With ``jobs`` > 1, chunks are scored
-    by that many worker processes, then logged and written in input order by
-    this one: the output is byte for byte that of ``jobs=1``.
+    appended. Memory stays flat whatever the file size. The output is written
+    to a temporary file beside ``output_path`` and renamed over it only when
+    every row is written: a refused or failed run leaves an existing file as
+    it was. With a ``prediction_log`` the rows are logged as source "batch",
+    one request id per run and the row number as item, once the output is in
+    place (:class:`StagedLog`). With ``jobs`` > 1, chunks are scored by that
+    many worker processes and written in input order by this one: the output
+    is byte for byte that of ``jobs=1``. ``delimiter`` overrides detection.
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
         raise DataError(
             "--output must differ from the input file, or it is overwritten."
         )
-    fmt = detect_format(input_path)
+    fmt = detect_format(input_path, delimiter=delimiter)
     summary = ScoreSummary()
-    run_id: str | None = None  # the log's request id for this run
-    task = partial(
-        _score_csv_chunk,
-        text_col=text_col,
-        threshold=threshold,
-        delimiter=fmt.delimiter,
-    )
-    with (
-        open(input_path, "rb") as handle,
-        tqdm(
-            total=input_path.stat().st_size,
-            unit="B",
-            unit_scale=True,
-            desc="scoring",
-            disable=not progress,
-        ) as bar,
-        open(output_path, "w", encoding="utf-8", newline="") as out,
-    ):
-        chunks = read_csv_chunks(handle, input_path, fmt, text_col, chunk_rows)
-        for done in map_ordered(task, enumerate(chunks), predictor, jobs):
-            if prediction_log is not None:
-                run_id = prediction_log.append(
-                    "batch",
-                    run_id,
-                    model_version(predictor),
-                    done.texts,
-                    done.scored,
-                    first_item=summary.rows,
-                ).request_id
-            out.write(done.csv_text)
-            summary.merge(done.summary)
-            bar.update(handle.tell() - bar.n)
+    with contextlib.ExitStack() as stack:
+        staged = (
+            None
+            if prediction_log is None
+            else stack.enter_context(
+                StagedLog(prediction_log, "batch", model_version(predictor))
+            )
+        )
+
+        def write(tmp: Path) -> None:
+            with (
+                open(input_path, "rb") as handle,
+                tqdm(
+                    total=input_path.stat().st_size,
+                    unit="B",
+                    unit_scale=True,
+                    desc="scoring",
+                    disable=not progress,
+                ) as bar,
+                open(tmp, "w", encoding="utf-8", newline="") as out,
+            ):
+                table = TableReader(handle, fmt, input_path)
+                check_input_columns(table.header, text_col, input_path)
+                out.write(header_csv_text(table.header, fmt.delimiter))
+                task = partial(
+                    _score_csv_rows,
+                    text_index=table.header.index(text_col),
+                    threshold=threshold,
+                    delimiter=fmt.delimiter,
+                )
+                for done in map_ordered(
+                    task, row_chunks(table, chunk_rows), predictor, jobs
+                ):
+                    out.write(done.csv_text)
+                    if staged is not None:
+                        staged.add(done.texts, done.scored)
+                    summary.merge(done.summary)
+                    bar.update(handle.tell() - bar.n)
+            warn_about_decoding(table)
+
+        atomic_write(output_path, write, mode=None)
+        if staged is not None:
+            _, not_logged = staged.commit()
+            if not_logged:
+                log.error("%d scored rows could not be logged.", not_logged)
     return summary

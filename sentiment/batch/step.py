@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment import config
-from sentiment.files.output import to_csv_text
+from sentiment.files.output import scored_csv_text
 from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
@@ -94,22 +94,22 @@ class _ScoredChunk(NamedTuple):
 
     csv_text: str
     summary: ScoreSummary
-    texts: list[object]  # for the prediction log
+    texts: list[str]  # for the prediction log
     scored: pd.DataFrame
 
 
-def _score_csv_chunk(
+def _score_csv_rows(
     predictor: Predictor,
-    numbered_chunk: tuple[int, pd.DataFrame],
-    text_col: str,
+    rows: list[list[str]],
+    text_index: int,
     threshold: float | None,
     delimiter: str,
 ) -> _ScoredChunk:
-    number, chunk = numbered_chunk
-    scored, summary = score_chunk(predictor, chunk, text_col, threshold)
+    """Score the cells at ``text_index`` of ``rows``; their lines of the scored file."""
+    texts = [row[text_index] for row in rows]
+    scored = predictor.score(texts, threshold)
+    summary = ScoreSummary()
+    summary.add(scored)
     return _ScoredChunk(
-        to_csv_text(chunk, scored, delimiter, header=number == 0),
-        summary,
-        chunk[text_col].tolist(),
-        scored,
+        scored_csv_text(rows, scored, delimiter), summary, texts, scored
     )

@@ -3,7 +3,6 @@ time, filters and the download."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -12,7 +11,7 @@ import pandas as pd
 from sentiment import config
 from sentiment.batch.step import ScoreSummary
 from sentiment.files.formats import DataError
-from sentiment.files.output import SCORED_FLOAT_FORMAT, with_predictions
+from sentiment.files.output import scored_csv_text
 from sentiment.files.upload import PLAIN_TEXT_SUFFIX, UploadedTable
 from sentiment.model.predictor import Predictor
 
@@ -115,17 +114,13 @@ def filter_results(
 def scored_file_bytes(table: UploadedTable, scored: pd.DataFrame) -> bytes:
     """The uploaded file with the prediction columns appended, as UTF-8 bytes.
 
-    Same columns, delimiter and formula neutralizing as the batch CLI; a .txt
-    upload comes back as a CSV with one ``text`` column.
+    The batch CLI's writer: same columns, delimiter, quoting and formula
+    neutralizing; a .txt upload comes back as a CSV with one ``text`` column.
     """
-    buffer = io.StringIO()
-    with_predictions(table.frame, scored).to_csv(
-        buffer,
-        sep=table.fmt.delimiter,
-        index=False,
-        float_format=SCORED_FLOAT_FORMAT,
-    )
-    return buffer.getvalue().encode("utf-8")
+    frame = table.frame
+    return scored_csv_text(
+        frame.to_numpy().tolist(), scored, table.fmt.delimiter, list(frame.columns)
+    ).encode("utf-8")
 
 
 def scored_file_name(name: str) -> str:

@@ -1,7 +1,21 @@
-"""The scored-file format: the prediction columns and the formula guard that
-keeps spreadsheets from running cells as formulas."""
+"""The scored-file format: the input's cells, then the prediction columns,
+written with the standard library's :mod:`csv`.
+
+* Every cell a spreadsheet would run as a formula gets a leading ``'``
+  (OWASP "CSV injection"), header cells included; plain numbers such as
+  "-3.5" are data, not formulas, and are left alone.
+* Lines end with CRLF (RFC 4180). That also makes the writer quote every cell
+  holding a CR or an LF: with LF endings, Python's writer leaves a lone CR
+  unquoted, and the row splits in two when read back.
+* Header names are written as they are, duplicates included.
+"""
 
 from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -19,56 +33,99 @@ OUTPUT_COLUMNS = [
 ]
 
 
-# Cells a spreadsheet would run as a formula (OWASP "CSV injection"); plain
-# numbers such as "-3.5" are data, not formulas, and are left alone.
-_FORMULA_START_RE = r"^[=+\-@\t\r\n\x00]"
+LINE_TERMINATOR = "\r\n"
 
 
-_PLAIN_NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_FORMULA_START = frozenset("=+-@\t\r\n\x00")
+
+
+_PLAIN_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralize_cell(cell: str) -> str:
+    """``cell`` with a leading ``'`` if a spreadsheet would execute it as a formula."""
+    if cell and cell[0] in _FORMULA_START and not _PLAIN_NUMBER_RE.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix a quote to text cells a spreadsheet would execute as a formula."""
+    """A copy of ``frame`` with :func:`neutralize_cell` applied to its text cells."""
     out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if not (
-            pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
-        ):
-            continue
-        text = values.astype(str)
-        risky = text.str.contains(_FORMULA_START_RE, regex=True) & ~text.str.match(
-            _PLAIN_NUMBER_RE
-        )
-        if risky.any():
-            out[column] = values.where(~risky, "'" + text)
+    for position in range(out.shape[1]):
+        values = out.iloc[:, position]
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            out.isetitem(
+                position,
+                values.map(lambda v: neutralize_cell(v) if isinstance(v, str) else v),
+            )
     return out
 
 
-def with_predictions(rows: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` with ``OUTPUT_COLUMNS`` of ``scored`` appended and formulas neutralized.
+def scored_header(columns: Sequence[str]) -> list[str]:
+    """The header of a scored file: the input's names, then ``OUTPUT_COLUMNS``."""
+    return [*map(neutralize_cell, columns), *OUTPUT_COLUMNS]
 
-    This is what a scored file holds; write it with ``SCORED_FLOAT_FORMAT``.
-    """
-    return neutralize_formulas(
-        pd.concat(
-            [
-                rows.reset_index(drop=True),
-                scored[OUTPUT_COLUMNS].reset_index(drop=True),
-            ],
-            axis=1,
+
+def _numbers(values: list[float]) -> list[str]:
+    # Four decimals: enough to rank and threshold, and the files stay small.
+    # NaN (no text) is the one value unequal to itself: an empty cell.
+    return ["" if v != v else f"{v:.4f}" for v in values]
+
+
+def prediction_cells(scored: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The ``OUTPUT_COLUMNS`` cells of each row of a :meth:`Predictor.score` table."""
+    numbers = [
+        _numbers(scored[c].tolist()) for c in ["confidence", *PROBABILITY_COLUMNS]
+    ]
+    review = ["True" if r else "False" for r in scored["needs_review"].tolist()]
+    return list(
+        zip(
+            scored["sentiment"].tolist(),
+            *numbers,
+            review,
+            scored["status"].tolist(),
         )
     )
 
 
-# Four decimals: enough to rank and threshold, and the files stay small.
-SCORED_FLOAT_FORMAT = "%.4f"
+def header_csv_text(header: Sequence[str], delimiter: str) -> str:
+    """The first line of a scored file whose input has ``header``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=LINE_TERMINATOR)
+    writer.writerow(scored_header(header))
+    return buffer.getvalue()
+
+
+def scored_csv_text(
+    rows: Iterable[Sequence[str]],
+    scored: pd.DataFrame,
+    delimiter: str,
+    header: Sequence[str] | None = None,
+) -> str:
+    """The CSV text of ``rows`` with their predictions, after ``header`` if given.
+
+    ``rows`` are the input's cells (strings), ``scored`` the predictions for
+    them in order (a :meth:`Predictor.score` table).
+    """
+    buffer = io.StringIO()
+    if header is not None:
+        buffer.write(header_csv_text(header, delimiter))
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=LINE_TERMINATOR)
+    writer.writerows(
+        [*map(neutralize_cell, row), *predicted]
+        for row, predicted in zip(rows, prediction_cells(scored), strict=True)
+    )
+    return buffer.getvalue()
 
 
 def to_csv_text(
     rows: pd.DataFrame, scored: pd.DataFrame, delimiter: str, header: bool
 ) -> str:
-    """The CSV text a scored file holds for ``rows`` (see :func:`with_predictions`)."""
-    return with_predictions(rows, scored).to_csv(
-        sep=delimiter, index=False, header=header, float_format=SCORED_FLOAT_FORMAT
+    """:func:`scored_csv_text` of a DataFrame of strings (a Dask partition)."""
+    return scored_csv_text(
+        rows.astype(object).where(rows.notna(), "").astype(str).to_numpy().tolist(),
+        scored,
+        delimiter,
+        list(map(str, rows.columns)) if header else None,
     )

@@ -16,8 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sentiment.files.formats import DataError, TableFormat, detect_format
-from sentiment.files.reading import check_input_columns, read_table
+from sentiment.files.decoding import DecodedLines
+from sentiment.files.formats import (
+    DataError,
+    TableFormat,
+    detect_encoding,
+    detect_format,
+)
+from sentiment.files.reading import TableReader, check_input_columns
 
 # A .txt upload holds one post per line; it becomes a table with this column.
 PLAIN_TEXT_SUFFIX = ".txt"
@@ -33,11 +39,15 @@ _TEXT_LIKE_SAMPLE_ROWS = 1_000
 
 @dataclass(frozen=True)
 class UploadedTable:
-    """An uploaded file read as a table of strings, with how to write it back."""
+    """An uploaded file read as a table of strings, with how to write it back.
+
+    ``warning`` names the lines that were not UTF-8 (read as cp1252), if any.
+    """
 
     frame: pd.DataFrame
     fmt: TableFormat
     name: str
+    warning: str | None = None
 
     @property
     def plain_text(self) -> bool:
@@ -48,8 +58,9 @@ class UploadedTable:
 def read_upload(data: bytes, name: str, max_bytes: int | None = None) -> UploadedTable:
     """Read an uploaded CSV/TSV (or .txt, one post a line) into a table of strings.
 
-    Raises DataError, with what to do, for a file over ``max_bytes``, an
-    empty, binary or undecodable file, a malformed table, or one without rows.
+    The same reader as the batch CLI: every row kept exactly, or a DataError
+    naming the line and what to do (see :mod:`sentiment.files.reading`); also
+    for a file over ``max_bytes``, an empty or binary file, or one without rows.
     """
     if max_bytes is not None and len(data) > max_bytes:
         raise DataError(
@@ -57,31 +68,29 @@ def read_upload(data: bytes, name: str, max_bytes: int | None = None) -> Uploade
             " MB upload limit. Split it into smaller files, or score it with "
             "`python -m sentiment.predict FILE --output OUT.csv`, which has no limit."
         )
-    fmt = detect_format(data, name)
     if Path(name).suffix.lower() == PLAIN_TEXT_SUFFIX:
-        frame = pd.DataFrame({PLAIN_TEXT_COLUMN: _lines(data, fmt.encoding, name)})
-        fmt = TableFormat(fmt.encoding, ",", fmt.encoding_guessed)
+        encoding, guessed = detect_encoding(data, name)
+        lines = DecodedLines(io.BytesIO(data), encoding, name)
+        frame = pd.DataFrame({PLAIN_TEXT_COLUMN: [_without_ending(x) for x in lines]})
+        fmt = TableFormat(encoding, ",", guessed)
+        warning = lines.warning()
     else:
-        frame = read_table(io.BytesIO(data), fmt, name=name)
+        fmt = detect_format(data, name)
+        table = TableReader(io.BytesIO(data), fmt, name)
+        frame = pd.DataFrame(list(table), columns=table.header, dtype=object)
+        warning = table.warning()
     if frame.empty:
         raise DataError(
             f"{name} has a header row but no data rows: add one post per row."
         )
-    return UploadedTable(frame, fmt, name)
+    return UploadedTable(frame, fmt, name, warning)
 
 
-def _lines(data: bytes, encoding: str, name: str) -> list[str]:
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as e:
-        raise DataError(
-            f"{name} cannot be decoded as {encoding} ({e.reason} at byte {e.start})."
-            " Save it as UTF-8 text and try again."
-        ) from e
-    # Universal newlines, and a final newline ends the last post rather than
-    # starting an empty one; blank lines inside the file stay as rows.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return lines[:-1] if lines[-1] == "" else lines
+def _without_ending(line: str) -> str:
+    # A line break ends a post; blank lines inside the file stay as rows.
+    if line.endswith("\r\n"):
+        return line[:-2]
+    return line[:-1] if line.endswith(("\r", "\n")) else line
 
 
 def most_text_like_column(frame: pd.DataFrame) -> str | None:
@@ -91,8 +100,9 @@ def most_text_like_column(frame: pd.DataFrame) -> str | None:
     none, so the mean count of runs of letters tells them apart.
     """
     best, best_words = None, 0.0
-    for column in frame.columns:
-        cells = frame[column].head(_TEXT_LIKE_SAMPLE_ROWS).astype(str)
+    for position, column in enumerate(frame.columns):
+        # By position: a header may name two columns alike.
+        cells = frame.iloc[:_TEXT_LIKE_SAMPLE_ROWS, position].astype(str)
         words = cells.str.count(r"[^\W\d_]+").mean()
         if words > best_words:
             best, best_words = column, words

@@ -111,11 +111,12 @@ def test_changing_the_threshold_after_scoring_asks_to_score_again(app, tmp_path)
     "name, data, message",
     [
         ("empty.csv", b"", "empty.csv is empty"),
-        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "binary file"),
-        ("bad.csv", codecs.BOM_UTF8 + b"text\n\xff\xfe bad\n", "cannot be decoded"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "a PNG image"),
+        ("nul.csv", codecs.BOM_UTF8 + b"text\nok\nbad\x00\n", "NUL byte"),
+        ("ragged.csv", b"text\nhello, world\n", "line 2 has 2 field(s)"),
         ("header.csv", b"text,label\n", "no data rows"),
         ("numbers.csv", b"id,score\n1,2.5\n2,3.5\n", "No column of numbers.csv"),
-        ("quote.csv", b'text\n"never closed\nnext\n', "not a well-formed table"),
+        ("quote.csv", b'text\n"never closed\nnext\n', "is never closed"),
         ("scored.csv", b"text,sentiment\nhi there,positive\n", "already has column"),
     ],
 )
@@ -137,10 +138,14 @@ def test_names_from_the_file_are_shown_literally_not_as_markdown(app):
     assert any("'\\[click\\]\\(http\\:" in w for w in warnings), warnings
 
 
-def test_guessed_encoding_is_warned_about(app):
-    upload(app, "latin.csv", "text\nbon café, très bien\n".encode("cp1252"))
-    assert any("not valid UTF-8" in w for w in values(app.main.warning))
-    assert "1 rows · 1 columns · cp1252 · comma-separated" in values(app.main.caption)
+def test_lines_read_as_cp1252_are_warned_about(app):
+    data = "text\nnaïve 😀\n".encode() + "bon café très bien\n".encode("cp1252")
+    upload(app, "mixed.csv", data)
+    assert any(
+        "1 line(s) are not valid UTF-8" in w and "line(s) 3." in w
+        for w in values(app.main.warning)
+    )
+    assert "2 rows · 1 columns · utf-8 · comma-separated" in values(app.main.caption)
 
 
 def test_upload_over_the_configured_limit_is_refused(app, upload_limit_mb):

@@ -1,5 +1,7 @@
 """score_csv keeps every row in order, adds predictions, neutralises formulas."""
 
+import csv
+
 import pandas as pd
 import pytest
 
@@ -7,6 +9,7 @@ from sentiment.batch.local import score_csv
 from sentiment.files.formats import DataError
 from sentiment.files.output import OUTPUT_COLUMNS, neutralize_formulas
 from sentiment.files.reading import read_table
+from sentiment.ops.logstore import PredictionLog
 
 
 def test_every_row_and_column_is_kept_in_order(tmp_path, tiny_predictor):
@@ -98,3 +101,103 @@ def test_output_may_not_overwrite_input(tmp_path, tiny_predictor):
     pd.DataFrame({"text": ["hi"]}).to_csv(tmp_path / "in.csv", index=False)
     with pytest.raises(DataError, match="must differ"):
         score_csv(tmp_path / "in.csv", tmp_path / "in.csv", tiny_predictor)
+
+
+class _FailsOnSecondChunk:
+    """A predictor that breaks (out of memory, a bug) after its first chunk."""
+
+    def __init__(self, predictor):
+        self.predictor, self.calls = predictor, 0
+        self.card = predictor.card
+
+    def score(self, texts, threshold=None):
+        self.calls += 1
+        if self.calls == 2:
+            raise MemoryError("simulated failure in the middle of the file")
+        return self.predictor.score(texts, threshold)
+
+
+def test_a_failure_mid_file_leaves_the_old_output_and_no_log_rows(
+    tmp_path, tiny_predictor
+):
+    pd.DataFrame({"text": ["i love pizza"] * 5_000}).to_csv(
+        tmp_path / "in.csv", index=False
+    )
+    (tmp_path / "out.csv").write_bytes(b"yesterday's results\n")
+    with PredictionLog(tmp_path / "log.db") as prediction_log:
+        with pytest.raises(MemoryError):
+            score_csv(
+                tmp_path / "in.csv",
+                tmp_path / "out.csv",
+                _FailsOnSecondChunk(tiny_predictor),
+                chunk_rows=2_000,
+                progress=False,
+                prediction_log=prediction_log,
+            )
+        assert len(prediction_log.predictions()) == 0
+    assert (tmp_path / "out.csv").read_bytes() == b"yesterday's results\n"
+    # Neither the temporary output nor the staged log rows are left behind.
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_rows_are_logged_once_the_output_is_in_place(tmp_path, tiny_predictor):
+    texts = ["i love pizza", "", "i hate the team"] * 1_000
+    pd.DataFrame({"text": texts}).to_csv(tmp_path / "in.csv", index=False)
+    with PredictionLog(tmp_path / "log.db") as prediction_log:
+        score_csv(
+            tmp_path / "in.csv",
+            tmp_path / "out.csv",
+            tiny_predictor,
+            chunk_rows=700,
+            progress=False,
+            prediction_log=prediction_log,
+        )
+        logged = prediction_log.predictions()
+    assert logged["request_id"].nunique() == 1
+    assert logged["item"].tolist() == list(range(len(texts)))
+    assert logged["text"].tolist() == texts
+    scored = read_table(tmp_path / "out.csv")
+    assert logged["label"].fillna("").tolist() == scored["sentiment"].tolist()
+
+
+def test_a_refused_column_leaves_the_old_output(tmp_path, tiny_predictor):
+    pd.DataFrame({"text": ["hi"]}).to_csv(tmp_path / "in.csv", index=False)
+    (tmp_path / "out.csv").write_bytes(b"keep me\n")
+    with pytest.raises(DataError, match="no column 'nosuch'"):
+        score_csv(
+            tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor, text_col="nosuch"
+        )
+    assert (tmp_path / "out.csv").read_bytes() == b"keep me\n"
+
+
+def test_a_lone_cr_in_a_cell_is_quoted_so_rows_stay_rows(tmp_path, tiny_predictor):
+    (tmp_path / "in.csv").write_bytes(b'text,id\n"good\rday",1\n"two\nlines",2\n')
+    score_csv(tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor)
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert [row[:2] for row in rows] == [
+        ["text", "id"],
+        ["good\rday", "1"],
+        ["two\nlines", "2"],
+    ]
+
+
+def test_header_cells_are_neutralised_and_duplicates_kept(tmp_path, tiny_predictor):
+    (tmp_path / "in.csv").write_text(
+        'text,=HYPERLINK("x"),@cmd,note,note\nhi,1,2,a,b\n', encoding="utf-8"
+    )
+    score_csv(tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor)
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    assert header[:5] == ["text", '\'=HYPERLINK("x")', "'@cmd", "note", "note"]
+
+
+def test_delimiter_can_be_given_when_detection_would_pick_another(
+    tmp_path, tiny_predictor
+):
+    # The header has a comma and a semicolon; the user knows it is ;-separated.
+    (tmp_path / "in.csv").write_text("text;a,b\nhi, there;1\n", encoding="utf-8")
+    score_csv(tmp_path / "in.csv", tmp_path / "out.csv", tiny_predictor, delimiter=";")
+    out = read_table(tmp_path / "out.csv")
+    assert list(out.columns[:2]) == ["text", "a,b"]
+    assert out["text"].tolist() == ["hi, there"]

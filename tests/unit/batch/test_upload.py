@@ -2,6 +2,8 @@
 the text column, scoring, download."""
 
 import codecs
+import csv
+import io
 
 import pandas as pd
 import pytest
@@ -22,8 +24,10 @@ from sentiment.files.upload import most_text_like_column, read_upload
 @pytest.mark.parametrize(
     "name, data, expected",
     [
-        ("a.csv", "text;id\nbon café;1\n".encode("cp1252"), ("cp1252", ";", True)),
+        ("a.csv", "text;id\nbon café;1\n".encode("cp1252"), ("utf-8", ";", False)),
         ("a.tsv", "text\tid\nhello\t1\n".encode("utf-16"), ("utf-16", "\t", False)),
+        ("a.tsv", "text\tid\nhi\t1\n".encode("utf-16-le"), ("utf-16-le", "\t", True)),
+        ("a.csv", "text,id\nhi,1\n".encode("utf-16-be"), ("utf-16-be", ",", True)),
         ("a.csv", codecs.BOM_UTF8 + b"text,id\nhi,1\n", ("utf-8-sig", ",", False)),
         ("a.tsv", b"text\nhi\n", ("utf-8", "\t", False)),
     ],
@@ -58,18 +62,31 @@ def test_txt_upload_has_one_post_per_line_blank_lines_kept():
     "name, data, message",
     [
         ("empty.csv", b"", "is empty"),
-        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
-        ("bad.csv", codecs.BOM_UTF8 + b"text\n\xff\xfe bad\n", "cannot be decoded"),
-        ("bad.txt", codecs.BOM_UTF8 + b"ok\n\xff\xfe bad\n", "cannot be decoded"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        ("book.csv", b"PK\x03\x04\x14\x00\x06\x00", "zip archive"),
+        ("nul.csv", b"text\nfine\nbad\x00post\n", "NUL byte on line 3"),
         ("header.csv", b"text,label\n", "no data rows"),
         ("blank.csv", b"\n\n", "no header row"),
-        ("quote.csv", b'text\n"never closed\nnext\n', "not a well-formed table"),
+        ("quote.csv", b'text\n"never closed\nnext\n', "starting on line 2 is never"),
+        ("ragged.csv", b"text,id\nhi,1\nhello, you,2\n", "line 3 has 3 field"),
     ],
 )
 def test_unusable_uploads_raise_a_data_error_naming_the_file(name, data, message):
     with pytest.raises(DataError, match=message) as error:
         read_upload(data, name)
     assert name in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["mixed.csv", "mixed.txt"])
+def test_lines_that_are_not_utf8_are_read_as_cp1252_and_named(name):
+    header = b"" if name.endswith(".txt") else b"text\n"
+    data = codecs.BOM_UTF8 + header + "naïve 😀\n".encode() + "café\n".encode("cp1252")
+
+    table = read_upload(data, name)
+
+    assert table.frame["text"].tolist() == ["naïve 😀", "café"]
+    assert "line(s) 3" in table.warning or "line(s) 2" in table.warning
+    assert read_upload(b"text\nplain\n", "ok.csv").warning is None
 
 
 def test_upload_over_the_limit_is_refused_with_the_limit_stated():
@@ -199,3 +216,20 @@ def test_filter_results_by_label_and_review_flag():
     assert filter_results(results, ["positive"]).index.tolist() == [0, 3]
     assert filter_results(results, ["positive"], True).index.tolist() == [0]
     assert filter_results(results, ["", "negative"], False).index.tolist() == [1, 2]
+
+
+def test_download_quotes_cr_keeps_duplicate_names_and_guards_the_header(
+    tiny_predictor,
+):
+    data = b'text,=cmd|x,note,note\n"good\rday",1,a,b\n"two\r\nlines",2,c,d\n'
+    table = read_upload(data, "posts.csv")
+    scored = score_frame(tiny_predictor, table.frame.iloc[:, 0].tolist())
+
+    download = scored_file_bytes(table, scored).decode("utf-8")
+
+    rows = list(csv.reader(io.StringIO(download, newline="")))
+    assert rows[0][:4] == ["text", "'=cmd|x", "note", "note"]
+    assert [row[:4] for row in rows[1:]] == [
+        ["good\rday", "1", "a", "b"],
+        ["two\r\nlines", "2", "c", "d"],
+    ]

@@ -4,12 +4,15 @@ import pytest
 
 from sentiment import config
 from sentiment.files.output import OUTPUT_COLUMNS
+from sentiment.model import predictor as predictor_module
 from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
     STATUS_OK,
     Prediction,
+    prepare_text,
 )
+from sentiment.model.preprocess import clean_unicode
 
 
 def test_prediction_contract(tiny_predictor):
@@ -81,3 +84,42 @@ def test_score_has_one_row_per_input(tiny_predictor):
     assert len(frame) == 3
     assert list(frame.columns[: len(OUTPUT_COLUMNS)]) == OUTPUT_COLUMNS
     assert tiny_predictor.score([]).empty
+
+
+def _cleaned_lengths(monkeypatch) -> list[int]:
+    """Record the length of every text that reaches clean_unicode (NFKC)."""
+    seen: list[int] = []
+
+    def counting(text: str) -> str:
+        seen.append(len(text))
+        return clean_unicode(text)
+
+    monkeypatch.setattr(predictor_module, "clean_unicode", counting)
+    return seen
+
+
+def test_nfkc_work_is_bounded_by_what_is_kept(monkeypatch):
+    # U+FDFA becomes 18 characters under NFKC: a 1 MB post of it took seconds.
+    seen = _cleaned_lengths(monkeypatch)
+    text, truncated = prepare_text("\ufdfa" * 350_000)
+    assert truncated is True
+    assert text == clean_unicode("\ufdfa" * 300)[: config.MAX_TEXT_CHARS]
+    assert sum(seen) <= config.MAX_TEXT_CHARS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * (config.MAX_TEXT_CHARS - 1) + " " * 50 + "\u200b" * 20_000,  # not cut
+        " " * 20_000 + "hi" + "\u200b" * 20_000,  # not cut
+        "e\u0301" * config.MAX_TEXT_CHARS,  # combining marks: 2 chars become 1
+        "\u1100\u1161\u11a8 " * 4_000,  # Hangul jamo compose across a piece end
+        "ﬁ" * 3_000 + "x" * 10_000,
+    ],
+)
+def test_cutting_before_nfkc_gives_what_cleaning_everything_gives(text):
+    whole = clean_unicode(text).strip()
+    assert prepare_text(text) == (
+        whole[: config.MAX_TEXT_CHARS],
+        len(whole) > config.MAX_TEXT_CHARS,
+    )
