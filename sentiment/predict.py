@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Sequence
 
 from sentiment import cli, config
-from sentiment.batch.local import score_csv
 from sentiment.batch.pool import available_cores
+from sentiment.batch.stream import score_csv_fast
 from sentiment.model.predictor import load_predictor, model_version
 from sentiment.ops.logstore import open_default_log
 
@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
                 progress=not args.no_progress,
             )
         else:
-            summary = score_csv(
+            summary = score_csv_fast(
                 args.input,
                 args.output,
                 predictor,

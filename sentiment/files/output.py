@@ -3,7 +3,12 @@ keeps spreadsheets from running cells as formulas."""
 
 from __future__ import annotations
 
-import pandas as pd
+import re
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
+    import pandas as pd
 
 from sentiment import config
 
@@ -27,8 +32,23 @@ _FORMULA_START_RE = r"^[=+\-@\t\r\n\x00]"
 _PLAIN_NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
+_FORMULA_CELL = re.compile(_FORMULA_START_RE)
+
+
+_PLAIN_NUMBER = re.compile(_PLAIN_NUMBER_RE)
+
+
+def neutralize_cell(cell: str) -> str:
+    """One cell with :func:`neutralize_formulas`'s guard (the pandas-free path)."""
+    if _FORMULA_CELL.match(cell) and not _PLAIN_NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix a quote to text cells a spreadsheet would execute as a formula."""
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         values = out[column]
@@ -50,6 +70,8 @@ def with_predictions(rows: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
 
     This is what a scored file holds; write it with ``SCORED_FLOAT_FORMAT``.
     """
+    import pandas as pd
+
     return neutralize_formulas(
         pd.concat(
             [

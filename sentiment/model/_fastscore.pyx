@@ -80,6 +80,80 @@ cdef void _sort_ints(int *values, Py_ssize_t n) noexcept nogil:
         values[j + 1] = pivot
 
 
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc
+
+
+cdef inline uint64_t _fnv(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = 14695981039346656037ULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = (h ^ <uint64_t> points[i]) * 1099511628211ULL
+    return h
+
+
+cdef class StringTable:
+    """An exact string -> id table over code points, read without Python objects.
+
+    Built from all strings' code points laid end to end (``points``) and their
+    boundaries (``offsets``); open addressing on a 64-bit FNV-1a hash, and a
+    match is confirmed by comparing the code points, so it answers exactly
+    what a dict would, without creating a substring or touching its objects.
+    """
+
+    cdef const uint32_t[::1] points
+    cdef const int64_t[::1] offsets
+    cdef uint64_t *hashes
+    cdef int32_t *ids
+    cdef uint64_t mask
+
+    def __init__(self, points, offsets):
+        self.points = np.ascontiguousarray(points, dtype=np.uint32)
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        cdef Py_ssize_t n = self.offsets.shape[0] - 1, i
+        cdef uint64_t size = 1, slot, h
+        while size < 2 * <uint64_t> n + 2:
+            size *= 2
+        self.mask = size - 1
+        self.hashes = <uint64_t *> calloc(size, sizeof(uint64_t))
+        self.ids = <int32_t *> calloc(size, sizeof(int32_t))
+        if not (self.hashes and self.ids):
+            raise MemoryError()
+        for i in range(<Py_ssize_t> size):
+            self.ids[i] = -1
+        for i in range(n):
+            h = _fnv(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
+                     self.offsets[i + 1] - self.offsets[i])
+            slot = h & self.mask
+            while self.ids[slot] >= 0:
+                slot = (slot + 1) & self.mask
+            self.hashes[slot] = h
+            self.ids[slot] = <int32_t> i
+
+    def __dealloc__(self):
+        free(self.hashes)
+        free(self.ids)
+
+    cdef int32_t find(self, const Py_UCS4 *key, Py_ssize_t n) noexcept nogil:
+        """The id of the string ``key[:n]``, or -1."""
+        cdef uint64_t h = _fnv(key, n), slot = h & self.mask
+        cdef int32_t found
+        cdef Py_ssize_t start, i
+        while True:
+            found = self.ids[slot]
+            if found < 0:
+                return -1
+            if self.hashes[slot] == h:
+                start = self.offsets[found]
+                if self.offsets[found + 1] - start == n:
+                    i = 0
+                    while i < n and self.points[start + i] == key[i]:
+                        i += 1
+                    if i == n:
+                        return found
+            slot = (slot + 1) & self.mask
+
+
 cdef class Scorer:
     """Holds the model's arrays and reusable buffers; see ``fast._tables``."""
 
@@ -103,8 +177,10 @@ cdef class Scorer:
     cdef double *values
     cdef Py_ssize_t capacity
     cdef int n_classes
-    cdef dict token_ids
-    cdef dict char_ids
+    cdef StringTable token_ids
+    cdef StringTable char_ids
+    cdef Py_UCS4 *key
+    cdef Py_ssize_t key_capacity
     cdef int min_n, max_n
     cdef frozenset negations
     cdef str negation_suffix
@@ -143,6 +219,7 @@ cdef class Scorer:
         self._reserve(1024)
 
     def __dealloc__(self):
+        free(self.key)
         free(self.ids)
         free(self.cols)
         free(self.counts)
@@ -160,7 +237,8 @@ cdef class Scorer:
             raise MemoryError()
         self.capacity = size
 
-    def set_analysis(self, dict token_ids, dict char_ids, int min_n, int max_n,
+    def set_analysis(self, StringTable token_ids, StringTable char_ids, int min_n,
+                     int max_n,
                      frozenset negations, str negation_suffix,
                      object normalize_tokenize):
         """What :meth:`analyse` needs: the lookups and the Python normaliser."""
@@ -210,12 +288,22 @@ cdef class Scorer:
         text, tokens = self.normalize_tokenize(chunk)
         return self._pack(text, tokens)
 
+    cdef Py_UCS4 *_key(self, Py_ssize_t size) except NULL:
+        """A scratch buffer of at least ``size`` code points."""
+        if size > self.key_capacity:
+            self.key = <Py_UCS4 *> realloc(self.key, size * sizeof(Py_UCS4))
+            if not self.key:
+                raise MemoryError()
+            self.key_capacity = size
+        return self.key
+
     cdef bytes _pack(self, str text, list tokens):
-        cdef Py_ssize_t n_tokens = len(tokens), t, i, g, size, count = 3
+        cdef Py_ssize_t n_tokens = len(tokens), t, i, g, size, count = 3, length
+        cdef Py_ssize_t suffix = len(self.negation_suffix)
         cdef Py_ssize_t bound = 3 + 3 * n_tokens + 9 * len(text) + 9
         cdef int flags
-        cdef str token, padded
-        cdef object column
+        cdef str token, word
+        cdef Py_UCS4 *key
         buffer = bytearray(bound * sizeof(int))
         cdef int *out = <int *> PyByteArray_AS_STRING(buffer)
         out[0] = <int> n_tokens
@@ -224,26 +312,34 @@ cdef class Scorer:
             flags = NEGATION_CUE if (token in self.negations or u"n't" in token) else 0
             if _is_scope_end(token):
                 flags |= SCOPE_END
-            column = self.token_ids.get(token)
-            out[count] = -1 if column is None else <int> column
-            column = self.token_ids.get(token + self.negation_suffix)
-            out[count + 1] = -1 if column is None else <int> column
+            length = len(token)
+            key = self._key(length + suffix)
+            for i in range(length):
+                key[i] = token[i]
+            for i in range(suffix):
+                key[length + i] = self.negation_suffix[i]
+            out[count] = self.token_ids.find(key, length)
+            out[count + 1] = self.token_ids.find(key, length + suffix)
             out[count + 2] = flags
             count += 3
         for word in text.split():
-            padded = u" " + <str> word + u" "
-            size = len(padded)
+            size = len(word) + 2
+            key = self._key(size)
+            key[0] = u' '
+            for i in range(size - 2):
+                key[i + 1] = word[i]
+            key[size - 1] = u' '
             for g in range(self.min_n, self.max_n + 1):
                 if size <= g:
-                    column = self.char_ids.get(padded)
-                    if column is not None:
-                        out[count] = <int> column
+                    i = self.char_ids.find(key, size)
+                    if i >= 0:
+                        out[count] = <int> i
                         count += 1
                     break
                 for i in range(size - g + 1):
-                    column = self.char_ids.get(padded[i:i + g])
-                    if column is not None:
-                        out[count] = <int> column
+                    length = self.char_ids.find(key + i, g)
+                    if length >= 0:
+                        out[count] = <int> length
                         count += 1
         out[1] = <int> (count - 3 - 3 * n_tokens)
         flags = 0

@@ -16,6 +16,7 @@ post is analysed whole (see :meth:`FastModel.analyse`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -65,16 +66,14 @@ class FastModel:
     ) -> None:
         self.meta = meta
         self.classes_ = np.array(meta["classes"], dtype=object)
-        tokens = unpack_strings(arrays["tokens"])
-        self._token_ids = {token: i for i, token in enumerate(tokens)}
-        char_terms = unpack_strings(arrays["char_terms"])
-        self._char_ids = {gram: i for i, gram in enumerate(char_terms)}
+        self._strings = {name: arrays[name] for name in ("tokens", "char_terms")}
+        n_tokens = len(arrays["word_col"])
         self._min_n, self._max_n = meta["char_ngram_range"]
         self._token_re = re.compile(meta["token_pattern"], _token_flags())
         self._emoji = {int(k): v for k, v in meta["emoji_descriptions"].items()}
         self._cache: dict[str, bytes] = {}
         self.blocks = [(str(name), int(width)) for name, width in meta["blocks"]]
-        self.tables = _tables(arrays, meta, self.blocks, len(tokens))
+        self.tables = _tables(arrays, meta, self.blocks, n_tokens)
         if compiled and _fastscore is None:
             log.warning(
                 "the compiled scoring core is not built (%s); scoring in pure "
@@ -86,14 +85,26 @@ class FastModel:
         if self.compiled:
             self._scorer = _fastscore.Scorer(**self.tables)
             self._scorer.set_analysis(
-                self._token_ids,
-                self._char_ids,
+                _fastscore.StringTable(*code_points(arrays["tokens"])),
+                _fastscore.StringTable(*code_points(arrays["char_terms"])),
                 self._min_n,
                 self._max_n,
                 NEGATIONS,
                 NEGATION_SUFFIX,
                 self.normalize_tokenize,
             )
+
+    @functools.cached_property
+    def _token_ids(self) -> dict[str, int]:
+        """Token -> id (the pure path's lookup; the compiled core has its own)."""
+        tokens = unpack_strings(self._strings["tokens"])
+        return {token: i for i, token in enumerate(tokens)}
+
+    @functools.cached_property
+    def _char_ids(self) -> dict[str, int]:
+        """Character n-gram -> column (the pure path's lookup)."""
+        grams = unpack_strings(self._strings["char_terms"])
+        return {gram: i for i, gram in enumerate(grams)}
 
     @property
     def n_word_features(self) -> int:
@@ -186,6 +197,15 @@ class FastModel:
             if len(entry) > 12:
                 previous_end = bool(flags & ENDS_WITH_DOT)
         return entries
+
+
+def code_points(blob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A packed string list as code points end to end, and each one's bounds."""
+    strings = unpack_strings(blob)
+    points = np.frombuffer("".join(strings).encode("utf-32-le"), dtype=np.uint32)
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, strings), np.int64, len(strings)), out=offsets[1:])
+    return points, offsets
 
 
 def _token_flags() -> int:

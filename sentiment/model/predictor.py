@@ -123,6 +123,12 @@ class Predictor:
         """
         return self._score_arrays(texts, threshold).frame()
 
+    def score_columns(
+        self, texts: Sequence[object], threshold: float | None = None
+    ) -> _Scores:
+        """:meth:`score` as plain arrays, one entry per input (no pandas)."""
+        return self._score_arrays(texts, threshold)
+
     def predict_batch(
         self, texts: Sequence[object], threshold: float | None = None
     ) -> list[Prediction]:
@@ -220,6 +226,22 @@ class _Scores(NamedTuple):
     needs_review: np.ndarray
     status: np.ndarray
     truncated: np.ndarray
+
+    def log_records(self) -> Any:
+        """(label, confidence, probabilities..., needs_review, status) per row,
+        as the prediction log stores them (None for a missing value)."""
+        probabilities = self.probabilities.tolist()
+        for i, label in enumerate(self.labels.tolist()):
+            if not label:
+                yield (None, None, *([None] * len(config.LABELS)), 0, NO_TEXT.status)
+                continue
+            yield (
+                label,
+                float(self.confidence[i]),
+                *probabilities[i],
+                int(self.needs_review[i]),
+                str(self.status[i]),
+            )
 
     def frame(self) -> Any:
         """The table (a pandas DataFrame) :meth:`Predictor.score` returns."""

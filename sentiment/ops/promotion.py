@@ -19,6 +19,7 @@ from sentiment.model.artifacts import card_path, load_model, read_card
 from sentiment.model.export import arrays_path
 from sentiment.model.metrics import evaluate_predictor
 from sentiment.model.predictor import Predictor
+from sentiment.ops.errors import PromotionError  # noqa: F401 (its home until now)
 from sentiment.ops.reference import reference_path
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,6 @@ REPLACED = "replaced"
 
 
 ROLLED_BACK = "rolled back"
-
-
-class PromotionError(RuntimeError):
-    """Promotion or rollback cannot proceed; the message says why."""
 
 
 @dataclass
