@@ -149,17 +149,14 @@ def score_rows(
     scores = predictor.score_columns(texts, threshold)
     summary = ScoreSummary()
     summary.add(scores._asdict())
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    if number == 0:
-        writer.writerow(_guard(header) + OUTPUT_COLUMNS)
+    lines = [_guard(header) + OUTPUT_COLUMNS] if number == 0 else []
     probabilities = scores.probabilities.tolist()
     confidence = scores.confidence.tolist()
     review = scores.needs_review.tolist()
     for row, label, conf, probs, flag, status in zip(
         rows, scores.labels.tolist(), confidence, probabilities, review, scores.status
     ):
-        writer.writerow(
+        lines.append(
             [
                 *_guard(row),
                 label,
@@ -169,19 +166,14 @@ def score_rows(
                 status,
             ]
         )
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(lines)
     text = out.getvalue()
     if "\r" in text:  # csv quotes \n but not a lone \r: quote such fields too
-        text = _with_quoted_returns(text, delimiter)
+        text = "".join(
+            delimiter.join(_quote(c, delimiter) for c in line) + "\n" for line in lines
+        )
     return _Chunk(text, summary, texts, scores)
-
-
-def _with_quoted_returns(text: str, delimiter: str) -> str:
-    """Re-write CSV text quoting every field that holds a carriage return."""
-    out = io.StringIO()
-    for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        quoted = (_quote(c, delimiter) for c in cells)
-        out.write(delimiter.join(quoted) + "\n")
-    return out.getvalue()
 
 
 def _quote(cell: str, delimiter: str) -> str:

@@ -24,6 +24,10 @@ cdef int STARTS_WITH_DOT = 1
 cdef int ENDS_WITH_DOT = 2
 
 
+cdef inline bint _is_ascii_letter(Py_UCS4 c):
+    return (c >= u'a' and c <= u'z') or (c >= u'A' and c <= u'Z')
+
+
 cdef bint _is_scope_end(str token):
     """``token`` fully matches ``[.,:;!?]+|but`` (preprocess._SCOPE_END_RE)."""
     cdef Py_UCS4 c
@@ -158,7 +162,7 @@ cdef class Scorer:
     """Holds the model's arrays and reusable buffers; see ``fast._tables``."""
 
     cdef const int[:, ::1] token_table
-    cdef const long long[::1] bigram_keys
+    cdef StringTable bigrams
     cdef const int[::1] bigram_cols
     cdef const double[:, ::1] word_table
     cdef const double[:, ::1] char_table
@@ -192,7 +196,12 @@ cdef class Scorer:
                  vector_offset, lexicon_scale, pattern_scale, vector_scale, n_tokens,
                  **unused):
         self.token_table = np.ascontiguousarray(token_table, dtype=np.int32)
-        self.bigram_keys = np.ascontiguousarray(bigram_keys, dtype=np.int64)
+        # A bigram is looked up as the two-"character" string (id, id).
+        keys = np.asarray(bigram_keys, dtype=np.int64)
+        pairs = np.column_stack([keys // n_tokens, keys % n_tokens]).astype(np.uint32)
+        self.bigrams = StringTable(
+            pairs.ravel(), np.arange(0, 2 * len(keys) + 1, 2, dtype=np.int64)
+        )
         self.bigram_cols = np.ascontiguousarray(bigram_cols, dtype=np.int32)
         self.word_table = np.ascontiguousarray(word_table, dtype=np.float64)
         self.char_table = np.ascontiguousarray(char_table, dtype=np.float64)
@@ -253,14 +262,17 @@ cdef class Scorer:
     def analyse(self, str chunk):
         """``FastModel.analyse`` of one chunk (the same bytes, faster).
 
-        A plain word (ASCII letters, maybe one closing , . ! or ?, no letter
-        three times in a row) normalises to itself lower-cased and splits
-        into the word and the mark, which is what normalize and the token
-        pattern give it; anything else goes through them.
+        A plain word normalises to itself lower-cased and is one token, plus
+        one more for a closing , . ! or ?; that is what normalize and the
+        token pattern give it, so it skips them. Plain: ASCII letters and
+        digits other than 8 (no emoticon eye), or letters with one apostrophe
+        inside ("don't"), no character three times in a row (no elongation).
+        Anything else goes through normalize and the token pattern.
         """
-        cdef Py_ssize_t n = len(chunk), i, letters = 0, run = 1
+        cdef Py_ssize_t n = len(chunk), i, core = 0, run = 1
         cdef Py_UCS4 c, previous = 0
-        cdef bint plain = 0 < n < 64
+        cdef bint plain = 0 < n < 64, digits = False, letters = False
+        cdef bint apostrophe = False
         for i in range(n if plain else 0):
             c = chunk[i]
             if c == previous:
@@ -271,20 +283,30 @@ cdef class Scorer:
             else:
                 run = 1
             previous = c
+            if core != i:  # only the closing mark may follow the core
+                plain = False
+                break
             if (c >= u'a' and c <= u'z') or (c >= u'A' and c <= u'Z'):
-                if letters != i:
-                    plain = False
-                    break
-                letters += 1
+                letters = True
+                core += 1
+            elif c >= u'0' and c <= u'9' and c != u'8':
+                digits = True
+                core += 1
+            elif (c == u"'" and not apostrophe and 0 < i < n - 1
+                  and _is_ascii_letter(chunk[i - 1])
+                  and _is_ascii_letter(chunk[i + 1])):
+                apostrophe = True
+                core += 1
             elif not (i == n - 1 and i > 0 and (c == u',' or c == u'.' or c == u'!'
                                                 or c == u'?')):
                 plain = False
                 break
-        if plain:
+        # Letters and digits together split ("abc123" is "abc", "123"): slow path.
+        if plain and not (digits and (letters or apostrophe)):
             text = chunk.lower()
-            if letters == n:
+            if core == n:
                 return self._pack(text, [text])
-            return self._pack(text, [text[:letters], text[letters:]])
+            return self._pack(text, [text[:core], text[core:]])
         text, tokens = self.normalize_tokenize(chunk)
         return self._pack(text, tokens)
 
@@ -467,9 +489,9 @@ cdef class Scorer:
         return m
 
     cdef Py_ssize_t _word_block(self, Py_ssize_t n_ids, double *logits) noexcept:
-        cdef Py_ssize_t i, n = 0, lo, hi, mid
-        cdef int a, b, col
-        cdef long long key
+        cdef Py_ssize_t i, n = 0
+        cdef int a, b, col, found
+        cdef Py_UCS4 pair[2]
         for i in range(n_ids):
             a = self.ids[i]
             if a >= 0:
@@ -482,17 +504,11 @@ cdef class Scorer:
             b = self.ids[i + 1]
             if a < 0 or b < 0:
                 continue
-            key = a * self.n_tokens + b
-            lo = 0
-            hi = self.bigram_keys.shape[0]
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if self.bigram_keys[mid] < key:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo < self.bigram_keys.shape[0] and self.bigram_keys[lo] == key:
-                self.cols[n] = self.bigram_cols[lo]
+            pair[0] = <Py_UCS4> a
+            pair[1] = <Py_UCS4> b
+            found = self.bigrams.find(pair, 2)
+            if found >= 0:
+                self.cols[n] = self.bigram_cols[found]
                 n += 1
         if n == 0:
             return 0

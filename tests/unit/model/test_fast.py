@@ -33,6 +33,11 @@ TRICKY = [
     "ΣΊΣΥΦΟΣ ΟΔΟΣ",
     "don't won't can't isn't",
     "x" * 300,
+    # Chunks the compiled core treats as plain words, and their near misses.
+    "don't it's i'm 'quoted' rock'n'roll a'1 x'y' 'a",
+    "abc123 4ever b4 123, 1000 99 12,5 1/2",
+    "8p 8) d8 p8 8 88 8D do8 po8 P8, 8-)",
+    "HeLLo! WOW. ok? no, Yes!! Ok!? aaa, aa,",
 ]
 
 
