@@ -43,7 +43,8 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f, open(
     writer.writerow(header + ["neg", "neu", "pos", "compound"])
     for row in reader:
         s = analyzer.polarity_scores(row[column])
-        writer.writerow(row + [f"{s[k]:.4f}" for k in ("neg", "neu", "pos", "compound")])
+        keys = ("neg", "neu", "pos", "compound")
+        writer.writerow(row + [f"{s[k]:.4f}" for k in keys])
 """
 
 
@@ -152,13 +153,12 @@ def main() -> None:
             writer.writerow(["text"])
             writer.writerows([t] for t in texts)
         load = os.getloadavg()[0]
-        rates = {
-            k: statistics.median(v)
-            for k, v in csv_rates(source, folder, args.rounds).items()
-        }
+        measured = csv_rates(source, folder, args.rounds)
+        rates = {name: statistics.median(v) for name, v in measured.items()}
         vader = rates["VADER"]
         lines.append(
-            f"| VADER CSV -> CSV, 1 core (median of {args.rounds}) | {vader:,.0f} posts/s | |"
+            f"| VADER CSV -> CSV, 1 core (median of {args.rounds}) "
+            f"| {vader:,.0f} posts/s | |"
         )
         for jobs, target in ((1, 1.5), (2, 2.5)):
             ours = rates[f"ours --jobs {jobs}"]
@@ -170,19 +170,23 @@ def main() -> None:
             test_texts = [row["text"] for row in csv.DictReader(f)][:3000]
         p50, p99 = single_post_ms(test_texts)
         lines.append(
-            f"| single post in-process, p50 / p99 | {p50:.3f} / {p99:.3f} ms | p50 <= 0.3 ms |"
+            f"| single post in-process, p50 / p99 | {p50:.3f} / {p99:.3f} ms "
+            "| p50 <= 0.3 ms |"
         )
         lines.append(
-            f"| cold start, `predict --text` (median of 5) | {cold_start_s():.2f} s | <= 0.5 s |"
+            f"| cold start, `predict --text` (median of 5) | {cold_start_s():.2f} s "
+            "| <= 0.5 s |"
         )
         fast, slow = macro_recalls()
         lines.append(
-            f"| macro-recall, test.csv: arrays / pipeline | {fast:.4f} / {slow:.4f} | equal |"
+            f"| macro-recall, test.csv: arrays / pipeline | {fast:.4f} / {slow:.4f} "
+            "| equal |"
         )
         if args.million:
             lines.append(million(source, folder))
         lines.append(
-            f"| 1-minute load average at start / end | {load:.1f} / {os.getloadavg()[0]:.1f} | |"
+            f"| 1-minute load average at start / end | {load:.1f} / "
+            f"{os.getloadavg()[0]:.1f} | |"
         )
     print("\n".join(lines))
 
