@@ -200,12 +200,18 @@ class FastModel:
 
 
 def code_points(blob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A packed string list as code points end to end, and each one's bounds."""
-    strings = unpack_strings(blob)
-    points = np.frombuffer("".join(strings).encode("utf-32-le"), dtype=np.uint32)
-    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, strings), np.int64, len(strings)), out=offsets[1:])
-    return points, offsets
+    """A packed string list as code points end to end, and each one's bounds.
+
+    All in numpy (no Python string per entry): it runs at every model load.
+    """
+    text = blob.tobytes().decode("utf-8")
+    if not text:
+        return np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    newline = points == ord("\n")
+    breaks = np.flatnonzero(newline)
+    ends = np.append(breaks, len(points)) - np.arange(len(breaks) + 1)
+    return points[~newline], np.concatenate([[0], ends]).astype(np.int64)
 
 
 def _token_flags() -> int:
