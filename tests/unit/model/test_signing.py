@@ -111,3 +111,11 @@ def test_committed_model_verifies_without_secrets(monkeypatch):
     model, card = load_fast_model()
     assert card["signature"]["algorithm"] == "ed25519"
     assert np.isfinite(model.probabilities(["great day"])[0]).all()
+
+
+def test_tampered_pickle_is_refused_when_explanations_load_it(signed_model):
+    predictor = load_predictor(signed_model)  # scores from the arrays
+    with open(signed_model, "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ModelLoadError, match="changed or replaced"):
+        predictor.pipeline
