@@ -65,6 +65,8 @@ class FastModel:
         self, arrays: dict[str, np.ndarray], meta: dict[str, Any], compiled: bool = True
     ) -> None:
         self.meta = meta
+        self._arrays = arrays  # kept for pickling (Dask ships the model)
+        self._compiled_wanted = compiled
         self.classes_ = np.array(meta["classes"], dtype=object)
         self._strings = {name: arrays[name] for name in ("tokens", "char_terms")}
         n_tokens = len(arrays["word_col"])
@@ -93,6 +95,17 @@ class FastModel:
                 NEGATION_SUFFIX,
                 self.normalize_tokenize,
             )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The arrays and settings only: the compiled tables are rebuilt on load."""
+        return {
+            "arrays": self._arrays,
+            "meta": self.meta,
+            "compiled": self._compiled_wanted,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["arrays"], state["meta"], state["compiled"])
 
     @functools.cached_property
     def _token_ids(self) -> dict[str, int]:

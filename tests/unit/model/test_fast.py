@@ -112,3 +112,14 @@ def test_arrays_file_with_objects_is_refused(tmp_path):
     np.savez(buffer, meta=np.array([{"evil": 1}], dtype=object))
     with pytest.raises(ArraysError, match="not a model arrays file"):
         read_arrays(buffer.getvalue(), "evil.npz")
+
+
+def test_a_pickled_fast_model_scores_the_same(tiny_fast):
+    """Dask and spawned workers receive the model pickled."""
+    import pickle
+
+    texts = _texts()
+    copy = pickle.loads(pickle.dumps(tiny_fast))
+    assert np.array_equal(
+        copy.probabilities(texts)[0], tiny_fast.probabilities(texts)[0]
+    )
