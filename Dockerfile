@@ -23,15 +23,22 @@ WORKDIR /home/app/app
 COPY requirements*.txt ./
 RUN pip install -r requirements.txt -r requirements-app.txt -r requirements-api.txt
 
-COPY --chown=app:app pyproject.toml README.md app.py ./
+COPY --chown=app:app pyproject.toml setup.py README.md app.py ./
 COPY --chown=app:app .streamlit/ .streamlit/
 COPY --chown=app:app app_pages/ app_pages/
 COPY --chown=app:app sentiment/ sentiment/
-COPY --chown=app:app models/model.pkl models/model.json models/model.reference.json models/
+# Owned by root: the serving user can read the model but never replace it.
+COPY models/model.npz models/model.pkl models/model.json models/model.reference.json models/
 
 # Editable install: the code stays in this folder, where config finds models/
 # beside sentiment/ (a regular install would move it into site-packages).
-RUN pip install --no-deps -e .
+# The compiled scoring core needs a C compiler only while it is built.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install --no-deps -e . \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -c "import sentiment.model._fastscore"
 
 ENV SENTIMENT_LOG_DB=/home/app/data/predictions.db \
     HEALTHCHECK_URL=http://127.0.0.1:8501/_stcore/health \

@@ -11,7 +11,7 @@ SHARED := ../shared/data/semeval2017
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt pyproject.toml setup.py sentiment/model/_fastscore.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .

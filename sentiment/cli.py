@@ -14,7 +14,10 @@ from sentiment import config
 from sentiment.files.formats import DataError
 from sentiment.model.artifacts import ModelLoadError
 from sentiment.ops.logstore import LogStoreError
-from sentiment.ops.promotion import PromotionError
+
+# Not from ops.promotion: that would load pandas and scikit-learn into every
+# command, the fast scoring path included.
+from sentiment.ops.errors import PromotionError
 
 # Mistakes in what the user gave (files, columns, models, settings): reported
 # as one line, exit code 2. Anything else is a bug and keeps its traceback.

@@ -193,3 +193,35 @@ FALLBACK_LINES_NAMED = 10
 # into place, then go to the log in transactions of this many rows, so other
 # writers (the API) wait for one short transaction at a time.
 LOG_STAGED_ROWS_PER_COMMIT = 20_000
+
+# --- Model signing and the fast scoring tier (issue 15; issue 13 item 13) ---
+
+# Training signs the model card with the Ed25519 private key in this file (the
+# 32-byte seed as 64 hex digits); serving checks the signature against the
+# public keys below. Without the variable, training writes an unsigned card,
+# which loads only from a path the user vouches for (--trust-model-path).
+SIGNING_KEY_ENV = "SENTIMENT_SIGNING_KEY_FILE"
+# Public keys (hex) whose signatures are trusted: the project's release key,
+# which signed the committed model (its private half is never committed), plus
+# any listed, comma-separated, in $SENTIMENT_TRUSTED_KEYS (an operator's own).
+RELEASE_VERIFY_KEYS: tuple[str, ...] = (
+    "48555e5e7550d9090f7104cf976f0e8f5d56d93a11045f6631179bf2dd7f15c9",
+)
+TRUSTED_KEYS_ENV = "SENTIMENT_TRUSTED_KEYS"
+
+
+def signing_key_path_from_env(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The private signing key file from ``$SENTIMENT_SIGNING_KEY_FILE``, or None."""
+    value = environ.get(SIGNING_KEY_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def trusted_keys_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """The release key plus the keys in ``$SENTIMENT_TRUSTED_KEYS`` (hex)."""
+    extra = environ.get(TRUSTED_KEYS_ENV, "")
+    return RELEASE_VERIFY_KEYS + tuple(k.strip() for k in extra.split(",") if k.strip())
+
+
+# The fast scorer remembers the analysis of this many distinct words (about
+# 200 bytes each); tweets repeat words, so most are looked up, not recomputed.
+FAST_WORD_CACHE = 200_000

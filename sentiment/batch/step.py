@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
+    import pandas as pd
 
 from sentiment import config
 from sentiment.files.output import scored_csv_text
@@ -56,8 +60,9 @@ class ScoreSummary:
     no_signal: int = 0
     truncated: int = 0
 
-    def add(self, scored: pd.DataFrame) -> None:
-        self.rows += len(scored)
+    def add(self, scored: pd.DataFrame | dict[str, np.ndarray]) -> None:
+        """Count a ``Predictor.score`` table, or its columns as arrays."""
+        self.rows += len(scored["status"])
         self.no_text += int((scored["status"] == STATUS_NO_TEXT).sum())
         self.no_signal += int((scored["status"] == STATUS_NO_SIGNAL).sum())
         self.needs_review += int(scored["needs_review"].sum())

@@ -1,23 +1,29 @@
-"""Saving and loading the model artifact: ``model.pkl`` plus its card ``model.json``.
+"""Saving and loading the model: ``model.npz`` (arrays), ``model.pkl`` (the
+scikit-learn pipeline, for explanations and retraining tools) and their card
+``model.json``.
 
-A pickle can run arbitrary code when loaded, so only our own artifacts are
-loaded: by default only from the project's ``models/`` folder, and always only
-when the pickle's SHA-256 matches the one its card recorded at training time.
+Serving loads the arrays, which never run code. Every file is read once into
+memory, its SHA-256 is computed on those bytes and compared with the card, and
+it is loaded from the same bytes, so nothing can be swapped in between. The
+card itself is signed (Ed25519, :mod:`sentiment.model.signing`): a model is
+loaded from ``models/`` only when its card is signed by a trusted key, and from
+elsewhere only when the caller vouches for the path (``--trust-model-path``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
-import joblib
-import sklearn
-from sklearn.pipeline import Pipeline
-
 from sentiment import config
 from sentiment.files.storage import atomic_write, file_sha256
+from sentiment.model.export import ArraysError, arrays_path, read_arrays
+from sentiment.model.signing import SignatureError, read_private_key, sign_card
+from sentiment.model.signing import verify_card
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +33,25 @@ class ModelLoadError(RuntimeError):
 
 
 def card_path(model_path: str | Path) -> Path:
-    """The model card (metadata JSON) that sits beside a model pickle."""
+    """The model card (metadata JSON) that sits beside a model."""
     return Path(model_path).with_suffix(".json")
 
 
-def save_model(pipeline: Pipeline, path: str | Path, card: dict[str, Any]) -> dict:
-    """Write the pipeline (compressed joblib) and its card; return the card as saved."""
+def save_model(pipeline: Any, path: str | Path, card: dict[str, Any]) -> dict:
+    """Write the pipeline (joblib), its arrays (``.npz``) and its signed card.
+
+    The card is signed with the key in ``$SENTIMENT_SIGNING_KEY_FILE``; without
+    one it is written unsigned (with a warning), and loads only with
+    ``--trust-model-path``. Returns the card as saved.
+    """
+    import joblib
+
+    from sentiment.model.export import export_arrays, write_arrays
+
     path = Path(path)
     atomic_write(path, lambda tmp: joblib.dump(pipeline, tmp, compress=3))
+    arrays = arrays_path(path)
+    write_arrays(export_arrays(pipeline), arrays)
     card = {
         "format": config.MODEL_FORMAT,
         "format_version": config.MODEL_FORMAT_VERSION,
@@ -42,14 +59,33 @@ def save_model(pipeline: Pipeline, path: str | Path, card: dict[str, Any]) -> di
         "model_file": path.name,
         "model_sha256": file_sha256(path),
         "model_bytes": path.stat().st_size,
+        "arrays_file": arrays.name,
+        "arrays_sha256": file_sha256(arrays),
+        "arrays_bytes": arrays.stat().st_size,
     }
+    return write_card(path, card)
+
+
+def write_card(path: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Sign ``card`` when a signing key is configured and write it beside ``path``."""
+    key_file = config.signing_key_path_from_env()
+    if key_file is not None:
+        card = sign_card(card, read_private_key(key_file))
+    else:
+        card = {k: v for k, v in card.items() if k != "signature"}
+        log.warning(
+            "%s is not signed (%s is not set): it will load only with "
+            "--trust-model-path. See README, 'Model files and signing'.",
+            card_path(path),
+            config.SIGNING_KEY_ENV,
+        )
     text = json.dumps(card, indent=2, sort_keys=False) + "\n"
     atomic_write(card_path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return card
 
 
 def read_card(path: str | Path) -> dict[str, Any]:
-    """Read and check the card of a model pickle."""
+    """Read a model's card (not yet checking its signature)."""
     card_file = card_path(path)
     if not card_file.is_file():
         raise ModelLoadError(
@@ -69,35 +105,88 @@ def _is_inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def load_model(
-    path: str | Path | None = None, allow_outside_models_dir: bool = False
-) -> tuple[Pipeline, dict[str, Any]]:
-    """Load a model pickle and its card after checking that they belong together.
+def load_card(path: Path, trusted_path: bool) -> dict[str, Any]:
+    """The card of the model at ``path``, after checking where it is and who signed it.
 
-    Raises ModelLoadError when the file is missing, lies outside ``models/``
-    (unless ``allow_outside_models_dir``), has no card, or its SHA-256 differs
-    from the card's: the file was changed or replaced after training.
+    Outside ``models/`` only a ``trusted_path`` is read. A card that is not
+    signed by a trusted key loads only from a ``trusted_path`` (with a
+    warning); a signature that does not match is always refused.
     """
+    if not trusted_path and not _is_inside(path, config.MODELS_DIR):
+        raise ModelLoadError(
+            f"Refusing to load {path}: it is outside {config.MODELS_DIR}. If you "
+            "trained it yourself, pass --trust-model-path "
+            "(allow_outside_models_dir=True in Python)."
+        )
+    card = read_card(path)
+    try:
+        verify_card(card, config.trusted_keys_from_env())
+    except SignatureError as error:
+        if not trusted_path or "signature" in card:
+            raise ModelLoadError(
+                f"Refusing {card_path(path)}: {error}. Retrain with "
+                f"{config.SIGNING_KEY_ENV} set, or pass --trust-model-path for a "
+                "model you trained yourself."
+            ) from error
+        log.warning("%s: %s; loading it because its path is trusted.", path, error)
+    return card
+
+
+def verified_bytes(path: Path, expected_sha256: object) -> bytes:
+    """The bytes of ``path``, read once and checked against the card's SHA-256."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ModelLoadError(f"Cannot read {path}: {error}") from error
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise ModelLoadError(
+            f"{path} does not match its card: SHA-256 {actual[:12]}… but the card "
+            f"records {str(expected_sha256)[:12]}…. The file was changed or "
+            "replaced after training; retrain or restore the original."
+        )
+    return data
+
+
+def _resolve(path: str | Path | None) -> Path:
     path = Path(path) if path is not None else config.DEFAULT_MODEL_PATH
-    if not path.is_file():
+    if not card_path(path).is_file() and not path.is_file():
         raise ModelLoadError(
             f"No model at {path}. Train one with `python -m sentiment.train --data "
             "YOUR.csv` or check the path."
         )
-    if not allow_outside_models_dir and not _is_inside(path, config.MODELS_DIR):
-        raise ModelLoadError(
-            f"Refusing to load {path}: it is outside {config.MODELS_DIR}, and a "
-            "pickle can run code. If you trained it yourself, pass "
-            "--trust-model-path (allow_outside_models_dir=True in Python)."
-        )
-    card = read_card(path)
-    actual = file_sha256(path)
-    if actual != card.get("model_sha256"):
-        raise ModelLoadError(
-            f"{path} does not match its card: SHA-256 {actual[:12]}… but the card "
-            f"records {str(card.get('model_sha256'))[:12]}…. The file was changed or "
-            "replaced after training; retrain or restore the original."
-        )
+    return path
+
+
+def load_fast_model(
+    path: str | Path | None = None, allow_outside_models_dir: bool = False
+) -> tuple[Any, dict[str, Any]] | None:
+    """The model's arrays as a :class:`~sentiment.model.fast.FastModel`, and its card.
+
+    None when the card records no arrays (a model saved before they existed).
+    """
+    path = _resolve(path)
+    card = load_card(path, allow_outside_models_dir)
+    if "arrays_sha256" not in card:
+        return None
+    from sentiment.model.fast import FastModel
+
+    file = path.with_name(str(card.get("arrays_file", arrays_path(path).name)))
+    data = verified_bytes(file, card["arrays_sha256"])
+    try:
+        arrays, meta = read_arrays(data, str(file))
+    except ArraysError as error:
+        raise ModelLoadError(str(error)) from error
+    return FastModel(arrays, meta), card
+
+
+def load_pipeline(path: Path, card: dict[str, Any]) -> Any:
+    """The scikit-learn pipeline of a model whose ``card`` was already checked."""
+    import joblib
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    data = verified_bytes(path, card.get("model_sha256"))
     trained_with = card.get("versions", {}).get("scikit-learn")
     if trained_with and trained_with != sklearn.__version__:
         log.warning(
@@ -107,9 +196,25 @@ def load_model(
             trained_with,
             sklearn.__version__,
         )
-    pipeline = joblib.load(path)
+    pipeline = joblib.load(io.BytesIO(data))
     if not isinstance(pipeline, Pipeline):
         raise ModelLoadError(
             f"{path} holds a {type(pipeline).__name__}, not a Pipeline."
         )
-    return pipeline, card
+    return pipeline
+
+
+def load_model(
+    path: str | Path | None = None, allow_outside_models_dir: bool = False
+) -> tuple[Any, dict[str, Any]]:
+    """The scikit-learn pipeline and its card, after every check of :func:`load_card`.
+
+    Raises ModelLoadError when the file is missing, lies outside ``models/``
+    (unless ``allow_outside_models_dir``), has no card or an unsigned one, or
+    its SHA-256 differs from the card's.
+    """
+    path = _resolve(path)
+    if not path.is_file():
+        raise ModelLoadError(f"No model pickle at {path}.")
+    card = load_card(path, allow_outside_models_dir)
+    return load_pipeline(path, card), card

@@ -4,22 +4,27 @@ status), one at a time or vectorised."""
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
-import sklearn
-from sklearn.pipeline import Pipeline
 
 from sentiment import config
-from sentiment.files.output import PROBABILITY_COLUMNS
-from sentiment.model.artifacts import ModelLoadError, load_model
-from sentiment.model.explain import known_word_counts
+from sentiment.model.artifacts import (
+    ModelLoadError,
+    load_fast_model,
+    load_model,
+    load_pipeline,
+)
 from sentiment.model.preprocess import clean_unicode
+
+# Scoring loads numpy only: scikit-learn, SciPy and pandas are imported when a
+# caller asks for the pipeline (explanations) or a DataFrame (``score``).
+
+log = logging.getLogger(__name__)
 
 STATUS_OK = "ok"
 
@@ -116,42 +121,63 @@ def _piece_end(text: str, end: int) -> int:
 
 
 class Predictor:
-    """A loaded model with a review threshold; see :func:`load_predictor`."""
+    """A loaded model with a review threshold; see :func:`load_predictor`.
+
+    ``model`` is a :class:`~sentiment.model.fast.FastModel` (what
+    :func:`load_predictor` gives) or a fitted scikit-learn pipeline (training
+    and tests). ``pipeline_path``: where the pipeline of a FastModel is, for
+    :attr:`pipeline` (explanations), loaded only when asked for.
+    """
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        model: Any,
         card: dict[str, Any] | None = None,
         threshold: float = config.DEFAULT_THRESHOLD,
+        pipeline_path: Path | None = None,
     ) -> None:
-        classes = list(pipeline.classes_)
+        classes = list(model.classes_)
         if sorted(classes) != sorted(config.LABELS):
             raise ModelLoadError(
                 f"The model predicts {classes}, expected {list(config.LABELS)}."
             )
-        self.pipeline = pipeline
         self.card = card or {}
         self.threshold = _check_threshold(threshold)
-        # Column order of predict_proba -> config.LABELS order.
-        self._order = [classes.index(label) for label in config.LABELS]
-        # Sliced once: slicing builds a new Pipeline on every call.
-        self._features = pipeline[:-1]
-        self._classifier = pipeline[-1]
+        if hasattr(model, "named_steps"):  # a scikit-learn pipeline
+            self._pipeline: Any = model
+            self.model: Any = _PipelineModel(model)
+        else:
+            self._pipeline = None
+            self.model = model
+        self._pipeline_path = pipeline_path
+
+    @property
+    def pipeline(self) -> Any:
+        """The scikit-learn pipeline (explanations), loaded and checked on first use."""
+        if self._pipeline is None:
+            if self._pipeline_path is None:
+                raise ModelLoadError("this predictor has no scikit-learn pipeline")
+            self._pipeline = load_pipeline(self._pipeline_path, self.card)
+        return self._pipeline
 
     @property
     def version(self) -> str:
         """Short id of the model file (first 12 hex digits of its SHA-256)."""
         return str(self.card.get("model_sha256", "unknown"))[:12]
 
-    def score(
-        self, texts: Sequence[object], threshold: float | None = None
-    ) -> pd.DataFrame:
+    def score(self, texts: Sequence[object], threshold: float | None = None) -> Any:
         """Score texts in one vectorised pass; one row per input, in order.
 
         Columns are ``OUTPUT_COLUMNS`` plus ``truncated``. Rows without text
         have an empty ``sentiment``, NaN scores and status "no_text".
         """
         return self._score_arrays(texts, threshold).frame()
+
+    def score_columns(
+        self, texts: Sequence[object], threshold: float | None = None
+    ) -> _Scores:
+        """:meth:`score` as plain arrays, one entry per input (no pandas)."""
+        return self._score_arrays(texts, threshold)
 
     def predict_batch(
         self, texts: Sequence[object], threshold: float | None = None
@@ -204,6 +230,28 @@ class Predictor:
 
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (``config.LABELS`` order) and known-word counts."""
+        return self.model.probabilities(texts)
+
+
+class _PipelineModel:
+    """A fitted scikit-learn pipeline with the FastModel's ``probabilities``."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.classes_ = pipeline.classes_
+        classes = list(pipeline.classes_)
+        # Column order of predict_proba -> config.LABELS order.
+        self._order = [classes.index(label) for label in config.LABELS]
+        # Sliced once: slicing builds a new Pipeline on every call.
+        self._features = pipeline[:-1]
+        self._classifier = pipeline[-1]
+
+    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        import scipy.sparse as sp
+        import sklearn
+
+        from sentiment.model.explain import known_word_counts
+
         # sklearn re-validates every step's input, which for one text costs more
         # than the model: TF-IDF output is finite and the parameters were checked
         # at fit time, so both checks are skipped (the setting is thread-local).
@@ -229,8 +277,28 @@ class _Scores(NamedTuple):
     status: np.ndarray
     truncated: np.ndarray
 
-    def frame(self) -> pd.DataFrame:
-        """The table :meth:`Predictor.score` returns."""
+    def log_records(self) -> Any:
+        """(label, confidence, probabilities..., needs_review, status) per row,
+        as the prediction log stores them (None for a missing value)."""
+        probabilities = self.probabilities.tolist()
+        for i, label in enumerate(self.labels.tolist()):
+            if not label:
+                yield (None, None, *([None] * len(config.LABELS)), 0, NO_TEXT.status)
+                continue
+            yield (
+                label,
+                float(self.confidence[i]),
+                *probabilities[i],
+                int(self.needs_review[i]),
+                str(self.status[i]),
+            )
+
+    def frame(self) -> Any:
+        """The table (a pandas DataFrame) :meth:`Predictor.score` returns."""
+        import pandas as pd
+
+        from sentiment.files.output import PROBABILITY_COLUMNS
+
         return pd.DataFrame(
             {
                 "sentiment": self.labels,
@@ -284,7 +352,17 @@ def load_predictor(
     threshold: float = config.DEFAULT_THRESHOLD,
     allow_outside_models_dir: bool = False,
 ) -> Predictor:
-    """Load and check the committed model (or ``path``); see artifacts.load_model."""
+    """Load and check the committed model (or ``path``, the model's ``.pkl``).
+
+    Scores with the model's arrays (see artifacts.load_fast_model); a model
+    saved before arrays existed is loaded from its pickle, with a warning.
+    """
+    path = Path(path) if path is not None else config.DEFAULT_MODEL_PATH
+    fast = load_fast_model(path, allow_outside_models_dir)
+    if fast is not None:
+        model, card = fast
+        return Predictor(model, card, threshold, pipeline_path=path)
+    log.warning("%s has no arrays file: loading its pickle; retrain to fix.", path)
     pipeline, card = load_model(path, allow_outside_models_dir)
     return Predictor(pipeline, card, threshold)
 

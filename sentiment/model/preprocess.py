@@ -23,7 +23,6 @@ from functools import lru_cache
 from importlib import resources
 
 import regex
-from nltk.tokenize.casual import REGEXPS
 
 URL_TOKEN = "<url>"
 
@@ -63,14 +62,26 @@ _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _ELONGATION_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
 
 
-# NLTK's casual-tokenizer pieces without its URL rule (normalize has already
-# put <url> in place of links, and that rule alone cost a third of the
-# tokenizing time) and without its phone-number rule, compiled once with the
-# standard library's engine, which runs these patterns faster than `regex`.
-_TOKEN_RE = re.compile(
-    "|".join(f"(?:{pattern})" for pattern in REGEXPS[1:]),
-    re.VERBOSE | re.IGNORECASE | re.UNICODE,
-)
+# How the token pattern is compiled (it is written for re.VERBOSE).
+TOKEN_FLAGS = re.VERBOSE | re.IGNORECASE | re.UNICODE
+
+
+def token_pattern() -> str:
+    """NLTK's casual-tokenizer pieces without its URL and phone-number rules.
+
+    normalize has already put <url> in place of links, and that rule alone
+    cost a third of the tokenizing time. The exported model stores this
+    pattern, so scoring never imports NLTK (seconds of start-up).
+    """
+    from nltk.tokenize.casual import REGEXPS
+
+    return "|".join(f"(?:{pattern})" for pattern in REGEXPS[1:])
+
+
+@lru_cache(maxsize=1)
+def _token_re() -> re.Pattern[str]:
+    # The standard library's engine runs these patterns faster than `regex`.
+    return re.compile(token_pattern(), TOKEN_FLAGS)
 
 
 # The negation cues of NLTK's mark_negation, as a set: NLTK 3.9+ wraps its
@@ -156,7 +167,7 @@ def split_tokens(normalized: str) -> list[str]:
     >>> split_tokens("i don't like it :(")
     ['i', "don't", 'like', 'it', ':(']
     """
-    return _TOKEN_RE.findall(normalized)
+    return _token_re().findall(normalized)
 
 
 def tokenize(normalized: str) -> list[str]:

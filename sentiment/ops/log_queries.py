@@ -11,7 +11,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
+    import pandas as pd
 
 from sentiment import config
 from sentiment.files.output import PROBABILITY_COLUMNS
@@ -65,6 +68,8 @@ class LogQueries:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read-only SELECT and return its rows."""
+        import pandas as pd
+
         with self._lock:
             cursor = self._connection().execute(sql, params)
             names = [d[0] for d in cursor.description]
@@ -209,12 +214,16 @@ def _time_filter(
 
 
 def _with_datetimes(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     if "ts" in frame.columns:
         frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
     return frame
 
 
 def _fill_periods(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
+    import pandas as pd
+
     labels = list(config.LABELS)
     if frame.empty:
         columns = ["n", *labels, "mean_confidence", "needs_review"]

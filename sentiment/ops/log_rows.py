@@ -8,7 +8,10 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
+    import pandas as pd
 
 from sentiment import config
 from sentiment.files.output import PROBABILITY_COLUMNS
@@ -107,8 +110,15 @@ def text_sha256(text: object) -> str:
 def prediction_records(
     predictions: pd.DataFrame | Sequence[Any],
 ) -> Iterator[tuple]:
-    """(label, confidence, probabilities..., needs_review, status) per prediction."""
-    if isinstance(predictions, pd.DataFrame):
+    """(label, confidence, probabilities..., needs_review, status) per prediction.
+
+    ``predictions``: a ``Predictor.score`` DataFrame, ``Prediction`` objects,
+    or an object with ``log_records()`` (the pandas-free batch path).
+    """
+    if hasattr(predictions, "log_records"):
+        yield from predictions.log_records()
+        return
+    if hasattr(predictions, "columns"):  # a DataFrame
         # Column lists, not itertuples: per-row pandas access costs milliseconds.
         columns = ["confidence", *PROBABILITY_COLUMNS]
         numbers = zip(*(predictions[c].tolist() for c in columns))

@@ -37,7 +37,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
+    import pandas as pd
 
 from sentiment import config
 from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts

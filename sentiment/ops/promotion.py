@@ -16,8 +16,10 @@ from sentiment import config
 from sentiment.files.labelled import load_labelled
 from sentiment.files.storage import atomic_write
 from sentiment.model.artifacts import card_path, load_model, read_card
+from sentiment.model.export import arrays_path
 from sentiment.model.metrics import evaluate_predictor
 from sentiment.model.predictor import Predictor
+from sentiment.ops.errors import PromotionError  # noqa: F401 (its home until now)
 from sentiment.ops.reference import reference_path
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,6 @@ REPLACED = "replaced"
 
 
 ROLLED_BACK = "rolled back"
-
-
-class PromotionError(RuntimeError):
-    """Promotion or rollback cannot proceed; the message says why."""
 
 
 @dataclass
@@ -55,8 +53,13 @@ class Decision:
 
 
 def artifact_files(model_path: Path) -> list[Path]:
-    """The model, its card and (if any) its reference profile."""
-    files = [model_path, card_path(model_path), reference_path(model_path)]
+    """The model, its arrays, its card and (if any) its reference profile."""
+    files = [
+        model_path,
+        arrays_path(model_path),
+        card_path(model_path),
+        reference_path(model_path),
+    ]
     return [path for path in files if path.is_file()]
 
 
@@ -109,6 +112,7 @@ def _install(models_dir: Path, source_model: Path, reason: str) -> Path | None:
     staging.mkdir(parents=True)
     sources = {
         target.name: source_model,
+        arrays_path(target).name: arrays_path(source_model),
         card_path(target).name: card_path(source_model),
         reference_path(target).name: reference_path(source_model),
     }

@@ -208,8 +208,10 @@ def test_api_refusal_is_reported_with_the_servers_reason(server):
 @pytest.mark.parametrize("damage", ["tampered", "missing"])
 def test_bad_model_stops_start_up_with_a_clear_log_line(model_path, tmp_path, damage):
     broken = tmp_path / "model.pkl"
-    if damage == "tampered":
-        broken.write_bytes(model_path.read_bytes() + b"\0")
+    if damage == "tampered":  # the arrays, which serving loads
+        broken.write_bytes(model_path.read_bytes())
+        arrays = model_path.with_suffix(".npz").read_bytes()
+        (tmp_path / "model.npz").write_bytes(arrays + b"\0")
         (tmp_path / "model.json").write_bytes(
             model_path.with_suffix(".json").read_bytes()
         )

@@ -109,7 +109,8 @@ def test_a_model_that_cannot_be_loaded_gets_a_message(monkeypatch, tmp_path):
 
 
 def test_a_tampered_model_is_refused(saved_tiny_model, monkeypatch):
-    with open(saved_tiny_model, "ab") as f:
+    # The arrays: the file the page scores with (the pickle only explains).
+    with open(saved_tiny_model.with_suffix(".npz"), "ab") as f:
         f.write(b"\0")
     monkeypatch.setenv(config.MODEL_PATH_ENV, str(saved_tiny_model))
     app = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()

@@ -10,6 +10,7 @@ import pytest
 from sentiment import promote, train
 from sentiment.model.artifacts import ModelLoadError, load_model, save_model
 from sentiment.model.pipeline import build_pipeline
+from sentiment.model.predictor import load_predictor
 from sentiment.ops import promotion
 from sentiment.ops.logstore import PredictionLog
 from sentiment.ops.reference import reference_path
@@ -74,11 +75,13 @@ def test_promotion_archives_the_old_pair_and_rollback_restores_it(setup):
     assert sorted(p.name for p in entry.iterdir()) == [
         "archived.json",
         "model.json",
+        "model.npz",
         "model.pkl",
         "model.reference.json",
     ]
     assert json.loads((entry / "archived.json").read_text())["model_sha256"] == first
     load_model(entry / "model.pkl", allow_outside_models_dir=True)  # intact pair
+    load_predictor(entry / "model.pkl", allow_outside_models_dir=True)  # and arrays
 
     restored = promotion.rollback(models)
     assert restored == entry and not entry.exists()

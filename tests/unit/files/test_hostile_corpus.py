@@ -114,7 +114,11 @@ def test_lines_read_as_cp1252_are_named_in_a_warning(tmp_path, corpus_model, cap
     (case,) = [c for c in corpus() if c.name == "mixed_utf8_cp1252.csv"]
     code, source = run_cli(case, tmp_path, corpus_model, "1")
     assert code == 0
-    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    (warning,) = [
+        r
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name == "sentiment.files.reading"
+    ]
     assert warning.getMessage().startswith(
         f"{source}: 1 line(s) are not valid UTF-8 and were read as Windows-1252"
     )

@@ -10,7 +10,12 @@ from sentiment.model.predictor import load_predictor
 
 def test_saved_model_round_trips(saved_tiny_model, tiny_predictor):
     predictor = load_predictor(saved_tiny_model, allow_outside_models_dir=True)
-    assert predictor.predict("i love pizza") == tiny_predictor.predict("i love pizza")
+    loaded, fitted = predictor.predict("i love pizza"), tiny_predictor.predict(
+        "i love pizza"
+    )
+    # The loaded model scores from its arrays in float64, scikit-learn in float32.
+    assert loaded.label == fitted.label
+    assert loaded.probabilities == pytest.approx(fitted.probabilities, abs=1e-6)
     card = read_card(saved_tiny_model)
     assert card["model_sha256"].startswith(predictor.version)
 
@@ -58,5 +63,6 @@ def test_other_sklearn_version_warns(saved_tiny_model, caplog):
 def test_save_leaves_no_temporary_files(saved_tiny_model):
     assert sorted(p.name for p in saved_tiny_model.parent.iterdir()) == [
         "model.json",
+        "model.npz",
         "model.pkl",
     ]

@@ -1,0 +1,577 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The compiled scoring core of :mod:`sentiment.model.fast`.
+
+The same per-post computation as ``fast_pure.score_pure``, with the same
+arithmetic in the same order (so the same numbers), in C: negation scope,
+word uni- and bigram and character n-gram counts, sublinear TF-IDF with L2
+norm, lexicon sums, the mean word vector, the logits and the softmax.
+"""
+
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
+from libc.math cimport exp, log, log1p, sqrt
+from libc.stdlib cimport free, realloc
+
+import numpy as np
+
+cdef int NEGATION_CUE = 1
+cdef int SCOPE_END = 2
+cdef int STARTS_WITH_DOT = 1
+cdef int ENDS_WITH_DOT = 2
+
+
+cdef inline bint _is_ascii_letter(Py_UCS4 c):
+    return (c >= u'a' and c <= u'z') or (c >= u'A' and c <= u'Z')
+
+
+cdef bint _is_scope_end(str token):
+    """``token`` fully matches ``[.,:;!?]+|but`` (preprocess._SCOPE_END_RE)."""
+    cdef Py_UCS4 c
+    if token == u"but":
+        return True
+    if len(token) == 0:
+        return False
+    for c in token:
+        if not (c == u'.' or c == u',' or c == u':' or c == u';' or c == u'!'
+                or c == u'?'):
+            return False
+    return True
+
+
+cdef void _sort_ints(int *values, Py_ssize_t n) noexcept nogil:
+    """Sort in place: quicksort (median of three), insertion sort below 16."""
+    cdef Py_ssize_t i, j, lo = 0, hi = n - 1, mid
+    cdef int pivot, swap
+    while hi - lo >= 16:
+        mid = lo + (hi - lo) // 2
+        if values[mid] < values[lo]:
+            values[mid], values[lo] = values[lo], values[mid]
+        if values[hi] < values[lo]:
+            values[hi], values[lo] = values[lo], values[hi]
+        if values[hi] < values[mid]:
+            values[hi], values[mid] = values[mid], values[hi]
+        pivot = values[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                swap = values[i]
+                values[i] = values[j]
+                values[j] = swap
+                i += 1
+                j -= 1
+        # Recurse into the smaller side, loop over the larger: little stack.
+        if j - lo < hi - i:
+            _sort_ints(values + lo, j - lo + 1)
+            lo = i
+        else:
+            _sort_ints(values + i, hi - i + 1)
+            hi = j
+    for i in range(lo + 1, hi + 1):
+        pivot = values[i]
+        j = i - 1
+        while j >= lo and values[j] > pivot:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = pivot
+
+
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc
+
+
+cdef inline uint64_t _fnv(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = 14695981039346656037ULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = (h ^ <uint64_t> points[i]) * 1099511628211ULL
+    return h
+
+
+cdef class StringTable:
+    """An exact string -> id table over code points, read without Python objects.
+
+    Built from all strings' code points laid end to end (``points``) and their
+    boundaries (``offsets``); open addressing on a 64-bit FNV-1a hash, and a
+    match is confirmed by comparing the code points, so it answers exactly
+    what a dict would, without creating a substring or touching its objects.
+    """
+
+    cdef const uint32_t[::1] points
+    cdef const int64_t[::1] offsets
+    cdef uint64_t *hashes
+    cdef int32_t *ids
+    cdef uint64_t mask
+
+    def __init__(self, points, offsets):
+        self.points = np.ascontiguousarray(points, dtype=np.uint32)
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        cdef Py_ssize_t n = self.offsets.shape[0] - 1, i
+        cdef uint64_t size = 1, slot, h
+        while size < 2 * <uint64_t> n + 2:
+            size *= 2
+        self.mask = size - 1
+        self.hashes = <uint64_t *> calloc(size, sizeof(uint64_t))
+        self.ids = <int32_t *> calloc(size, sizeof(int32_t))
+        if not (self.hashes and self.ids):
+            raise MemoryError()
+        for i in range(<Py_ssize_t> size):
+            self.ids[i] = -1
+        for i in range(n):
+            h = _fnv(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
+                     self.offsets[i + 1] - self.offsets[i])
+            slot = h & self.mask
+            while self.ids[slot] >= 0:
+                slot = (slot + 1) & self.mask
+            self.hashes[slot] = h
+            self.ids[slot] = <int32_t> i
+
+    def __dealloc__(self):
+        free(self.hashes)
+        free(self.ids)
+
+    cdef int32_t find(self, const Py_UCS4 *key, Py_ssize_t n) noexcept nogil:
+        """The id of the string ``key[:n]``, or -1."""
+        cdef uint64_t h = _fnv(key, n), slot = h & self.mask
+        cdef int32_t found
+        cdef Py_ssize_t start, i
+        while True:
+            found = self.ids[slot]
+            if found < 0:
+                return -1
+            if self.hashes[slot] == h:
+                start = self.offsets[found]
+                if self.offsets[found + 1] - start == n:
+                    i = 0
+                    while i < n and self.points[start + i] == key[i]:
+                        i += 1
+                    if i == n:
+                        return found
+            slot = (slot + 1) & self.mask
+
+
+cdef class Scorer:
+    """Holds the model's arrays and reusable buffers; see ``fast._tables``."""
+
+    cdef const int[:, ::1] token_table
+    cdef StringTable bigrams
+    cdef const int[::1] bigram_cols
+    cdef const double[:, ::1] word_table
+    cdef const double[:, ::1] char_table
+    cdef bint char_sublinear
+    cdef const double[:, ::1] lexicon_scores
+    cdef const double[:, ::1] pattern_scores
+    cdef const float[:, ::1] vectors
+    cdef const double[:, ::1] coef
+    cdef const double[::1] intercept
+    cdef long long char_offset, lexicon_offset, pattern_offset, vector_offset
+    cdef double lexicon_scale, pattern_scale, vector_scale
+    cdef long long n_tokens
+    cdef int *ids
+    cdef int *cols
+    cdef int *counts
+    cdef double *values
+    cdef Py_ssize_t capacity
+    cdef int n_classes
+    cdef StringTable token_ids
+    cdef StringTable char_ids
+    cdef Py_UCS4 *key
+    cdef Py_ssize_t key_capacity
+    cdef int min_n, max_n
+    cdef frozenset negations
+    cdef str negation_suffix
+    cdef object normalize_tokenize
+
+    def __init__(self, token_table, bigram_keys, bigram_cols, word_table, char_table,
+                 char_sublinear, lexicon_scores, pattern_scores, vectors, coef,
+                 intercept, char_offset, lexicon_offset, pattern_offset,
+                 vector_offset, lexicon_scale, pattern_scale, vector_scale, n_tokens,
+                 **unused):
+        self.token_table = np.ascontiguousarray(token_table, dtype=np.int32)
+        # A bigram is looked up as the two-"character" string (id, id).
+        keys = np.asarray(bigram_keys, dtype=np.int64)
+        pairs = np.column_stack([keys // n_tokens, keys % n_tokens]).astype(np.uint32)
+        self.bigrams = StringTable(
+            pairs.ravel(), np.arange(0, 2 * len(keys) + 1, 2, dtype=np.int64)
+        )
+        self.bigram_cols = np.ascontiguousarray(bigram_cols, dtype=np.int32)
+        self.word_table = np.ascontiguousarray(word_table, dtype=np.float64)
+        self.char_table = np.ascontiguousarray(char_table, dtype=np.float64)
+        self.char_sublinear = char_sublinear
+        self.lexicon_scores = np.ascontiguousarray(lexicon_scores, dtype=np.float64)
+        self.pattern_scores = np.ascontiguousarray(pattern_scores, dtype=np.float64)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.coef = np.ascontiguousarray(coef, dtype=np.float64)
+        self.intercept = np.ascontiguousarray(intercept, dtype=np.float64)
+        self.char_offset = char_offset
+        self.lexicon_offset = lexicon_offset
+        self.pattern_offset = pattern_offset
+        self.vector_offset = vector_offset
+        self.lexicon_scale = lexicon_scale
+        self.pattern_scale = pattern_scale
+        self.vector_scale = vector_scale
+        self.n_tokens = n_tokens
+        self.n_classes = self.coef.shape[0]
+        if self.n_classes > 16 or self.vectors.shape[1] > 512:
+            raise ValueError("at most 16 classes and 512 vector dimensions")
+        if self.lexicon_scores.shape[1] > 8 or self.pattern_scores.shape[1] > 8:
+            raise ValueError("at most 8 lexicon columns")
+        self.capacity = 0
+        self._reserve(1024)
+
+    def __dealloc__(self):
+        free(self.key)
+        free(self.ids)
+        free(self.cols)
+        free(self.counts)
+        free(self.values)
+
+    cdef void _reserve(self, Py_ssize_t size) except *:
+        if size <= self.capacity:
+            return
+        size = max(size, 2 * self.capacity)
+        self.ids = <int *> realloc(self.ids, size * sizeof(int))
+        self.cols = <int *> realloc(self.cols, size * sizeof(int))
+        self.counts = <int *> realloc(self.counts, size * sizeof(int))
+        self.values = <double *> realloc(self.values, size * sizeof(double))
+        if not (self.ids and self.cols and self.counts and self.values):
+            raise MemoryError()
+        self.capacity = size
+
+    def set_analysis(self, StringTable token_ids, StringTable char_ids, int min_n,
+                     int max_n,
+                     frozenset negations, str negation_suffix,
+                     object normalize_tokenize):
+        """What :meth:`analyse` needs: the lookups and the Python normaliser."""
+        self.token_ids = token_ids
+        self.char_ids = char_ids
+        self.min_n = min_n
+        self.max_n = max_n
+        self.negations = negations
+        self.negation_suffix = negation_suffix
+        self.normalize_tokenize = normalize_tokenize
+
+    def analyse(self, str chunk):
+        """``FastModel.analyse`` of one chunk (the same bytes, faster).
+
+        A plain word normalises to itself lower-cased and is one token, plus
+        one more for a closing , . ! or ?; that is what normalize and the
+        token pattern give it, so it skips them. Plain: ASCII letters and
+        digits other than 8 (no emoticon eye), or letters with one apostrophe
+        inside ("don't"), no character three times in a row (no elongation).
+        Anything else goes through normalize and the token pattern.
+        """
+        cdef Py_ssize_t n = len(chunk), i, core = 0, run = 1
+        cdef Py_UCS4 c, previous = 0
+        cdef bint plain = 0 < n < 64, digits = False, letters = False
+        cdef bint apostrophe = False
+        for i in range(n if plain else 0):
+            c = chunk[i]
+            if c == previous:
+                run += 1
+                if run >= 3:
+                    plain = False
+                    break
+            else:
+                run = 1
+            previous = c
+            if core != i:  # only the closing mark may follow the core
+                plain = False
+                break
+            if (c >= u'a' and c <= u'z') or (c >= u'A' and c <= u'Z'):
+                letters = True
+                core += 1
+            elif c >= u'0' and c <= u'9' and c != u'8':
+                digits = True
+                core += 1
+            elif (c == u"'" and not apostrophe and 0 < i < n - 1
+                  and _is_ascii_letter(chunk[i - 1])
+                  and _is_ascii_letter(chunk[i + 1])):
+                apostrophe = True
+                core += 1
+            elif not (i == n - 1 and i > 0 and (c == u',' or c == u'.' or c == u'!'
+                                                or c == u'?')):
+                plain = False
+                break
+        # Letters and digits together split ("abc123" is "abc", "123"): slow path.
+        if plain and not (digits and (letters or apostrophe)):
+            text = chunk.lower()
+            if core == n:
+                return self._pack(text, [text])
+            return self._pack(text, [text[:core], text[core:]])
+        text, tokens = self.normalize_tokenize(chunk)
+        return self._pack(text, tokens)
+
+    cdef Py_UCS4 *_key(self, Py_ssize_t size) except NULL:
+        """A scratch buffer of at least ``size`` code points."""
+        if size > self.key_capacity:
+            self.key = <Py_UCS4 *> realloc(self.key, size * sizeof(Py_UCS4))
+            if not self.key:
+                raise MemoryError()
+            self.key_capacity = size
+        return self.key
+
+    cdef bytes _pack(self, str text, list tokens):
+        cdef Py_ssize_t n_tokens = len(tokens), t, i, g, size, count = 3, length
+        cdef Py_ssize_t suffix = len(self.negation_suffix)
+        cdef Py_ssize_t bound = 3 + 3 * n_tokens + 9 * len(text) + 9
+        cdef int flags
+        cdef str token, word
+        cdef Py_UCS4 *key
+        buffer = bytearray(bound * sizeof(int))
+        cdef int *out = <int *> PyByteArray_AS_STRING(buffer)
+        out[0] = <int> n_tokens
+        for t in range(n_tokens):
+            token = tokens[t]
+            flags = NEGATION_CUE if (token in self.negations or u"n't" in token) else 0
+            if _is_scope_end(token):
+                flags |= SCOPE_END
+            length = len(token)
+            key = self._key(length + suffix)
+            for i in range(length):
+                key[i] = token[i]
+            for i in range(suffix):
+                key[length + i] = self.negation_suffix[i]
+            out[count] = self.token_ids.find(key, length)
+            out[count + 1] = self.token_ids.find(key, length + suffix)
+            out[count + 2] = flags
+            count += 3
+        for word in text.split():
+            size = len(word) + 2
+            key = self._key(size)
+            key[0] = u' '
+            for i in range(size - 2):
+                key[i + 1] = word[i]
+            key[size - 1] = u' '
+            for g in range(self.min_n, self.max_n + 1):
+                if size <= g:
+                    i = self.char_ids.find(key, size)
+                    if i >= 0:
+                        out[count] = <int> i
+                        count += 1
+                    break
+                for i in range(size - g + 1):
+                    length = self.char_ids.find(key + i, g)
+                    if length >= 0:
+                        out[count] = <int> length
+                        count += 1
+        out[1] = <int> (count - 3 - 3 * n_tokens)
+        flags = 0
+        if len(text):
+            if text[0] == u'.':
+                flags |= STARTS_WITH_DOT
+            if text[len(text) - 1] == u'.':
+                flags |= ENDS_WITH_DOT
+        out[2] = flags
+        return PyBytes_FromStringAndSize(<char *> out, count * sizeof(int))
+
+    def score(self, list texts, dict cache):
+        """Probabilities (n x classes) and known-word counts of cleaned texts."""
+        cdef Py_ssize_t n = len(texts), p
+        probabilities = np.empty((n, self.n_classes), dtype=np.float64)
+        known = np.empty(n, dtype=np.int64)
+        cdef double[:, ::1] probs = probabilities
+        cdef long long[::1] known_view = known
+        cdef list entries
+        cdef const int *head
+        cdef bint previous_end, fallback
+        for p in range(n):
+            text = texts[p]
+            entries = []
+            previous_end = False
+            fallback = False
+            for chunk in text.split():
+                entry = cache.get(chunk)
+                if entry is None:
+                    entry = self.analyse(chunk)
+                    cache[chunk] = entry
+                entries.append(entry)
+                if PyBytes_GET_SIZE(entry) > 12:
+                    head = <const int *> PyBytes_AS_STRING(entry)
+                    if previous_end and head[2] & STARTS_WITH_DOT:
+                        fallback = True
+                        break
+                    previous_end = head[2] & ENDS_WITH_DOT
+            if fallback:  # ". ." spans two chunks: the post is analysed whole
+                entries = [self.analyse(text)]
+            known_view[p] = self._score_post(entries, &probs[p, 0])
+        return probabilities, known
+
+    cdef Py_ssize_t _score_post(self, list entries, double *out) except -1:
+        cdef double logits[16]
+        cdef Py_ssize_t k, i, t, n_ids = 0, total_tokens = 0, total_grams = 0
+        cdef const int *ints
+        cdef bint in_scope = False
+        cdef int flags, marked
+        for k in range(self.n_classes):
+            logits[k] = self.intercept[k]
+        for entry in entries:
+            ints = <const int *> PyBytes_AS_STRING(entry)
+            total_tokens += ints[0]
+            total_grams += ints[1]
+        self._reserve(2 * total_tokens + total_grams + 1)
+        # Negation scope, as preprocess.mark_negation_scope.
+        for entry in entries:
+            ints = <const int *> PyBytes_AS_STRING(entry)
+            for t in range(ints[0]):
+                flags = ints[5 + 3 * t]
+                marked = ints[3 + 3 * t]
+                if flags & NEGATION_CUE:
+                    if in_scope:
+                        marked = ints[4 + 3 * t]
+                    else:
+                        in_scope = True
+                elif in_scope:
+                    if flags & SCOPE_END:
+                        in_scope = False
+                    else:
+                        marked = ints[4 + 3 * t]
+                self.ids[n_ids] = marked
+                n_ids += 1
+        cdef Py_ssize_t n_words = self._word_block(n_ids, logits)
+        self._char_block(entries, logits)
+        if self.lexicon_offset >= 0:
+            self._lexicon(n_ids, 1, self.lexicon_scores,
+                          self.lexicon_scale, self.lexicon_offset, logits)
+        if self.pattern_offset >= 0:
+            self._lexicon(n_ids, 2, self.pattern_scores,
+                          self.pattern_scale, self.pattern_offset, logits)
+        if self.vector_offset >= 0:
+            self._vectors(n_ids, logits)
+        cdef double top = logits[0], total = 0.0
+        for k in range(1, self.n_classes):
+            if logits[k] > top:
+                top = logits[k]
+        for k in range(self.n_classes):
+            out[k] = exp(logits[k] - top)
+            total += out[k]
+        for k in range(self.n_classes):
+            out[k] = out[k] / total
+        return n_words
+
+    cdef Py_ssize_t _tfidf(self, Py_ssize_t n, const double[:, ::1] table,
+                           bint sublinear, double *logits) noexcept:
+        """TF-IDF (L2) of the n column ids in ``cols``, added to the logits.
+
+        Columns are visited in increasing order (as ``fast_pure._tfidf``): the
+        same sums, and the table is read front to back.
+        """
+        cdef Py_ssize_t i = 0, j, m = 0, k
+        cdef int col
+        cdef double v, norm = 0.0
+        _sort_ints(self.cols, n)
+        while i < n:
+            col = self.cols[i]
+            j = i + 1
+            while j < n and self.cols[j] == col:
+                j += 1
+            v = (1.0 + log(<double> (j - i))) if sublinear else <double> (j - i)
+            v = v * table[col, 0]
+            self.values[m] = v
+            self.counts[m] = col
+            m += 1
+            norm += v * v
+            i = j
+        norm = sqrt(norm)
+        for i in range(m):
+            v = self.values[i] / norm
+            col = self.counts[i]
+            for k in range(self.n_classes):
+                logits[k] += v * table[col, 1 + k]
+        return m
+
+    cdef Py_ssize_t _word_block(self, Py_ssize_t n_ids, double *logits) noexcept:
+        cdef Py_ssize_t i, n = 0
+        cdef int a, b, col, found
+        cdef Py_UCS4 pair[2]
+        for i in range(n_ids):
+            a = self.ids[i]
+            if a >= 0:
+                col = self.token_table[a, 0]
+                if col >= 0:
+                    self.cols[n] = col
+                    n += 1
+        for i in range(n_ids - 1):
+            a = self.ids[i]
+            b = self.ids[i + 1]
+            if a < 0 or b < 0:
+                continue
+            pair[0] = <Py_UCS4> a
+            pair[1] = <Py_UCS4> b
+            found = self.bigrams.find(pair, 2)
+            if found >= 0:
+                self.cols[n] = self.bigram_cols[found]
+                n += 1
+        if n == 0:
+            return 0
+        return self._tfidf(n, self.word_table, True, logits)
+
+    cdef void _char_block(self, list entries, double *logits) except *:
+        cdef Py_ssize_t n = 0, g, start
+        cdef const int *ints
+        for entry in entries:
+            ints = <const int *> PyBytes_AS_STRING(entry)
+            start = 3 + 3 * ints[0]
+            for g in range(ints[1]):
+                self.cols[n] = ints[start + g]
+                n += 1
+        if n:
+            self._tfidf(n, self.char_table, self.char_sublinear, logits)
+
+    cdef void _lexicon(self, Py_ssize_t n_ids, int field,
+                       const double[:, ::1] scores, double scale, long long offset,
+                       double *logits) noexcept:
+        cdef double sums[8]
+        cdef Py_ssize_t i, j, k, width = scores.shape[1]
+        cdef int row
+        cdef bint found = False
+        cdef double v
+        for j in range(width):
+            sums[j] = 0.0
+        for i in range(n_ids):
+            if self.ids[i] < 0:
+                continue
+            row = self.token_table[self.ids[i], field]
+            if row < 0:
+                continue
+            found = True
+            for j in range(width):
+                sums[j] += scores[row, j]
+        if not found:
+            return
+        for j in range(width):
+            v = scale * log1p(sums[j])
+            for k in range(self.n_classes):
+                logits[k] += v * self.coef[k, offset + j]
+
+    cdef void _vectors(self, Py_ssize_t n_ids, double *logits) except *:
+        cdef Py_ssize_t i, j, k, dims = self.vectors.shape[1], n = 0
+        cdef int row
+        cdef double factor, v
+        cdef double s[512]
+        for j in range(dims):
+            s[j] = 0.0
+        for i in range(n_ids):
+            if self.ids[i] < 0:
+                continue
+            row = self.token_table[self.ids[i], 3]
+            if row < 0:
+                continue
+            n += 1
+            for j in range(dims):
+                s[j] += self.vectors[row, j]
+        if n == 0:
+            return
+        factor = self.vector_scale / n
+        for j in range(dims):
+            v = s[j] * factor
+            for k in range(self.n_classes):
+                logits[k] += v * self.coef[k, self.vector_offset + j]

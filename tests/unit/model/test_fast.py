@@ -1,0 +1,126 @@
+"""The fast tier: the arrays-scored model gives the scikit-learn pipeline's
+answers, and its compiled and pure-Python paths give the same numbers."""
+
+import numpy as np
+import pytest
+
+from sentiment.model import fast
+from sentiment.model.export import export_arrays, read_arrays, write_arrays
+from sentiment.model.fast import FastModel
+from sentiment.model.fast_pure import score_pure
+from sentiment.model.predictor import Predictor, prepare_text
+
+# Posts that exercise every rule: negation scope, spaced ellipses across and
+# within words, hashtags, mentions, links, elongations, emoji, non-ASCII,
+# emoticons, numbers, apostrophes, and words the model never saw.
+TRICKY = [
+    "i love pizza",
+    "I don't like it :( . great",
+    "not great, but fun!!!",
+    "Soooo HAPPY!!!! @bob https://t.co/x #BestDay",
+    "rating is 4.74. ...wtf...I am DELIGHTFUL. #5stars",
+    "Tweet later . . . euthanasia comes . ..soon",
+    "a. . b .. . c",
+    "😂😂 so funny 💗😛💰",
+    "Ｆｕｌｌｗｉｄｔｈ ｔｅｘｔ and café déjà vu",
+    "never never no nothing good",
+    "qwzx vbnm plkj",
+    "hello, world! hi. yes? no",
+    "HELLO,",
+    "aaa bbb aaab",
+    "<3 </3 :-) ;) :D 8)",
+    "email me at bob@example.com or www.example.com",
+    "1/2 +3.5 -7 10:30",
+    "ΣΊΣΥΦΟΣ ΟΔΟΣ",
+    "don't won't can't isn't",
+    "x" * 300,
+    # Chunks the compiled core treats as plain words, and their near misses.
+    "don't it's i'm 'quoted' rock'n'roll a'1 x'y' 'a",
+    "abc123 4ever b4 123, 1000 99 12,5 1/2",
+    "8p 8) d8 p8 8 88 8D do8 po8 P8, 8-)",
+    "HeLLo! WOW. ok? no, Yes!! Ok!? aaa, aa,",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_fast(tiny_pipeline) -> FastModel:
+    arrays = export_arrays(tiny_pipeline)
+    arrays["meta"] = arrays["meta"].copy()
+    return FastModel(*_round_trip(arrays))
+
+
+def _round_trip(arrays):
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return read_arrays(buffer.getvalue(), "memory")
+
+
+def _texts(extra=()):
+    return [prepare_text(t)[0] for t in [*TRICKY, *extra]]
+
+
+def test_fast_model_matches_the_pipeline(tiny_pipeline, tiny_fast):
+    texts = _texts()
+    expected, expected_known = Predictor(tiny_pipeline).model.probabilities(texts)
+    got, known = tiny_fast.probabilities(texts)
+    assert np.abs(got - expected).max() <= 1e-6
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+    assert (known == expected_known).all()
+
+
+@pytest.mark.skipif(fast._fastscore is None, reason="compiled core not built")
+def test_compiled_and_pure_paths_agree_exactly(tiny_fast, tiny_pipeline):
+    texts = _texts()
+    compiled, compiled_known = tiny_fast.probabilities(texts)
+    arrays = export_arrays(tiny_pipeline)
+    pure_model = FastModel(*_round_trip(arrays), compiled=False)
+    pure, pure_known = score_pure(pure_model, texts)
+    assert np.array_equal(compiled, pure)
+    assert (compiled_known == pure_known).all()
+    # The same bytes per chunk whichever path analysed it.
+    for text in texts:
+        for chunk in text.split():
+            assert tiny_fast.analyse(chunk) == pure_model.analyse(chunk)
+
+
+def test_scores_do_not_depend_on_the_cache_or_the_batch(tiny_fast):
+    texts = _texts()
+    together, _ = tiny_fast.probabilities(texts)
+    tiny_fast._cache.clear()
+    alone = np.vstack([tiny_fast.probabilities([t])[0] for t in reversed(texts)])
+    assert np.array_equal(together, alone[::-1])
+
+
+def test_arrays_file_round_trips(tiny_pipeline, tmp_path):
+    arrays = export_arrays(tiny_pipeline)
+    path = tmp_path / "model.npz"
+    write_arrays(arrays, path)
+    loaded, meta = read_arrays(path.read_bytes(), str(path))
+    assert meta["classes"] == ["negative", "neutral", "positive"]
+    assert set(loaded) == set(arrays) - {"meta"}
+    for name, values in loaded.items():
+        assert np.array_equal(values, arrays[name]), name
+
+
+def test_arrays_file_with_objects_is_refused(tmp_path):
+    import io
+
+    from sentiment.model.export import ArraysError
+
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(ArraysError, match="not a model arrays file"):
+        read_arrays(buffer.getvalue(), "evil.npz")
+
+
+def test_a_pickled_fast_model_scores_the_same(tiny_fast):
+    """Dask and spawned workers receive the model pickled."""
+    import pickle
+
+    texts = _texts()
+    copy = pickle.loads(pickle.dumps(tiny_fast))
+    assert np.array_equal(
+        copy.probabilities(texts)[0], tiny_fast.probabilities(texts)[0]
+    )
