@@ -51,8 +51,11 @@ class ApiPredictor:
         base_url: str,
         threshold: float = config.DEFAULT_THRESHOLD,
         timeout: float = 30.0,
+        api_key: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # The key the server asks for (``$SENTIMENT_API_KEY`` unless given).
+        self.api_key = api_key or config.api_key_from_env()
         self.threshold = threshold
         self.timeout = timeout
         self._card: dict[str, Any] | None = None
@@ -105,7 +108,10 @@ class ApiPredictor:
             self.base_url + path,
             method=method,
             data=None if body is None else json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
