@@ -127,6 +127,9 @@ def create_app(
         description=__doc__.split("\n\n", 1)[1],
         version="1",  # the contract's version, not the software's
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks asked the tracer and meter providers
+        # (and the environment) on every request, for nothing we export.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(ApiMiddleware, gate=gate, max_bytes=config.MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, _invalid_request)

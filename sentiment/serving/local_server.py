@@ -70,7 +70,7 @@ class LocalServer:
         command = [sys.executable, "-m", "uvicorn", self.app]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(self.workers), "--no-access-log"]
-        command += ["--no-server-header", *self.uvicorn_args]
+        command += ["--no-server-header", "--no-proxy-headers", *self.uvicorn_args]
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(
                 command,
