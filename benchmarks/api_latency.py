@@ -165,7 +165,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3_000, help="per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--peer-tree", type=Path, help="another checkout to compare")
+    parser.add_argument("--peer-app", default="sentiment.api:app", help="its app")
     parser.add_argument("--peer-args", default="", help="uvicorn options of the peer")
+    parser.add_argument(
+        "--peer-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of the peer (repeatable), e.g. SENTIMENT_LOG_DB=off",
+    )
     parser.add_argument("--no-echo", action="store_true", help="leave out the echo")
     args = parser.parse_args()
 
@@ -175,9 +183,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="api-latency-") as tmp:
         specs = {"api": {"env": {config.LOG_DB_ENV: f"{tmp}/api.db"}}}
         if args.peer_tree is not None:
+            peer_env = dict(x.split("=", 1) for x in args.peer_env)
             specs["peer"] = {
-                "env": {config.LOG_DB_ENV: f"{tmp}/peer.db"},
+                "env": {config.LOG_DB_ENV: f"{tmp}/peer.db", **peer_env},
                 "cwd": args.peer_tree,
+                "app": args.peer_app,
                 "uvicorn_args": shlex.split(args.peer_args),
             }
         if not args.no_echo:

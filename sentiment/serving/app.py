@@ -35,13 +35,13 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, TypeVar
+from typing import Any, AsyncIterator, Callable
 
 import orjson
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sentiment import config
@@ -50,14 +50,10 @@ from sentiment.ops.log_writer import QueuedLogWriter
 from sentiment.ops.logstore import LogStoreError, PredictionLog, open_default_log
 from sentiment.serving.auth import ApiKeyError, ApiKeys
 from sentiment.serving.batcher import MicroBatcher
-from sentiment.serving.middleware import (
-    ApiMiddleware,
-    Gate,
-    configure_logging,
-    error_response,
-)
+from sentiment.serving.bodies import http_error, invalid_request, parse_body
+from sentiment.serving.docs import add_lean_post, openapi_with_keys
+from sentiment.serving.middleware import ApiMiddleware, Gate, configure_logging
 from sentiment.serving.schemas import (
-    ERROR_RESPONSES,
     BatchOut,
     BatchRequest,
     HealthOut,
@@ -76,8 +72,6 @@ LOGGED_HEADER = "X-Prediction-Logged"
 # Card fields that name software versions or the code's commit; /model leaves
 # them out unless SENTIMENT_API_SHOW_VERSIONS is on.
 VERSION_FIELDS = frozenset({"versions", "git_commit"})
-
-Body = TypeVar("Body", bound=BaseModel)
 
 
 @dataclass
@@ -132,36 +126,24 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(ApiMiddleware, gate=gate, max_bytes=config.MAX_BODY_BYTES)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
-    @app.post(
-        "/predict",
-        response_model=None,
-        responses={200: {"model": PredictionOut}, **ERROR_RESPONSES},
-        openapi_extra=_request_body(PredictRequest),
-    )
+    documented: list[APIRoute] = []  # lean routes, described for the docs
+
     async def predict(request: Request) -> Response:
         """Predict one text."""
         service = _service(request)
-        body = await _parse(request, PredictRequest)
+        body = await parse_body(request, PredictRequest)
         (prediction,), logged = await service.batcher.predict(
             [body.text], body.threshold, request.state.request_id
         )
         return _json(_output(prediction, service.predictor.version), logged)
 
-    @app.post(
-        "/predict/batch",
-        response_model=None,
-        responses={200: {"model": BatchOut}, **ERROR_RESPONSES},
-        openapi_extra=_request_body(BatchRequest),
-        description=(
-            f"Predict up to {config.MAX_BATCH_TEXTS:,} texts; results in input order."
-        ),
-    )
     async def predict_batch(request: Request) -> Response:
+        """Predict many texts."""
         service = _service(request)
-        body = await _parse(request, BatchRequest)
+        body = await parse_body(request, BatchRequest)
         predictions, logged = await service.batcher.predict(
             body.texts, body.threshold, request.state.request_id
         )
@@ -169,6 +151,19 @@ def create_app(
         return _json(
             {"predictions": [_output(p, version) for p in predictions]}, logged
         )
+
+    add_lean_post(app, documented, "/predict", predict, PredictRequest, PredictionOut)
+    add_lean_post(
+        app,
+        documented,
+        "/predict/batch",
+        predict_batch,
+        BatchRequest,
+        BatchOut,
+        description=(
+            f"Predict up to {config.MAX_BATCH_TEXTS:,} texts; results in input order."
+        ),
+    )
 
     @app.get("/health", response_model=HealthOut)
     async def health(request: Request) -> JSONResponse:
@@ -207,7 +202,7 @@ def create_app(
             return card
         return {k: v for k, v in card.items() if k not in VERSION_FIELDS}
 
-    _declare_api_key(app)
+    openapi_with_keys(app, documented)
     return app
 
 
@@ -250,58 +245,12 @@ def _start(
     return _Service(predictor, batcher, writer), prediction_log
 
 
-async def _parse(request: Request, model: type[Body]) -> Body:
-    """The request body as ``model``, or a 422 naming the field and the reason.
-
-    pydantic parses and checks the JSON bytes in one pass (no dict in between).
-    """
-    content_type = request.headers.get("content-type", "application/json")
-    media = content_type.partition(";")[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        raise RequestValidationError(
-            [{"type": "model_attributes_type", "loc": ("body",), "msg": "not JSON"}]
-        )
-    raw = await request.body()
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as e:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in e.errors()]
-        ) from None
-
-
 def _json(content: Any, logged: str) -> Response:
     return Response(
         orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY),
         media_type="application/json",
         headers={LOGGED_HEADER: logged},
     )
-
-
-def _request_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI request body of a route that parses its body itself."""
-    schema = {"schema": model.model_json_schema()}
-    return {"requestBody": {"content": {"application/json": schema}, "required": True}}
-
-
-def _declare_api_key(app: FastAPI) -> None:
-    """Show the bearer key in the OpenAPI docs, so /docs can send it."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "ApiKey": {"type": "http", "scheme": "bearer"}
-            }
-            for path, operations in schema["paths"].items():
-                if path.startswith(config.PROTECTED_API_PREFIXES):
-                    for operation in operations.values():
-                        operation["security"] = [{"ApiKey": []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _service(request: Request) -> _Service:
@@ -315,38 +264,3 @@ def _output(prediction: Prediction, model_version: str) -> dict[str, Any]:
     # A shallow copy of the fields: Prediction.to_dict() deep-copies, which cost
     # a tenth of a request's time, for a dict that is serialised right away.
     return {**vars(prediction), "model_version": model_version}
-
-
-async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [_field_error(error) for error in exc.errors()]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
-
-
-def _field_error(error: dict[str, Any]) -> dict[str, str]:
-    where = [str(part) for part in error.get("loc", ()) if part != "body"]
-    if error.get("type") == "json_invalid":
-        reason = error.get("ctx", {}).get("error", "")
-        return {
-            "field": "body",
-            "message": f"not valid JSON ({reason})",
-            "type": "json_invalid",
-        }
-    if error.get("type") in ("model_attributes_type", "model_type") and not where:
-        return {
-            "field": "body",
-            "message": 'expected a JSON object such as {"text": "..."}, sent with '
-            "Content-Type: application/json",
-            "type": "model_attributes_type",
-        }
-    return {
-        "field": ".".join(where) or "body",
-        "message": error.get("msg", "invalid"),
-        "type": error.get("type", "invalid"),
-    }
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    return error_response(exc)
