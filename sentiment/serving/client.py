@@ -3,7 +3,8 @@
 :func:`get_predictor` returns an :class:`ApiPredictor` when ``$SENTIMENT_API_URL``
 is set (e.g. ``http://127.0.0.1:8000``) and the in-process predictor otherwise,
 so a caller has one code path either way: ``.predict()``, ``.predict_batch()``,
-``.score()``, ``.version``, ``.card``. The API's answers are built from
+``.score()``, ``.version``, ``.card``. The API key the server asks for is sent
+from ``$SENTIMENT_API_KEY``. The API's answers are built from
 :class:`~sentiment.model.predictor.Prediction` and turned back into it here.
 
 Only the standard library is used, so the core install can talk to a server.

@@ -178,3 +178,10 @@ def test_new_key_prints_a_key_and_a_line_that_accepts_it(tmp_path, capsys):
     key, line = lines
     (tmp_path / "keys").write_text(line + "\n", encoding="utf-8")
     assert ApiKeys(read_keys_file(tmp_path / "keys")).check(f"Bearer {key}") == "dave"
+
+
+def test_make_api_leaves_the_bind_address_to_the_api_command():
+    makefile = (config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\napi:", 1)[1].split("\n\n", 1)[0]
+    assert "-m sentiment.api" in recipe
+    assert "--host" not in recipe and "0.0.0.0" not in recipe

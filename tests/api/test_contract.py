@@ -332,3 +332,16 @@ def test_two_answers_with_one_caller_request_id_get_two_log_rows(
     assert rows["text"].tolist() == ["i love pizza", "i hate my car"]
     assert rows["label"].tolist() == [first.json()["label"], second.json()["label"]]
     assert rows["request_id"].nunique() == 2  # each answer has its own log key
+
+
+@pytest.mark.parametrize("name", [config.LOG_WAIT_ENV, config.LOG_QUEUE_ENV])
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_a_bad_log_queue_setting_stops_start_up_naming_it(
+    tiny_predictor, monkeypatch, log_lines, name, value
+):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        with TestClient(make_app(lambda: tiny_predictor)):
+            pass
+    (line,) = [x for x in log_lines() if x["level"] == "CRITICAL"]
+    assert name in line["message"] and "whole number" in line["message"]
