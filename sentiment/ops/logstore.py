@@ -265,7 +265,10 @@ class PredictionLog(LogQueries):
             return taken
 
         try:
-            written = self._write(rows, claim_once)
+            # Without a claim, the plain call (tests replace _write with it).
+            written = (
+                self._write(rows) if claim is None else self._write(rows, claim_once)
+            )
         except (sqlite3.Error, OSError) as e:
             for request_id, request_rows, kept in zip(ids, rows, claim_once()):
                 if kept:
@@ -274,9 +277,16 @@ class PredictionLog(LogQueries):
         return [LogResult(i, n, k) for i, n, k in zip(ids, written, claim_once())]
 
     def _write(
-        self, requests: list[list[tuple]], claim: Callable[[], Sequence[bool]]
+        self,
+        requests: list[list[tuple]],
+        claim: Callable[[], Sequence[bool]] | None = None,
     ) -> list[int]:
-        """Insert the claimed requests' rows in one transaction; rows written each."""
+        """Insert the (claimed) requests' rows in one transaction; rows written each."""
+
+        def take_all() -> list[bool]:
+            return [True] * len(requests)
+
+        claim = claim or take_all
         if not any(requests):
             claim()
             return [0] * len(requests)
