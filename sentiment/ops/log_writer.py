@@ -146,7 +146,21 @@ class QueuedLogWriter:
                     batch.append(more)
             self._record_unrecorded()
             if batch:
-                self._write(batch)
+                try:
+                    self._write(batch)
+                except Exception:  # a bug: keep the thread, answer every caller
+                    log.exception("prediction log writer failed on a batch")
+                    self._fail_unfinished(batch, "the log writer failed")
+
+    def _fail_unfinished(self, batch: list[PendingWrite], reason: str) -> None:
+        for write in batch:
+            with write._lock:
+                mine = write.state in (_PENDING, _CLAIMED)
+                if mine:
+                    write.state = _DONE
+            if mine:
+                self.count_not_logged(write, reason)
+                write.on_done(False)
 
     def _write(self, batch: list[PendingWrite]) -> None:
         owners = [w for w in batch for _ in w.requests]
@@ -161,7 +175,7 @@ class QueuedLogWriter:
         try:
             ids, rows = build_rows(
                 self.source,
-                batch[0].model_version,
+                batch[0].model_version,  # one server, one model
                 [
                     (rid, texts, preds)
                     for w in batch
@@ -174,11 +188,7 @@ class QueuedLogWriter:
             )
         except Exception:  # a bug, not I/O: still never leave a caller waiting
             log.exception("prediction log rows could not be built")
-            claim()
-            for write in batch:
-                if claimed[id(write)]:
-                    self.count_not_logged(write, "its rows could not be built")
-                    write.on_done(False)
+            self._fail_unfinished(batch, "its rows could not be built")
             return
         results = self.prediction_log.write_rows(self.source, ids, rows, claim)
         logged = {id(write): True for write in batch}

@@ -172,3 +172,17 @@ def test_a_failed_write_says_not_logged_and_is_counted(db, impatient_log, held_l
     assert keys_in(db) == []
     drops = [json.loads(x) for x in dropped_path(db).read_text().splitlines()]
     assert [(d["request_id"], d["rows"]) for d in drops] == [("a", 2)]
+
+
+def test_a_bug_in_a_batch_answers_its_callers_and_keeps_the_thread(db, plog):
+    writer = QueuedLogWriter(plog, capacity=10)
+    writer.start()
+    broken, fine = Outcome(), Outcome()
+    # Two predictions for one text cannot pair up: build_rows raises.
+    bad = ("bad", None, ["one text"], [PREDICTION, PREDICTION])
+    writer.submit("v", [bad], broken)
+    assert broken.done.wait(10) and broken.logged is False
+    writer.submit("v", [request("after")], fine)
+    assert fine.done.wait(10) and fine.logged is True
+    writer.close()
+    assert keys_in(db) == ["after"] and writer.not_logged == 1
