@@ -2,8 +2,11 @@
 # The Streamlit page (default) or the API, with the committed model inside.
 #   docker build -t sentiment .
 #   docker run -p 8501:8501 sentiment                       # the page
-#   docker run -p 8000:8000 -e HEALTHCHECK_URL=http://127.0.0.1:8000/health \
-#       sentiment uvicorn sentiment.api:app --host 0.0.0.0 --port 8000   # the API
+#   docker run -p 127.0.0.1:8000:8000 -e SENTIMENT_API_HOST=0.0.0.0 \
+#       -e SENTIMENT_API_KEYS_FILE=/run/secrets/api-keys -v ./api-keys:/run/secrets/api-keys:ro \
+#       -e HEALTHCHECK_URL=http://127.0.0.1:8000/health sentiment python -m sentiment.api
+#   (the API listens on 127.0.0.1 unless SENTIMENT_API_HOST says otherwise, and
+#   answers /predict only with a key; README "REST API" has the details)
 # Hugging Face Spaces builds this file as is (README front matter: sdk: docker).
 FROM python:3.11.7-slim-bookworm
 

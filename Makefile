@@ -60,8 +60,8 @@ drift: install ## Drift of the SemEval test set against the committed model's pr
 status: install ## Prediction-log counts, settings and dropped rows
 	$(BIN)/python -m sentiment.monitor status
 
-api: install ## Start the REST API on http://127.0.0.1:8000
-	$(BIN)/uvicorn sentiment.api:app --host 127.0.0.1 --port 8000 --no-access-log
+api: install ## Start the REST API on http://127.0.0.1:8000 (SENTIMENT_API_HOST to change; needs SENTIMENT_API_KEYS or _FILE)
+	$(BIN)/python -m sentiment.api --port 8000
 
 bench: install ## Serving benchmark -> benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py

@@ -20,7 +20,6 @@ nothing here is a test and no figure is asserted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import json
 import os
@@ -43,6 +42,8 @@ from sentiment import config
 from sentiment.batch.pool import available_cores
 from sentiment.model.predictor import load_predictor
 from sentiment.serving.local_server import LocalServer
+
+from api_latency import requests_for, run_load  # noqa: E402 (beside this file)
 
 RESULTS = Path(__file__).with_name("results.md")
 NOTES_HEADING = "## Where the time goes"
@@ -153,67 +154,13 @@ def bench_vader(report: Report, texts: list[str], ours: float) -> None:
 # ---------------------------------------------------------------- API
 
 
-async def _client(
-    port: int,
-    bodies: list[bytes],
-    next_index: list[int],
-    deadline: float,
-    latencies: list[float],
-    errors: list[str],
-) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while next_index[0] < len(bodies) and time.perf_counter() < deadline:
-            body = bodies[next_index[0]]
-            next_index[0] += 1
-            head = (
-                "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                "Content-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
-            start = time.perf_counter()
-            writer.write(head + body)
-            status = (await reader.readline()).split(b" ", 2)[1]
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
-            latencies.append(time.perf_counter() - start)
-            if status != b"200":
-                errors.append(f"{status.decode()} {payload[:200]!r}")
-    except (OSError, asyncio.IncompleteReadError, IndexError) as e:
-        errors.append(f"{type(e).__name__}: {e}")
-    finally:
-        writer.close()
-
-
-async def _load(
-    port: int, texts: list[str], clients: int, requests: int, limit_s: float
-) -> tuple[list[float], list[str], float]:
-    bodies = [json.dumps({"text": t}).encode() for t in texts[:requests]]
-    latencies: list[float] = []
-    errors: list[str] = []
-    next_index = [0]
-    start = time.perf_counter()
-    deadline = start + limit_s
-    await asyncio.gather(
-        *(
-            _client(port, bodies, next_index, deadline, latencies, errors)
-            for _ in range(clients)
-        )
-    )
-    return latencies, errors, time.perf_counter() - start
-
-
 def bench_api(report: Report, texts: list[str], requests: int, limit_s: float) -> None:
     with LocalServer() as server:
-        asyncio.run(_load(server.port, texts, 1, 200, limit_s))  # warm-up
+        heads = requests_for(texts[:requests], server.headers)
+        run_load(server, heads[:200], 1, limit_s)  # warm-up
         for clients in (1, 20):
-            latencies, errors, elapsed = asyncio.run(
-                _load(server.port, texts, clients, requests, limit_s)
-            )
+            load = run_load(server, heads, clients, limit_s)
+            latencies, errors, elapsed = load.latencies, load.errors, load.seconds
             done = len(latencies)
             report.add(
                 f"API `POST /predict`, {clients} concurrent client(s), "

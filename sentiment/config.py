@@ -225,3 +225,85 @@ def trusted_keys_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str,
 # The fast scorer remembers the analysis of this many distinct words (about
 # 200 bytes each); tweets repeat words, so most are looked up, not recomputed.
 FAST_WORD_CACHE = 200_000
+
+# --- API: log queue, keys and what the API reveals (issue 13) ---
+
+# The API hands log rows to a worker thread through a queue of at most this many
+# waiting writes (one per scored batch), and an answer waits at most this long
+# for its row's commit; past either it is answered as not logged (a header,
+# and a counter in /health) instead of waiting for SQLite.
+LOG_QUEUE_ENV = "SENTIMENT_LOG_QUEUE"
+LOG_QUEUE_WRITES = 1_000
+LOG_WAIT_ENV = "SENTIMENT_LOG_WAIT_MS"
+LOG_WAIT_MS = 250
+
+# API keys: a comma-separated list in SENTIMENT_API_KEYS, and/or a file of
+# salted hashes (one "name:salt-hex:sha256-hex" line per key, made by
+# ``python -m sentiment.api --new-key NAME``) in SENTIMENT_API_KEYS_FILE.
+# /predict* and /brands* need one (``Authorization: Bearer KEY``); /health
+# does not. SENTIMENT_API_AUTH=off serves without keys, only for an API behind
+# a proxy that authenticates. Clients (ApiPredictor, the page) send
+# SENTIMENT_API_KEY.
+API_KEYS_ENV = "SENTIMENT_API_KEYS"
+API_KEYS_FILE_ENV = "SENTIMENT_API_KEYS_FILE"
+API_AUTH_ENV = "SENTIMENT_API_AUTH"
+API_KEY_ENV = "SENTIMENT_API_KEY"
+PROTECTED_API_PREFIXES = ("/predict", "/brands")
+
+# /model and /docs name no library version or git commit unless this is on.
+API_SHOW_VERSIONS_ENV = "SENTIMENT_API_SHOW_VERSIONS"
+
+# ``python -m sentiment.api`` (make api, the image's API command) listens here.
+API_HOST_ENV = "SENTIMENT_API_HOST"
+DEFAULT_API_HOST = "127.0.0.1"
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}={value!r}: use a whole number of at least 1.")
+    return int(value)
+
+
+def log_queue_from_env(environ: Mapping[str, str] = os.environ) -> int:
+    """Writes the API's log queue holds (``SENTIMENT_LOG_QUEUE``)."""
+    return _positive_int(environ, LOG_QUEUE_ENV, LOG_QUEUE_WRITES)
+
+
+def log_wait_ms_from_env(environ: Mapping[str, str] = os.environ) -> int:
+    """How long an answer waits for its log commit (``SENTIMENT_LOG_WAIT_MS``)."""
+    return _positive_int(environ, LOG_WAIT_ENV, LOG_WAIT_MS)
+
+
+def api_keys_from_env(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The plain API keys in ``SENTIMENT_API_KEYS`` (comma-separated)."""
+    return [k.strip() for k in environ.get(API_KEYS_ENV, "").split(",") if k.strip()]
+
+
+def api_keys_file_from_env(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The file of salted key hashes (``SENTIMENT_API_KEYS_FILE``), or None."""
+    value = environ.get(API_KEYS_FILE_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def api_auth_from_env(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether the API asks for keys (``SENTIMENT_API_AUTH``, default yes)."""
+    return environ.get(API_AUTH_ENV, "on").strip().lower() not in LOG_OFF_VALUES
+
+
+def api_key_from_env(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The key an API client sends (``SENTIMENT_API_KEY``), or None."""
+    return environ.get(API_KEY_ENV, "").strip() or None
+
+
+def api_show_versions_from_env(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether /model and /docs may name versions (default no)."""
+    value = environ.get(API_SHOW_VERSIONS_ENV, "").strip().lower()
+    return value in {"1", "true", "yes", "on"}
+
+
+def api_host_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """The address ``python -m sentiment.api`` binds (default 127.0.0.1)."""
+    return environ.get(API_HOST_ENV, "").strip() or DEFAULT_API_HOST

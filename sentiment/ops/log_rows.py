@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sqlite3
+import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
@@ -66,7 +68,14 @@ COLUMNS = [
     "text_length",
     "text",
     "text_sha256",
+    "correlation_id",
 ]
+
+# The caller's own id (the API's X-Request-ID) for following a request across
+# services. It is not the log key: two answers that share it are two rows.
+# Added after the first release, so older files get it when opened.
+CORRELATION_COLUMN = "correlation_id"
+ADD_CORRELATION_COLUMN = f"ALTER TABLE predictions ADD COLUMN {CORRELATION_COLUMN} TEXT"
 
 
 INSERT = (
@@ -153,3 +162,76 @@ def as_number(value: Any) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def add_correlation_column(conn: sqlite3.Connection) -> None:
+    """Give a log file made before the column existed its correlation column."""
+
+    def present() -> bool:
+        columns = conn.execute("PRAGMA table_info(predictions)").fetchall()
+        return any(column[1] == CORRELATION_COLUMN for column in columns)
+
+    if present():
+        return
+    # Under the write lock, checked again: two processes opening an old file
+    # at once would otherwise both add it, and the second would fail.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not present():
+            conn.execute(ADD_CORRELATION_COLUMN)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+def build_rows(
+    source: str,
+    model_version: str,
+    requests: Sequence[
+        tuple[str | None, Sequence[object], pd.DataFrame | Sequence[Any]]
+    ],
+    keep_text: bool,
+    first_item: int,
+    ts: str,
+    correlation_ids: Sequence[str | None] | None = None,
+) -> tuple[list[str], list[list[tuple]]]:
+    """The request ids (new UUIDs for None) and row values of ``requests``.
+
+    Each request is ``(request_id, texts, predictions)``, the predictions one
+    per text (see :func:`prediction_records`); ``correlation_ids`` has one
+    entry per request, or is None.
+    """
+    if correlation_ids is None:
+        correlation_ids = [None] * len(requests)
+    ids: list[str] = []
+    rows: list[list[tuple]] = []
+    for (request_id, texts, predictions), correlation_id in zip(
+        requests, correlation_ids, strict=True
+    ):
+        records = list(prediction_records(predictions))
+        if len(records) != len(texts):
+            raise ValueError(
+                f"{len(texts)} texts but {len(records)} predictions: they must "
+                "pair up"
+            )
+        ids.append(request_id or uuid.uuid4().hex)
+        rows.append(
+            [
+                (
+                    ts,
+                    source,
+                    ids[-1],
+                    first_item + i,
+                    model_version,
+                    *record,
+                    len(text) if isinstance(text, (str, bytes)) else 0,
+                    safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
+                    text_sha256(text),
+                    correlation_id,
+                )
+                for i, (text, record) in enumerate(zip(texts, records))
+            ]
+        )
+    return ids, rows

@@ -12,7 +12,9 @@ Guarantees:
   in the file: in WAL mode a commit survives the process being killed
   (``synchronous=NORMAL``, the default) and also a power cut or kernel crash
   with ``SENTIMENT_LOG_SYNC=FULL``, at the cost of one fsync per commit.
-* ``(request_id, item)`` is unique: a retried request adds no second row.
+* ``(request_id, item)`` is unique: a retried call with the same id adds no
+  second row. The API gives every answer its own id and stores the caller's
+  ``X-Request-ID`` in ``correlation_id``, so every answer has its row.
 * Many processes may write at once; WAL mode and the busy timeout are set and
   read back when the log is opened, and opening fails if they did not take.
 
@@ -31,11 +33,10 @@ import logging
 import os
 import sqlite3
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from typing import TYPE_CHECKING
 
@@ -47,9 +48,8 @@ from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts
 from sentiment.ops.log_rows import (
     INSERT,
     SCHEMA,
-    prediction_records,
-    safe_text,
-    text_sha256,
+    add_correlation_column,
+    build_rows,
     utc_now,
 )
 
@@ -157,6 +157,7 @@ class PredictionLog(LogQueries):
                 "and a writable folder."
             )
         conn.executescript(SCHEMA)
+        add_correlation_column(conn)
 
     def settings(self) -> dict[str, Any]:
         """Journal mode, synchronous level (1 NORMAL, 2 FULL) and busy timeout."""
@@ -221,52 +222,76 @@ class PredictionLog(LogQueries):
         store_text: bool | None = None,
         first_item: int = 0,
         timestamp: datetime | None = None,
+        correlation_ids: Sequence[str | None] | None = None,
     ) -> list[LogResult]:
         """:meth:`append` for several ``(request_id, texts, predictions)`` at once.
 
         All rows go in one transaction, so a server that scores requests in
         batches pays one commit per batch instead of one per request; each
         request still gets its own id and items, and one result, in order.
+        ``correlation_ids`` (one per request) are the callers' own ids, stored
+        beside the rows but not part of their key.
         """
-        keep_text = self.store_text if store_text is None else store_text
-        ts = format_ts(timestamp) if timestamp else utc_now()
-        ids: list[str] = []
-        rows: list[list[tuple]] = []
-        for request_id, texts, predictions in requests:
-            records = list(prediction_records(predictions))
-            if len(records) != len(texts):
-                raise ValueError(
-                    f"{len(texts)} texts but {len(records)} predictions: they must "
-                    "pair up"
-                )
-            ids.append(request_id or uuid.uuid4().hex)
-            rows.append(
-                [
-                    (
-                        ts,
-                        source,
-                        ids[-1],
-                        first_item + i,
-                        model_version,
-                        *record,
-                        len(text) if isinstance(text, (str, bytes)) else 0,
-                        safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
-                        text_sha256(text),
-                    )
-                    for i, (text, record) in enumerate(zip(texts, records))
-                ]
-            )
-        try:
-            written = self._write(rows)
-        except (sqlite3.Error, OSError) as e:
-            for request_id, request_rows in zip(ids, rows):
-                self._record_drop(source, request_id, len(request_rows), e)
-            return [LogResult(request_id, 0, False) for request_id in ids]
-        return [LogResult(i, n, True) for i, n in zip(ids, written)]
+        ids, rows = build_rows(
+            source,
+            model_version,
+            requests,
+            self.store_text if store_text is None else store_text,
+            first_item,
+            format_ts(timestamp) if timestamp else utc_now(),
+            correlation_ids,
+        )
+        return self.write_rows(source, ids, rows)
 
-    def _write(self, requests: list[list[tuple]]) -> list[int]:
-        """Insert each request's rows in one transaction; rows written per request."""
+    def write_rows(
+        self,
+        source: str,
+        ids: Sequence[str],
+        rows: list[list[tuple]],
+        claim: Callable[[], Sequence[bool]] | None = None,
+    ) -> list[LogResult]:
+        """Commit ``build_rows``' rows in one transaction; never raises on I/O.
+
+        ``claim``, when given, is called once the write lock is held and says
+        which requests to write: a queued writer uses it to skip requests whose
+        callers stopped waiting, so a row is never added after its answer said
+        it was not logged. Skipped requests get ``rows=0, logged=False`` and are
+        not counted as dropped here (the caller counts them). A failed write
+        counts the claimed requests' rows as dropped (see module doc).
+        """
+        taken: list[bool] | None = None
+
+        def claim_once() -> list[bool]:
+            nonlocal taken
+            if taken is None:
+                taken = [True] * len(ids) if claim is None else list(claim())
+            return taken
+
+        try:
+            # Without a claim, the plain call (tests replace _write with it).
+            written = (
+                self._write(rows) if claim is None else self._write(rows, claim_once)
+            )
+        except (sqlite3.Error, OSError) as e:
+            for request_id, request_rows, kept in zip(ids, rows, claim_once()):
+                if kept:
+                    self.record_drop(source, request_id, len(request_rows), e)
+            return [LogResult(request_id, 0, False) for request_id in ids]
+        return [LogResult(i, n, k) for i, n, k in zip(ids, written, claim_once())]
+
+    def _write(
+        self,
+        requests: list[list[tuple]],
+        claim: Callable[[], Sequence[bool]] | None = None,
+    ) -> list[int]:
+        """Insert the (claimed) requests' rows in one transaction; rows written each."""
+
+        def take_all() -> list[bool]:
+            return [True] * len(requests)
+
+        claim = claim or take_all
         if not any(requests):
+            claim()
             return [0] * len(requests)
         written = []
         with self._lock:
@@ -276,9 +301,10 @@ class PredictionLog(LogQueries):
             # at once with SQLITE_BUSY instead of waiting.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for rows in requests:
+                for rows, kept in zip(requests, claim(), strict=True):
                     before = conn.total_changes
-                    conn.executemany(INSERT, rows)
+                    if kept:
+                        conn.executemany(INSERT, rows)
                     written.append(conn.total_changes - before)
                 conn.execute("COMMIT")
             except BaseException:
@@ -287,7 +313,7 @@ class PredictionLog(LogQueries):
                 raise
         return written
 
-    def _record_drop(
+    def record_drop(
         self, source: str, request_id: str, rows: int, error: Exception
     ) -> None:
         self.dropped += rows

@@ -3,8 +3,12 @@
 * ``POST /predict`` ``{"text": "...", "threshold": 0.6}`` -> one prediction.
 * ``POST /predict/batch`` ``{"texts": [...], "threshold": 0.6}`` -> predictions
   in input order; at most ``MAX_BATCH_TEXTS`` texts a request.
-* ``GET /health`` (alive, model loaded), ``GET /model`` (the model card),
-  OpenAPI docs at ``/docs``.
+* ``GET /health`` (alive, model loaded, log state), ``GET /model`` (the model
+  card), OpenAPI docs at ``/docs``.
+
+``/predict*`` (and ``/brands*``) need an API key, sent as ``Authorization:
+Bearer KEY``; without a valid one they answer 401. ``/health`` and the docs
+stay open.
 
 Client mistakes get a 422 naming the field and the reason (missing, null, not
 a string, empty, over ``config.MAX_TEXT_CHARS`` characters, too many texts,
@@ -15,13 +19,15 @@ have arrived, without reading the rest. Every response carries an
 
 The model is loaded once at start-up: the committed ``models/model.pkl``, or
 the one at ``$SENTIMENT_MODEL_PATH``; a missing or tampered model stops
-start-up with a log line saying why. Every answered prediction is first
-committed to the prediction log (``sentiment.ops.logstore``, source "api", the
-request id); a misconfigured log stops start-up. Requests that arrive while the
-model is busy are scored together in one vectorised call
-(:class:`MicroBatcher`): the results are the same, and under load a request
-waits for one batch instead of a queue of single calls.
-"""
+start-up with a log line saying why. Every answered prediction has its own row
+in the prediction log (``sentiment.ops.logstore``, source "api", the caller's
+``X-Request-ID`` as ``correlation_id``), committed before the answer, or the
+answer's ``X-Prediction-Logged: false`` header says it is not logged (the log
+was locked or failing for ``SENTIMENT_LOG_WAIT_MS``; counted in ``/health``).
+A misconfigured log stops start-up. Requests that arrive while the model is
+busy are scored together in one vectorised call (:class:`MicroBatcher`): the
+results are the same, and under load a request waits for one batch instead
+of a queue of single calls."""
 
 from __future__ import annotations
 
@@ -31,23 +37,23 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable
 
-from fastapi import FastAPI, HTTPException, Request
+import orjson
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sentiment import config
 from sentiment.model.predictor import Prediction, Predictor, load_local_predictor
-from sentiment.ops.logstore import LogStoreError, open_default_log
+from sentiment.ops.log_writer import QueuedLogWriter
+from sentiment.ops.logstore import LogStoreError, PredictionLog, open_default_log
+from sentiment.serving.auth import ApiKeyError, ApiKeys
 from sentiment.serving.batcher import MicroBatcher
-from sentiment.serving.middleware import (
-    BodyLimitMiddleware,
-    RequestContextMiddleware,
-    configure_logging,
-    error_response,
-)
+from sentiment.serving.bodies import http_error, invalid_request, parse_body
+from sentiment.serving.docs import add_lean_post, openapi_with_keys
+from sentiment.serving.middleware import ApiMiddleware, Gate, configure_logging
 from sentiment.serving.schemas import (
-    ERROR_RESPONSES,
     BatchOut,
     BatchRequest,
     HealthOut,
@@ -58,46 +64,54 @@ from sentiment.serving.schemas import (
 # One logger for the whole service, so its JSON lines share one handler.
 log = logging.getLogger("sentiment.serving")
 
+# Says whether an answer's predictions are in the prediction log: "true",
+# "false" (not logged: the log was busy or failing; counted in /health), or
+# "off" (logging is switched off).
+LOGGED_HEADER = "X-Prediction-Logged"
+
+# Card fields that name software versions or the code's commit; /model leaves
+# them out unless SENTIMENT_API_SHOW_VERSIONS is on.
+VERSION_FIELDS = frozenset({"versions", "git_commit"})
+
 
 @dataclass
 class _Service:
     predictor: Predictor
     batcher: MicroBatcher
+    writer: QueuedLogWriter | None
 
 
-def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
-    """The API, with ``load`` called once at start-up to get the predictor."""
+def create_app(
+    load: Callable[[], Predictor] = load_local_predictor,
+    keys: Callable[[], ApiKeys | None] = ApiKeys.from_env,
+    show_versions: bool | None = None,
+) -> FastAPI:
+    """The API; at start-up ``load`` gives the predictor and ``keys`` the API keys.
+
+    ``show_versions`` (default: ``SENTIMENT_API_SHOW_VERSIONS``) lets /model
+    name library versions and the git commit.
+    """
     configure_logging()
+    gate = Gate()
+    if show_versions is None:
+        show_versions = config.api_show_versions_from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            predictor = load()
-        except Exception as e:
-            log.critical("cannot start: the model could not be loaded: %s", e)
-            raise
-        try:
-            prediction_log = open_default_log()
-        except LogStoreError as e:
-            log.critical("cannot start: %s", e)
-            raise
-        batcher = MicroBatcher(predictor, prediction_log)
-        worker = asyncio.create_task(batcher.run())
-        app.state.service = _Service(predictor, batcher)
-        log.info(
-            "model loaded",
-            extra={
-                "model_version": predictor.version,
-                "prediction_log": str(prediction_log.path) if prediction_log else None,
-            },
-        )
+        service, prediction_log = _start(load, keys, gate)
+        worker = asyncio.create_task(service.batcher.run())
+        app.state.service = service
+        gate.ready = True
         try:
             yield
         finally:
+            gate.ready = False
             worker.cancel()
             with suppress(asyncio.CancelledError):
                 await worker
             del app.state.service
+            if service.writer is not None:
+                service.writer.close()  # commits what is still queued
             if prediction_log is not None:
                 prediction_log.close()
 
@@ -105,63 +119,138 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
         title="Sentiment API",
         summary="Negative / neutral / positive for social-media posts.",
         description=__doc__.split("\n\n", 1)[1],
-        version="1",
+        version="1",  # the contract's version, not the software's
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks asked the tracer and meter providers
+        # (and the environment) on every request, for nothing we export.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    # The last added is the outermost: every response, 413s included, gets an id.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.MAX_BODY_BYTES)
-    app.add_middleware(RequestContextMiddleware)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(ApiMiddleware, gate=gate, max_bytes=config.MAX_BODY_BYTES)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
-    @app.post("/predict", response_model=PredictionOut, responses=ERROR_RESPONSES)
-    async def predict(body: PredictRequest, request: Request) -> dict[str, Any]:
+    documented: list[APIRoute] = []  # lean routes, described for the docs
+
+    async def predict(request: Request) -> Response:
         """Predict one text."""
         service = _service(request)
-        (prediction,) = await service.batcher.predict(
+        body = await parse_body(request, PredictRequest)
+        (prediction,), logged = await service.batcher.predict(
             [body.text], body.threshold, request.state.request_id
         )
-        return _output(prediction, service.predictor.version)
+        return _json(_output(prediction, service.predictor.version), logged)
 
-    @app.post(
+    async def predict_batch(request: Request) -> Response:
+        """Predict many texts."""
+        service = _service(request)
+        body = await parse_body(request, BatchRequest)
+        predictions, logged = await service.batcher.predict(
+            body.texts, body.threshold, request.state.request_id
+        )
+        version = service.predictor.version
+        return _json(
+            {"predictions": [_output(p, version) for p in predictions]}, logged
+        )
+
+    add_lean_post(app, documented, "/predict", predict, PredictRequest, PredictionOut)
+    add_lean_post(
+        app,
+        documented,
         "/predict/batch",
-        response_model=BatchOut,
-        responses=ERROR_RESPONSES,
+        predict_batch,
+        BatchRequest,
+        BatchOut,
         description=(
             f"Predict up to {config.MAX_BATCH_TEXTS:,} texts; results in input order."
         ),
     )
-    async def predict_batch(body: BatchRequest, request: Request) -> dict[str, Any]:
-        service = _service(request)
-        predictions = await service.batcher.predict(
-            body.texts, body.threshold, request.state.request_id
-        )
-        version = service.predictor.version
-        return {"predictions": [_output(p, version) for p in predictions]}
 
     @app.get("/health", response_model=HealthOut)
     async def health(request: Request) -> JSONResponse:
-        """Alive, and whether the model is loaded (503 until it is)."""
+        """Alive, whether the model is loaded (503 until it is), and the log's state.
+
+        ``prediction_log.not_logged`` counts predictions answered without a log
+        row since start-up (see the ``X-Prediction-Logged`` header).
+        """
         service = getattr(request.app.state, "service", None)
         if service is None:
             return JSONResponse(
-                {"status": "starting", "model_loaded": False, "model_version": None},
+                {
+                    "status": "starting",
+                    "model_loaded": False,
+                    "model_version": None,
+                    "prediction_log": None,
+                },
                 status_code=503,
             )
+        writer = service.writer
         return JSONResponse(
             {
                 "status": "ok",
                 "model_loaded": True,
                 "model_version": service.predictor.version,
+                "prediction_log": writer
+                and {"not_logged": writer.not_logged, "queued": writer.queued},
             }
         )
 
     @app.get("/model")
     async def model_card(request: Request) -> dict[str, Any]:
         """The model card (models/model.json) of the loaded model."""
-        return _service(request).predictor.card
+        card = _service(request).predictor.card
+        if show_versions:
+            return card
+        return {k: v for k, v in card.items() if k not in VERSION_FIELDS}
 
+    openapi_with_keys(app, documented)
     return app
+
+
+def _start(
+    load: Callable[[], Predictor],
+    keys: Callable[[], ApiKeys | None],
+    gate: Gate,
+) -> tuple[_Service, PredictionLog | None]:
+    """Keys, model, log and batcher, or a CRITICAL log line saying what is wrong."""
+    try:
+        gate.keys = keys()
+    except ApiKeyError as e:
+        log.critical("cannot start: %s", e)
+        raise
+    try:
+        predictor = load()
+    except Exception as e:
+        log.critical("cannot start: the model could not be loaded: %s", e)
+        raise
+    try:
+        prediction_log = open_default_log()
+        capacity = config.log_queue_from_env()
+        wait_s = config.log_wait_ms_from_env() / 1000
+    except (LogStoreError, ValueError) as e:
+        log.critical("cannot start: %s", e)
+        raise
+    writer = None
+    if prediction_log is not None:
+        writer = QueuedLogWriter(prediction_log, capacity)
+        writer.start()
+    batcher = MicroBatcher(predictor, writer, log_wait_s=wait_s)
+    log.info(
+        "model loaded",
+        extra={
+            "model_version": predictor.version,
+            "prediction_log": str(prediction_log.path) if prediction_log else None,
+            "api_keys": "off" if gate.keys is None else len(gate.keys.keys),
+        },
+    )
+    return _Service(predictor, batcher, writer), prediction_log
+
+
+def _json(content: Any, logged: str) -> Response:
+    return Response(
+        orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY),
+        media_type="application/json",
+        headers={LOGGED_HEADER: logged},
+    )
 
 
 def _service(request: Request) -> _Service:
@@ -175,38 +264,3 @@ def _output(prediction: Prediction, model_version: str) -> dict[str, Any]:
     # A shallow copy of the fields: Prediction.to_dict() deep-copies, which cost
     # a tenth of a request's time, for a dict that is serialised right away.
     return {**vars(prediction), "model_version": model_version}
-
-
-async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [_field_error(error) for error in exc.errors()]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
-
-
-def _field_error(error: dict[str, Any]) -> dict[str, str]:
-    where = [str(part) for part in error.get("loc", ()) if part != "body"]
-    if error.get("type") == "json_invalid":
-        reason = error.get("ctx", {}).get("error", "")
-        return {
-            "field": "body",
-            "message": f"not valid JSON ({reason} at character {where[0]})",
-            "type": "json_invalid",
-        }
-    if error.get("type") == "model_attributes_type" and not where:
-        return {
-            "field": "body",
-            "message": 'expected a JSON object such as {"text": "..."}, sent with '
-            "Content-Type: application/json",
-            "type": "model_attributes_type",
-        }
-    return {
-        "field": ".".join(where) or "body",
-        "message": error.get("msg", "invalid"),
-        "type": error.get("type", "invalid"),
-    }
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    return error_response(exc)

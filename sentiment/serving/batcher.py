@@ -1,22 +1,51 @@
 """The micro-batcher: requests that arrive while the model is busy are scored
-together in one vectorised call, and logged before they are answered."""
+together in one vectorised call, and logged before they are answered (or
+answered as not logged, never after waiting on a locked log)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from sentiment import config
 from sentiment.model.predictor import Prediction, Predictor, model_version
-from sentiment.ops.logstore import PredictionLog
+from sentiment.ops.log_writer import PendingWrite, QueuedLogWriter
+
+# The X-Prediction-Logged header's values.
+LOGGED, NOT_LOGGED, LOG_OFF = "true", "false", "off"
+
+Answer = tuple[list[Prediction], str]  # predictions, and whether they were logged
 
 
 @dataclass
 class _Pending:
     texts: list[str]
     threshold: float | None
-    request_id: str | None
-    future: asyncio.Future[list[Prediction]] = field(repr=False)
+    correlation_id: str | None
+    future: asyncio.Future[Answer] = field(repr=False)
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Scored requests answered together once their log write settles."""
+
+    answered: list[tuple[_Pending, list[Prediction]]]
+    timer: asyncio.TimerHandle | None = None
+    settled: bool = False
+
+    def settle(self, logged: bool) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        if self.timer is not None:
+            self.timer.cancel()
+        for pending, predictions in self.answered:
+            if not pending.future.done():
+                pending.future.set_result(
+                    (predictions, LOGGED if logged else NOT_LOGGED)
+                )
 
 
 class MicroBatcher:
@@ -30,30 +59,36 @@ class MicroBatcher:
     depend on its batch-mates (rows are scored independently); requests with
     different thresholds are scored in separate calls.
 
-    With a ``prediction_log``, each batch's predictions are committed to it in
-    one transaction (source "api", each request's id) before any is answered.
+    With a ``writer``, each batch's rows go to the log's worker thread, one
+    row per text under a new id per request (the caller's id is kept as the
+    correlation id), and the batch is answered once they are committed. If
+    that takes longer than ``log_wait_s``, or the writer's queue is full, the
+    rows are withdrawn and the batch is answered as not logged: the loop never
+    waits on SQLite, and no row is added after its answer said it was not.
     """
 
     def __init__(
         self,
         predictor: Predictor,
-        prediction_log: PredictionLog | None = None,
+        writer: QueuedLogWriter | None = None,
         max_texts: int = config.MAX_BATCH_TEXTS,
+        log_wait_s: float = config.LOG_WAIT_MS / 1000,
     ) -> None:
         self.predictor = predictor
-        self.prediction_log = prediction_log
+        self.writer = writer
         self.max_texts = max_texts
+        self.log_wait_s = log_wait_s
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
 
     async def predict(
         self,
         texts: list[str],
         threshold: float | None = None,
-        request_id: str | None = None,
-    ) -> list[Prediction]:
-        """Predictions for ``texts`` in order, scored with whatever else is waiting."""
+        correlation_id: str | None = None,
+    ) -> Answer:
+        """Predictions for ``texts`` in order, and LOGGED, NOT_LOGGED or LOG_OFF."""
         future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(texts, threshold, request_id, future))
+        self._queue.put_nowait(_Pending(texts, threshold, correlation_id, future))
         return await future
 
     async def run(self) -> None:
@@ -69,24 +104,47 @@ class MicroBatcher:
                 size += len(batch[-1].texts)
             batch = [p for p in batch if not p.future.done()]  # caller went away
             outcomes = _score_pending(self.predictor, batch)
-            answered = [
-                (pending, outcome)
-                for pending, outcome in zip(batch, outcomes)
-                if not isinstance(outcome, BaseException)
-            ]
-            if self.prediction_log is not None and answered:
-                # One commit for the whole batch; never raises (a failed write
-                # is counted as dropped and the predictions are still answered).
-                self.prediction_log.append_many(
-                    "api",
-                    model_version(self.predictor),
-                    [(p.request_id, p.texts, outcome) for p, outcome in answered],
-                )
+            answered = []
             for pending, outcome in zip(batch, outcomes):
                 if isinstance(outcome, BaseException):
                     pending.future.set_exception(outcome)
                 else:
-                    pending.future.set_result(outcome)
+                    answered.append((pending, outcome))
+            if answered:
+                self._log_then_answer(_Batch(answered))
+
+    def _log_then_answer(self, batch: _Batch) -> None:
+        if self.writer is None:
+            for pending, predictions in batch.answered:
+                pending.future.set_result((predictions, LOG_OFF))
+            return
+        loop = asyncio.get_running_loop()
+
+        def on_done(logged: bool) -> None:  # runs on the writer's thread
+            with suppress(RuntimeError):  # the loop closed: nobody to answer
+                loop.call_soon_threadsafe(batch.settle, logged)
+
+        write = self.writer.submit(
+            model_version(self.predictor),
+            [
+                (uuid.uuid4().hex, pending.correlation_id, pending.texts, predictions)
+                for pending, predictions in batch.answered
+            ],
+            on_done,
+        )
+        if write is None:  # the queue is full; already counted
+            batch.settle(False)
+            return
+        batch.timer = loop.call_later(self.log_wait_s, self._give_up, write, batch)
+
+    def _give_up(self, write: PendingWrite, batch: _Batch) -> None:
+        if not write.withdraw():
+            return  # claimed: committed or failed within moments, then settled
+        assert self.writer is not None
+        self.writer.count_not_logged(
+            write, f"not committed within {self.log_wait_s * 1000:.0f} ms"
+        )
+        batch.settle(False)
 
 
 def _score_pending(

@@ -3,7 +3,8 @@
 :func:`get_predictor` returns an :class:`ApiPredictor` when ``$SENTIMENT_API_URL``
 is set (e.g. ``http://127.0.0.1:8000``) and the in-process predictor otherwise,
 so a caller has one code path either way: ``.predict()``, ``.predict_batch()``,
-``.score()``, ``.version``, ``.card``. The API's answers are built from
+``.score()``, ``.version``, ``.card``. The API key the server asks for is sent
+from ``$SENTIMENT_API_KEY``. The API's answers are built from
 :class:`~sentiment.model.predictor.Prediction` and turned back into it here.
 
 Only the standard library is used, so the core install can talk to a server.
@@ -51,8 +52,11 @@ class ApiPredictor:
         base_url: str,
         threshold: float = config.DEFAULT_THRESHOLD,
         timeout: float = 30.0,
+        api_key: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # The key the server asks for (``$SENTIMENT_API_KEY`` unless given).
+        self.api_key = api_key or config.api_key_from_env()
         self.threshold = threshold
         self.timeout = timeout
         self._card: dict[str, Any] | None = None
@@ -105,7 +109,10 @@ class ApiPredictor:
             self.base_url + path,
             method=method,
             data=None if body is None else json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -4,6 +4,7 @@ benchmarks; it stops when the ``with`` block ends."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Sequence
 
 from sentiment import config
 
@@ -23,6 +25,10 @@ class LocalServer:
     ``startup_timeout`` passes), and stops the server on the way out. Its
     stdout and stderr (the JSON request log) go to ``log_path``, by default a
     temporary file removed with the server.
+
+    Unless ``env`` configures keys itself, the server gets one new random API
+    key, ``api_key``, which ``headers`` sends. ``app``, ``cwd`` and
+    ``uvicorn_args`` serve another ASGI app or tree (benchmark peers).
     """
 
     def __init__(
@@ -31,8 +37,23 @@ class LocalServer:
         workers: int = 1,
         startup_timeout: float = 120.0,
         log_path: Path | None = None,
+        app: str = "sentiment.api:app",
+        cwd: Path | None = None,
+        uvicorn_args: Sequence[str] = (),
     ) -> None:
+        env = dict(env or {})
+        keys_set = {config.API_KEYS_ENV, config.API_KEYS_FILE_ENV, config.API_AUTH_ENV}
+        self.api_key: str | None = None
+        if not keys_set & env.keys():
+            self.api_key = secrets.token_urlsafe(32)
+            env[config.API_KEYS_ENV] = self.api_key
+        self.headers = (
+            {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        )
         self.env = config.child_environment(env)
+        self.app = app
+        self.cwd = cwd
+        self.uvicorn_args = list(uvicorn_args)
         self.workers = workers
         self.startup_timeout = startup_timeout
         self.port = _free_port()
@@ -46,12 +67,17 @@ class LocalServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LocalServer:
-        command = [sys.executable, "-m", "uvicorn", "sentiment.api:app"]
+        command = [sys.executable, "-m", "uvicorn", self.app]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(self.workers), "--no-access-log"]
+        command += ["--no-server-header", "--no-proxy-headers", *self.uvicorn_args]
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(
-                command, env=self.env, stdout=log_file, stderr=subprocess.STDOUT
+                command,
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=self.cwd,
             )
         try:
             self._wait_until_healthy()

@@ -1,28 +1,31 @@
-"""ASGI middleware of the API: request ids with one JSON log line per request,
-and the request-body size limit."""
+"""The API's ASGI middleware: request ids with one JSON log line per request,
+API keys, and the request-body size limit."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 import time
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sentiment import config
+from sentiment.serving.auth import ApiKeys
 
 # One logger for the whole service, so its JSON lines share one handler.
 log = logging.getLogger("sentiment.serving")
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_BYTES = REQUEST_ID_HEADER.lower().encode()
 
 
 # A caller's own request id is kept only if it cannot forge a log line.
@@ -45,7 +48,7 @@ class JsonFormatter(logging.Formatter):
         line.update((k, getattr(record, k)) for k in sorted(extra))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return orjson.dumps(line, default=str).decode()
 
 
 def configure_logging() -> None:
@@ -58,27 +61,57 @@ def configure_logging() -> None:
         log.propagate = False
 
 
-class RequestContextMiddleware:
-    """Give every request an id (``X-Request-ID``) and log one JSON line for it.
+@dataclass
+class Gate:
+    """Who may call the protected routes: set at start-up, read per request.
 
-    A caller's own safe id is kept, so a request can be followed across
-    services. An unhandled error becomes a JSON 500 that quotes the id, with
-    the traceback logged under the same id.
+    ``ready`` is False until start-up has read the keys; ``keys`` None then
+    means no keys are asked for (``SENTIMENT_API_AUTH=off``).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    ready: bool = False
+    keys: ApiKeys | None = None
+    protected: tuple[str, ...] = config.PROTECTED_API_PREFIXES
+
+
+class ApiMiddleware:
+    """The API's one middleware layer, in this order, for every HTTP request:
+
+    * an id (``X-Request-ID``) on the response and in one JSON log line; a
+      caller's own safe id is kept, so a request can be followed across
+      services;
+    * the API key for ``/predict*`` and ``/brands*`` (401 without a valid
+      one; the key's name goes in the log line, never the key);
+    * the body limit: a declared Content-Length over ``max_bytes`` is answered
+      at once, before any of the body is read; otherwise (chunked bodies, or a
+      Content-Length that lies) the bytes are counted as they arrive and
+      reading stops past the limit;
+    * an unhandled error becomes a JSON 500 that quotes the id, with the
+      traceback logged under the same id.
+
+    One layer instead of one per concern: each ASGI layer costs every request
+    a wrapped ``send`` and ``receive``.
+    """
+
+    def __init__(
+        self, app: ASGIApp, gate: Gate, max_bytes: int = config.MAX_BODY_BYTES
+    ) -> None:
         self.app = app
+        self.gate = gate
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        start = time.perf_counter()
+        headers = _header_map(scope)
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = (
             incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         )
-        scope.setdefault("state", {})["request_id"] = request_id
-        start = time.perf_counter()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         status = 500
         started = False
 
@@ -87,11 +120,18 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (_REQUEST_ID_BYTES, request_id.encode()),
+                ]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            refusal = self._refusal(scope, headers, state)
+            if refusal is not None:
+                await refusal(scope, receive, send_with_id)
+            else:
+                await self.app(scope, self._counting(receive), send_with_id)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if started:
@@ -110,42 +150,31 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                    **({"api_key": state["api_key"]} if "api_key" in state else {}),
                 },
             )
 
-
-class BodyTooLarge(HTTPException):
-    """The request body is over the limit; rendered as a JSON 413."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            413,
-            f"The request body is over {limit:,} bytes. Send fewer texts per "
-            f"request (at most {config.MAX_BATCH_TEXTS:,}).",
-        )
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` without reading the rest.
-
-    A declared Content-Length over the limit is answered at once, before any
-    of the body is read; otherwise (chunked bodies, or a Content-Length that
-    lies) the bytes are counted as they arrive and reading stops past the
-    limit.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int = config.MAX_BODY_BYTES) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length", "")
+    def _refusal(
+        self, scope: Scope, headers: dict[bytes, bytes], state: dict[str, Any]
+    ) -> JSONResponse | None:
+        """The answer for a request refused before the app sees it, or None."""
+        if scope["path"].startswith(self.gate.protected):
+            if not self.gate.ready:
+                return error_response(
+                    HTTPException(503, "The API is starting; retry shortly.")
+                )
+            if self.gate.keys is not None:
+                authorization = headers.get(b"authorization", b"").decode("latin-1")
+                name = self.gate.keys.check(authorization)
+                if name is None:
+                    return error_response(Unauthorized())
+                state["api_key"] = name
+        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await error_response(BodyTooLarge(self.max_bytes))(scope, receive, send)
-            return
+            return error_response(BodyTooLarge(self.max_bytes))
+        return None
+
+    def _counting(self, receive: Receive) -> Receive:
         received = 0
 
         async def counting_receive() -> Message:
@@ -159,7 +188,35 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(self.max_bytes)
             return message
 
-        await self.app(scope, counting_receive, send)
+        return counting_receive
+
+
+def _header_map(scope: Scope) -> dict[bytes, bytes]:
+    # ASGI servers give header names in lower case.
+    return dict(scope.get("headers", ()))
+
+
+class Unauthorized(HTTPException):
+    """No valid API key; rendered as a JSON 401."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            401,
+            "Missing or invalid API key: send it as 'Authorization: Bearer KEY'. "
+            "Ask the API's operator for a key.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+class BodyTooLarge(HTTPException):
+    """The request body is over the limit; rendered as a JSON 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            f"The request body is over {limit:,} bytes. Send fewer texts per "
+            f"request (at most {config.MAX_BATCH_TEXTS:,}).",
+        )
 
 
 def error_response(exc: StarletteHTTPException) -> JSONResponse:

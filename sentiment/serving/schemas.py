@@ -83,13 +83,24 @@ class ErrorOut(BaseModel):
     errors: list[FieldError] = []
 
 
+class LogHealthOut(BaseModel):
+    not_logged: int = Field(
+        description="predictions answered without a log row since start-up"
+    )
+    queued: int = Field(description="log writes waiting for the writer thread")
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "starting"]
     model_loaded: bool
     model_version: str | None
+    prediction_log: LogHealthOut | None = Field(
+        description="null while starting, or when logging is off"
+    )
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or invalid API key"},
     413: {
         "model": ErrorOut,
         "description": f"Body over {config.MAX_BODY_BYTES:,} bytes",

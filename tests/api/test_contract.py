@@ -19,6 +19,7 @@ from sentiment.model.artifacts import ModelLoadError  # noqa: E402
 from sentiment.ops.logstore import LogStoreError, PredictionLog  # noqa: E402
 from sentiment.serving import app as api  # noqa: E402
 from sentiment.serving import middleware  # noqa: E402
+from sentiment.serving.auth import ApiKeys, hash_key  # noqa: E402
 
 PREDICTION_KEYS = {
     "label",
@@ -31,9 +32,22 @@ PREDICTION_KEYS = {
 }
 
 
+KEY = "contract-test-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def contract_keys() -> ApiKeys:
+    return ApiKeys([hash_key("tests", KEY)])
+
+
+def make_app(load, **options):
+    """The API with the tests' key."""
+    return api.create_app(load, keys=contract_keys, **options)
+
+
 @pytest.fixture(scope="module")
 def client(tiny_predictor):
-    with TestClient(api.create_app(lambda: tiny_predictor)) as test_client:
+    with TestClient(make_app(lambda: tiny_predictor), headers=AUTH) as test_client:
         yield test_client
 
 
@@ -121,7 +135,7 @@ def test_bad_single_requests_get_422_naming_field_and_reason(
         ),
         ({"texts": ["i love pizza", None]}, "texts.1", "valid string"),
         ({"texts": ["i love pizza", "", "ok"]}, "texts.1", "at least 1 character"),
-        ({"texts": "i love pizza"}, "texts", "valid list"),
+        ({"texts": "i love pizza"}, "texts", "valid array"),
         ({"text": "i love pizza"}, "texts", "Field required"),
     ],
 )
@@ -189,6 +203,7 @@ def test_health_model_and_docs(client, tiny_predictor):
         "status": "ok",
         "model_loaded": True,
         "model_version": tiny_predictor.version,
+        "prediction_log": {"not_logged": 0, "queued": 0},
     }
     assert client.get("/model").json() == tiny_predictor.card
     assert client.get("/docs").status_code == 200
@@ -198,7 +213,7 @@ def test_health_model_and_docs(client, tiny_predictor):
 
 def test_health_says_starting_before_the_model_is_loaded(tiny_predictor):
     # Without `with`, TestClient does not run the start-up (lifespan) step.
-    not_started = TestClient(api.create_app(lambda: tiny_predictor))
+    not_started = TestClient(make_app(lambda: tiny_predictor), headers=AUTH)
     assert not_started.get("/health").status_code == 503
     assert not_started.post("/predict", json={"text": "hi"}).status_code == 503
 
@@ -210,7 +225,7 @@ def test_model_is_loaded_once_at_start_up(tiny_predictor):
         calls.append(1)
         return tiny_predictor
 
-    with TestClient(api.create_app(load)) as test_client:
+    with TestClient(make_app(load), headers=AUTH) as test_client:
         for _ in range(3):
             test_client.post("/predict", json={"text": "i love pizza"})
     assert calls == [1]
@@ -221,7 +236,7 @@ def test_a_model_that_fails_to_load_stops_start_up_with_a_log_line(log_lines):
         raise ModelLoadError("models/model.pkl does not match its card")
 
     with pytest.raises(ModelLoadError):
-        with TestClient(api.create_app(load)):
+        with TestClient(make_app(load)):
             pass
     (line,) = [x for x in log_lines() if x["level"] == "CRITICAL"]
     assert "does not match its card" in line["message"]
@@ -261,7 +276,7 @@ def test_an_internal_error_is_a_json_500_with_the_request_id(tiny_predictor):
         def predict_batch(self, texts, threshold=None):
             raise RuntimeError("boom")
 
-    with TestClient(api.create_app(lambda: Broken())) as test_client:
+    with TestClient(make_app(lambda: Broken()), headers=AUTH) as test_client:
         response = test_client.post("/predict", json={"text": "hi"})
     assert response.status_code == 500
     assert response.headers[middleware.REQUEST_ID_HEADER] in response.json()["detail"]
@@ -275,9 +290,10 @@ def test_answered_predictions_are_in_the_prediction_log_under_the_request_id(
         "/predict/batch", json={"texts": texts}, headers={"X-Request-ID": "log-1"}
     )
     assert response.status_code == 200
+    assert response.headers[api.LOGGED_HEADER] == "true"
     with PredictionLog(_prediction_log_in_tmp) as prediction_log:
         rows = prediction_log.query(
-            "SELECT * FROM predictions WHERE request_id = ?", ["log-1"]
+            "SELECT * FROM predictions WHERE correlation_id = ?", ["log-1"]
         )
     assert rows["source"].tolist() == ["api", "api"]
     assert rows["item"].tolist() == [0, 1]
@@ -293,6 +309,39 @@ def test_a_misconfigured_prediction_log_stops_start_up(
     monkeypatch.setenv(config.LOG_DB_ENV, str(tmp_path / "missing-dir-is-a-file"))
     (tmp_path / "missing-dir-is-a-file").mkdir()  # a folder where the file should be
     with pytest.raises(LogStoreError):
-        with TestClient(api.create_app(lambda: tiny_predictor)):
+        with TestClient(make_app(lambda: tiny_predictor)):
             pass
     assert any(x["level"] == "CRITICAL" for x in log_lines())
+
+
+def test_two_answers_with_one_caller_request_id_get_two_log_rows(
+    client, _prediction_log_in_tmp
+):
+    same = {"X-Request-ID": "retried-7"}
+    first = client.post("/predict", json={"text": "i love pizza"}, headers=same)
+    second = client.post("/predict", json={"text": "i hate my car"}, headers=same)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.headers[api.LOGGED_HEADER] == second.headers[api.LOGGED_HEADER]
+    assert second.headers[api.LOGGED_HEADER] == "true"
+    with PredictionLog(_prediction_log_in_tmp) as prediction_log:
+        rows = prediction_log.query(
+            "SELECT request_id, text, label FROM predictions "
+            "WHERE correlation_id = ? ORDER BY id",
+            ["retried-7"],
+        )
+    assert rows["text"].tolist() == ["i love pizza", "i hate my car"]
+    assert rows["label"].tolist() == [first.json()["label"], second.json()["label"]]
+    assert rows["request_id"].nunique() == 2  # each answer has its own log key
+
+
+@pytest.mark.parametrize("name", [config.LOG_WAIT_ENV, config.LOG_QUEUE_ENV])
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_a_bad_log_queue_setting_stops_start_up_naming_it(
+    tiny_predictor, monkeypatch, log_lines, name, value
+):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        with TestClient(make_app(lambda: tiny_predictor)):
+            pass
+    (line,) = [x for x in log_lines() if x["level"] == "CRITICAL"]
+    assert name in line["message"] and "whole number" in line["message"]

@@ -19,6 +19,7 @@ from sentiment import config  # noqa: E402
 from sentiment.model.artifacts import save_model  # noqa: E402
 from sentiment.model.predictor import Prediction, Predictor  # noqa: E402
 from sentiment.serving import client, local_server, middleware  # noqa: E402
+from sentiment.serving.app import VERSION_FIELDS  # noqa: E402
 from tests.conftest import tiny_dataset  # noqa: E402
 from tests.tricky_posts import SPECIAL_TEXTS  # noqa: E402
 
@@ -45,14 +46,22 @@ def served_predictor(model_path):
 def server(model_path, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("api-log") / "server.log"
     with local_server.LocalServer(
-        {"SENTIMENT_MODEL_PATH": str(model_path)}, log_path=log_path
+        {"SENTIMENT_MODEL_PATH": str(model_path), config.API_KEYS_ENV: KEY},
+        log_path=log_path,
     ) as running:
         yield running
 
 
-def _post(connection: http.client.HTTPConnection, path: str, body: dict):
+KEY = "server-test-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def _post(connection: http.client.HTTPConnection, path: str, body: dict, headers=None):
     connection.request(
-        "POST", path, json.dumps(body), {"Content-Type": "application/json"}
+        "POST",
+        path,
+        json.dumps(body),
+        {"Content-Type": "application/json", **AUTH, **(headers or {})},
     )
     response = connection.getresponse()
     return response.status, response.headers, json.loads(response.read())
@@ -138,6 +147,7 @@ def _raw_response(url: str, head: bytes, body_chunks: list[bytes]) -> bytes:
 def test_declared_oversize_body_is_refused_before_it_is_sent(server):
     head = (
         b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: Bearer " + KEY.encode() + b"\r\n"
         b"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
     )
     # Not one byte of the declared 100 MB is sent: a server that waited for the
@@ -150,6 +160,7 @@ def test_declared_oversize_body_is_refused_before_it_is_sent(server):
 def test_chunked_oversize_body_is_refused_without_reading_the_rest(server):
     head = (
         b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: Bearer " + KEY.encode() + b"\r\n"
         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     size = 64 * 1024
@@ -164,7 +175,7 @@ def test_chunked_oversize_body_is_refused_without_reading_the_rest(server):
 def test_api_predictor_gives_what_the_in_process_predictor_gives(
     server, served_predictor
 ):
-    remote = client.ApiPredictor(server.url)
+    remote = client.ApiPredictor(server.url, api_key=KEY)
     texts = ["i love pizza", "", None, "i hate my car", *SPECIAL_TEXTS]
     pd.testing.assert_frame_equal(remote.score(texts), served_predictor.score(texts))
     assert remote.predict_batch(texts, 0.9) == served_predictor.predict_batch(
@@ -173,21 +184,25 @@ def test_api_predictor_gives_what_the_in_process_predictor_gives(
     assert remote.predict("i love pizza") == served_predictor.predict("i love pizza")
     assert isinstance(remote.predict(""), Prediction)
     assert remote.version == served_predictor.version
-    assert remote.card == served_predictor.card
+    card = served_predictor.card
+    assert remote.card == {k: v for k, v in card.items() if k not in VERSION_FIELDS}
 
 
 def test_api_predictor_splits_large_inputs_into_allowed_batches(
     server, served_predictor
 ):
     texts = [f"i love pizza {i}" for i in range(client.BATCH_TEXTS + 5)]
-    assert client.ApiPredictor(server.url).predict_batch(
+    assert client.ApiPredictor(server.url, api_key=KEY).predict_batch(
         texts
     ) == served_predictor.predict_batch(texts)
 
 
 def test_get_predictor_follows_sentiment_api_url(server, model_path, monkeypatch):
     monkeypatch.setenv(config.API_URL_ENV, server.url)
-    assert isinstance(client.get_predictor(), client.ApiPredictor)
+    monkeypatch.setenv(config.API_KEY_ENV, KEY)
+    remote = client.get_predictor()
+    assert isinstance(remote, client.ApiPredictor) and remote.api_key == KEY
+    assert remote.predict("i love pizza").label == "positive"
     monkeypatch.delenv(config.API_URL_ENV)
     monkeypatch.setenv(config.MODEL_PATH_ENV, str(model_path))
     assert isinstance(client.get_predictor(), Predictor)
@@ -200,7 +215,7 @@ def test_unreachable_api_is_a_clear_error():
 
 
 def test_api_refusal_is_reported_with_the_servers_reason(server):
-    remote = client.ApiPredictor(server.url)
+    remote = client.ApiPredictor(server.url, api_key=KEY)
     with pytest.raises(client.ApiError, match="422.*threshold"):
         remote.predict("i love pizza", threshold=7)
 

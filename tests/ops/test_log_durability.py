@@ -1,8 +1,6 @@
-"""No answered prediction is lost: concurrent writers, and a server killed mid-load.
-
-The server here is a stdlib stand-in (tests/ops/log_server.py) that answers only
-after the log's commit returns; point ``start_server`` at the real API to test
-it the same way.
+"""No answered prediction is lost: concurrent writers, and the real API server
+(uvicorn on 127.0.0.1) killed mid-load: every answer that says its row is
+logged has exactly one row, and every answer that says it is not has none.
 """
 
 from __future__ import annotations
@@ -18,9 +16,15 @@ import urllib.error
 import urllib.request
 import uuid
 
+import pytest
+
 from sentiment import config
+from sentiment.model.artifacts import save_model
 from sentiment.ops.log_queries import dropped_rows
 from sentiment.ops.logstore import PredictionLog
+from sentiment.serving.local_server import LocalServer
+
+LOGGED_HEADER = "X-Prediction-Logged"  # as sentiment.serving.app sends it
 
 PROCESSES = 8
 PER_PROCESS = 2_000
@@ -76,67 +80,68 @@ def test_concurrent_processes_lose_and_duplicate_nothing(tmp_path):
     assert dropped_rows(db) == 0
 
 
-def start_server(db) -> tuple[subprocess.Popen, str]:
-    """Start the prediction server on a free port; return it and its base URL."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.ops.log_server", str(db)],
-        cwd=config.PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    port = int(server.stdout.readline())
-    return server, f"http://127.0.0.1:{port}"
-
-
-def _post(url: str, request_id: str) -> bool:
-    body = json.dumps({"text": f"i love pizza {request_id}", "request_id": request_id})
+def _post(url: str, headers: dict[str, str], request_id: str) -> str:
+    """POST /predict under ``request_id``; X-Prediction-Logged of a 200, else ''."""
+    body = json.dumps({"text": f"i love pizza {request_id}"})
     request = urllib.request.Request(
-        f"{url}/predict", body.encode(), {"Content-Type": "application/json"}
+        f"{url}/predict",
+        body.encode(),
+        {"Content-Type": "application/json", "X-Request-ID": request_id, **headers},
     )
     with urllib.request.urlopen(request, timeout=10) as reply:
-        return reply.status == 200 and json.load(reply)["request_id"] == request_id
+        ok = reply.status == 200 and "label" in json.load(reply)
+        return reply.headers[LOGGED_HEADER] if ok else ""
 
 
-def test_a_server_killed_mid_load_keeps_every_answered_request(tmp_path):
+def test_a_server_killed_mid_load_keeps_every_answered_request(tmp_path, tiny_pipeline):
+    pytest.importorskip("uvicorn", reason="needs the API extra: requirements-api.txt")
+    model = tmp_path / "model.pkl"
+    save_model(tiny_pipeline, model, {"versions": {}})
     db = tmp_path / "predictions.db"
-    server, url = start_server(db)
-    answered: list[str] = []
+    logged: list[str] = []  # answered, and the answer says its row is committed
+    not_logged: list[str] = []  # answered, and the answer says it is not
     failed: list[str] = []
     lock = threading.Lock()
     enough = threading.Event()
+    env = {config.MODEL_PATH_ENV: str(model), config.LOG_DB_ENV: str(db)}
 
-    def client() -> None:
-        for _ in range(2_000):  # bounded, the kill normally ends it much sooner
-            request_id = uuid.uuid4().hex
-            try:
-                ok = _post(url, request_id)
-            except (urllib.error.URLError, ConnectionError, OSError):
+    with LocalServer(env) as server:
+
+        def client() -> None:
+            for _ in range(2_000):  # bounded, the kill normally ends it sooner
+                request_id = uuid.uuid4().hex
+                try:
+                    header = _post(server.url, server.headers, request_id)
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    with lock:
+                        failed.append(request_id)
+                    return
                 with lock:
-                    failed.append(request_id)
-                return
-            with lock:
-                (answered if ok else failed).append(request_id)
-                if len(answered) >= 400:
-                    enough.set()
+                    outcome = {"true": logged, "false": not_logged}.get(header, failed)
+                    outcome.append(request_id)
+                    if len(logged) >= 400:
+                        enough.set()
 
-    clients = [threading.Thread(target=client) for _ in range(4)]
-    try:
-        for c in clients:
-            c.start()
-        assert enough.wait(timeout=60), "the server answered too few requests"
-        os.kill(server.pid, signal.SIGKILL)  # mid-load: clients are still sending
-    finally:
-        server.kill()
-        server.wait(timeout=10)
-        for c in clients:
-            c.join(timeout=30)
-    assert server.returncode == -signal.SIGKILL
+        clients = [threading.Thread(target=client) for _ in range(4)]
+        try:
+            for c in clients:
+                c.start()
+            assert enough.wait(timeout=60), "the server answered too few requests"
+            assert server.process is not None
+            os.kill(server.process.pid, signal.SIGKILL)  # mid-load
+        finally:
+            server.stop()
+            for c in clients:
+                c.join(timeout=30)
+    assert server.process.returncode == -signal.SIGKILL
     assert failed, "the kill should have cut some requests off"
 
     log = PredictionLog(db)
-    logged = log.query("SELECT request_id FROM predictions")["request_id"]
-    counts = logged.value_counts()
-    assert all(counts.get(rid, 0) == 1 for rid in answered)  # exactly one row each
+    rows = log.query("SELECT request_id, correlation_id FROM predictions")
+    counts = rows["correlation_id"].value_counts()
+    assert all(counts.get(rid, 0) == 1 for rid in logged)  # exactly one row each
+    assert all(counts.get(rid, 0) == 0 for rid in not_logged)  # as they said
     # Rows beyond the answered ones can only be requests in flight at the kill.
-    assert len(logged) - len(answered) <= len(clients)
+    assert len(rows) - len(logged) <= len(clients)
+    assert rows["request_id"].is_unique  # every answer its own key
     assert log.integrity_check() == "ok"

@@ -271,3 +271,34 @@ def test_append_many_writes_each_request_under_its_id_in_one_commit(plog):
         ("b", 0, "y"),
         ("b", 1, "z"),
     ]
+
+
+def test_a_log_made_before_correlation_ids_gains_the_column(tmp_path, tiny_predictor):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the first release's table, one old row
+        conn.executescript(
+            "CREATE TABLE predictions (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, "
+            "source TEXT NOT NULL, request_id TEXT NOT NULL, item INTEGER NOT NULL, "
+            "model_version TEXT NOT NULL, label TEXT, confidence REAL, "
+            "prob_negative REAL, prob_neutral REAL, prob_positive REAL, "
+            "needs_review INTEGER NOT NULL, status TEXT NOT NULL, "
+            "text_length INTEGER NOT NULL, text TEXT, text_sha256 TEXT NOT NULL, "
+            "UNIQUE (request_id, item));"
+            "INSERT INTO predictions (ts, source, request_id, item, model_version, "
+            "needs_review, status, text_length, text_sha256) "
+            "VALUES ('2026-01-01T00:00:00Z', 'api', 'old', 0, 'v', 0, 'ok', 0, '')"
+        )
+    with PredictionLog(path) as log:
+        texts = ["i love pizza"]
+        log.append_many(
+            "api",
+            "v",
+            [("new", texts, tiny_predictor.score(texts))],
+            correlation_ids=["c1"],
+        )
+        rows = log.query(
+            "SELECT request_id, correlation_id FROM predictions ORDER BY id"
+        )
+    assert rows["request_id"].tolist() == ["old", "new"]
+    assert rows["correlation_id"].isna().tolist() == [True, False]
+    assert rows["correlation_id"][1] == "c1"
