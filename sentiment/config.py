@@ -175,4 +175,16 @@ SPIKE_MIN_POSTS = 20  # periods with fewer posts never alert
 # Promotion gate: a candidate replaces the current model only if its macro-recall
 # on the evaluation set is at most this much below the current model's.
 PROMOTION_MARGIN = 0.01
+# Where promotions before versioned folders (issue 13) archived replaced models;
+# rollback still reads it.
 ARCHIVE_DIR_NAME = "archive"
+
+
+# --- Model versions and the current pointer (issue 13) ---
+
+# Promotion copies each model into models/versions/<time>-<sha>/ (whatever
+# files it consists of) and then replaces the symlink models/current with one
+# rename: the only step that changes the served model. models/model.pkl and its
+# companions are symlinks through current/, so DEFAULT_MODEL_PATH keeps working.
+VERSIONS_DIR_NAME = "versions"
+CURRENT_LINK_NAME = "current"

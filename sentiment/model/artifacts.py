@@ -90,6 +90,9 @@ def load_model(
             "pickle can run code. If you trained it yourself, pass "
             "--trust-model-path (allow_outside_models_dir=True in Python)."
         )
+    # One folder for the card and the model, even if models/current is switched
+    # to another version while we read (sentiment.ops.model_versions).
+    path = path.resolve()
     card = read_card(path)
     actual = file_sha256(path)
     if actual != card.get("model_sha256"):
