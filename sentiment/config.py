@@ -188,3 +188,26 @@ ARCHIVE_DIR_NAME = "archive"
 # companions are symlinks through current/, so DEFAULT_MODEL_PATH keeps working.
 VERSIONS_DIR_NAME = "versions"
 CURRENT_LINK_NAME = "current"
+
+
+# --- Reviewer sign-in for the page (issue 13) ---
+
+# The page's Monitoring and Review pages show logged posts and store
+# corrections, so they ask for a reviewer's name and password. Accounts are
+# salted scrypt hashes in this TOML file (`python -m sentiment.users add NAME`);
+# SENTIMENT_USERS_FILE points elsewhere (keep it out of git and images).
+USERS_FILE_ENV = "SENTIMENT_USERS_FILE"
+DEFAULT_USERS_FILE = PROJECT_ROOT / "secrets" / "users.toml"
+# scrypt cost: 2**14 x 8 blocks is 16 MiB and ~50 ms per check, which makes
+# guessing slow without making a sign-in slow (the parameters are stored with
+# each hash, so raising them later keeps old hashes valid).
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+MIN_PASSWORD_CHARS = 12
+
+
+def users_file_from_env(environ: Mapping[str, str] = os.environ) -> Path:
+    """The reviewer accounts file: ``$SENTIMENT_USERS_FILE`` or the default."""
+    value = environ.get(USERS_FILE_ENV, "").strip()
+    return Path(value).expanduser() if value else DEFAULT_USERS_FILE
