@@ -10,13 +10,18 @@ import os
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from sentiment import config
 from sentiment.files.output import OUTPUT_COLUMNS
 from sentiment.ops.reviewers import set_reviewer
 from tests.conftest import tiny_dataset
-from tests.e2e.app_server import CHROMIUM_ARGS, chromium_path, streamlit_app
+from tests.e2e.app_server import (
+    CHROMIUM_ARGS,
+    chromium_path,
+    sign_in,
+    streamlit_app,
+)
 
 CHROMIUM = chromium_path()
 NO_CHROMIUM = "no chromium binary (apt-get install chromium, or set SENTIMENT_CHROMIUM)"
@@ -31,13 +36,6 @@ N_ROWS = 120
 
 
 REVIEWER, PASSWORD = "ana", "a long test password"
-
-
-def sign_in(page: Page, name: str, password: str) -> None:
-    """Fill in the sign-in form of Monitoring or Review and submit it."""
-    page.get_by_role("textbox", name="Name").fill(name)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def write_posts(path) -> pd.DataFrame:
