@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from sentiment.ops.feedback import load_feedback
 from sentiment.ops.logstore import PredictionLog
 
 TEXTS = ["zzqx vvbn", "qqpr wwxz", "i love pizza"]
@@ -138,3 +139,16 @@ def test_a_version_1_log_is_migrated_without_losing_a_correction(
     ]
     with PredictionLog(path) as log:  # opening again changes nothing
         assert len(log.correction_history()) == 3
+
+
+def test_retraining_takes_agreed_corrections_and_warns_of_the_rest(
+    two_reviewers, caplog
+):
+    ana, bo = two_reviewers
+    ana.record_correction(1, "positive", reviewer="ana")
+    bo.record_correction(1, "negative", reviewer="bo")
+    bo.record_correction(2, "neutral", reviewer="bo")
+    with caplog.at_level("WARNING"):
+        data = load_feedback(ana.path)
+    assert (data.texts, data.labels) == (["qqpr wwxz"], ["neutral"])
+    assert "1 corrected post(s)" in caplog.text and "disagree" in caplog.text
