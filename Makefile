@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED := ../shared/data/semeval2017
+# `make app` listens on this machine only unless told otherwise.
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8501
 
 .DEFAULT_GOAL := help
 .PHONY: help install app demo test lint format vectors train evaluate screenshot drift status api bench
@@ -19,8 +22,9 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirement
 
 install: $(STAMP) ## Create .venv with the pinned runtime and dev dependencies
 
-app: install ## Start the web page on http://localhost:8501
-	$(BIN)/streamlit run app.py
+app: install ## Start the web page on http://127.0.0.1:8501 (APP_HOST=0.0.0.0 to share it, APP_PORT=...)
+	@$(BIN)/python scripts/port_free.py $(APP_HOST) $(APP_PORT)
+	$(BIN)/python -m streamlit run app.py --server.address $(APP_HOST) --server.port $(APP_PORT)
 
 demo: install ## Score examples/posts.csv with the committed model
 	$(BIN)/python -m sentiment.predict examples/posts.csv --output examples/posts_scored.csv

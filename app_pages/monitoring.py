@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.access import reviewer_or_stop
 from app_pages.charts import (
     confidence_chart,
     label_mix_chart,
@@ -58,6 +59,7 @@ ALERT_COLUMNS = [
 
 def render(context: PageContext) -> None:
     """Volume, label mix, confidence, spike alerts, log stats and drift."""
+    reviewer_or_stop("Monitoring")  # logged posts: reviewers only
     prediction_log = context.prediction_log
     if prediction_log is None:
         logging_off_ui()

@@ -1,7 +1,10 @@
-"""The "Review" page: people label the predictions marked needs review.
+"""The "Review" page: signed-in reviewers label the predictions marked needs
+review, and settle disagreements.
 
-Corrections are stored in the prediction log, from which training can take
-them (``--include-feedback``).
+Each saved label is appended to the prediction log's correction history with
+the reviewer's name; when two reviewers disagree the post comes back to the
+queue marked "disagreement" (sentiment.ops.corrections has the rule). Training
+takes the agreed corrections (``--include-feedback``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import sqlite3
 import pandas as pd
 import streamlit as st
 
+from app_pages.access import reviewer_or_stop
 from app_pages.shared import (
     LABEL_NAMES,
     PageContext,
@@ -20,6 +24,7 @@ from app_pages.shared import (
     page_context,
 )
 from sentiment import config
+from sentiment.ops.corrections import DISAGREEMENT
 from sentiment.ops.logstore import PredictionLog
 
 REVIEW_ROWS = 50
@@ -29,13 +34,14 @@ LABEL_COLUMN = "right label"
 
 def render(context: PageContext) -> None:
     """The needs-review queue, the corrections so far, and how to retrain on them."""
+    reviewer = reviewer_or_stop("Review")
     if context.prediction_log is None:
         logging_off_ui()
         return
-    review_ui(context.prediction_log)
+    review_ui(context.prediction_log, reviewer)
 
 
-def review_ui(prediction_log: PredictionLog) -> None:
+def review_ui(prediction_log: PredictionLog, reviewer: str) -> None:
     """The needs-review queue: a person sets the right labels and saves them."""
     st.subheader("Review queue")
     message = st.session_state.pop("review_message", None)
@@ -46,13 +52,13 @@ def review_ui(prediction_log: PredictionLog) -> None:
     if queue.empty:
         st.success("No prediction is waiting for review.")
     else:
-        review_form_ui(prediction_log, queue)
+        review_form_ui(prediction_log, queue, reviewer)
     corrections = prediction_log.corrections()
     if not corrections.empty:
         with st.expander(f"Corrections so far ({len(corrections):,})"):
             st.dataframe(
                 corrections.tail(SHOWN_CORRECTIONS)[
-                    ["prediction_id", "text", "predicted", "label", "ts"]
+                    ["prediction_id", "text", "predicted", "label", "votes", "ts"]
                 ].iloc[::-1],
                 hide_index=True,
             )
@@ -70,16 +76,27 @@ def review_ui(prediction_log: PredictionLog) -> None:
     )
 
 
-def review_form_ui(prediction_log: PredictionLog, queue: pd.DataFrame) -> None:
+def review_form_ui(
+    prediction_log: PredictionLog, queue: pd.DataFrame, reviewer: str
+) -> None:
     """An editable table of the queue with a 'right label' column, and Save."""
+    disagreements = int((queue["review"] == DISAGREEMENT).sum())
     st.caption(
         f"The newest {len(queue):,} predictions marked needs review (confidence "
         "below the threshold, or no word the model knows). Pick the right label "
-        "in the last column and press Save; rows left empty stay in the queue."
+        "in the last column and press Save; rows left empty stay in the queue. "
+        "Your name is saved with each label."
     )
+    if disagreements:
+        st.warning(
+            f"{counted(disagreements, 'post')} at the top got different labels "
+            "from different reviewers (see 'review'). Your label counts as your "
+            "vote; a post leaves the queue when one label has the most votes."
+        )
     table = pd.DataFrame(
         {
             "id": queue["id"],
+            "review": _review_notes(queue),
             "time": queue["ts"],
             "source": queue["source"],
             "text": queue["text"].fillna("(text not stored)"),
@@ -108,11 +125,21 @@ def review_form_ui(prediction_log: PredictionLog, queue: pd.DataFrame) -> None:
             "Save corrections",
             type="primary",
             on_click=save_corrections,
-            args=(prediction_log, key, table["id"].tolist()),
+            args=(prediction_log, key, table["id"].tolist(), reviewer),
         )
 
 
-def save_corrections(prediction_log: PredictionLog, key: str, ids: list[int]) -> None:
+def _review_notes(queue: pd.DataFrame) -> pd.Series:
+    """ "new", or "disagreement: ana: positive, bo: negative" per queue row."""
+    votes = queue["votes"].fillna("")
+    return queue["review"].where(
+        queue["review"] != DISAGREEMENT, DISAGREEMENT + ": " + votes
+    )
+
+
+def save_corrections(
+    prediction_log: PredictionLog, key: str, ids: list[int], reviewer: str
+) -> None:
     """Save callback: store the labels picked in editor ``key`` (rows are ``ids``).
 
     Runs before the page reruns, so the rerun shows the refreshed queue.
@@ -129,9 +156,12 @@ def save_corrections(prediction_log: PredictionLog, key: str, ids: list[int]) ->
             "Pick a label in the 'right label' column first.",
         )
         return
+    results = []
     try:
         for prediction_id, label in picked.items():
-            prediction_log.record_correction(int(prediction_id), label)
+            results.append(
+                prediction_log.record_correction(int(prediction_id), label, reviewer)
+            )
     except (ValueError, sqlite3.Error) as e:
         # Saved ones are out of the queue; the rest keep their picks to retry.
         st.session_state["review_message"] = (
@@ -140,9 +170,17 @@ def save_corrections(prediction_log: PredictionLog, key: str, ids: list[int]) ->
         )
         return
     st.session_state["review_round"] += 1
+    disagreeing = [r.prediction_id for r in results if r.disagreement]
+    saved = f"Saved {counted(len(picked), 'correction')}."
+    if not disagreeing:
+        st.session_state["review_message"] = ("success", saved)
+        return
     st.session_state["review_message"] = (
-        "success",
-        f"Saved {counted(len(picked), 'correction')}.",
+        "warning",
+        f"{saved} {counted(len(disagreeing), 'label')} disagree with another "
+        "reviewer's (prediction "
+        f"{', '.join(map(str, disagreeing))}): nothing was overwritten; "
+        "they are back in the queue, marked disagreement.",
     )
 
 

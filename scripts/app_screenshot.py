@@ -6,14 +6,15 @@
 Starts ``streamlit run app.py`` on a free local port, analyses three posts and
 saves a full-page PNG. With ``--monitoring`` the page logs to a temporary
 prediction log filled first with three days of made-up traffic (templated
-posts, a negative spike six hours ago), and the shot is of the Monitoring page
-after a drift check.
+posts, a negative spike six hours ago), signs in with a throwaway reviewer
+account, and the shot is of the Monitoring page after a drift check.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -33,9 +34,11 @@ from sentiment.model.predictor import (  # noqa: E402
     model_version,
 )
 from sentiment.ops.logstore import PredictionLog  # noqa: E402
+from sentiment.ops.reviewers import set_reviewer  # noqa: E402
 from tests.e2e.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     chromium_path,
+    sign_in,
     streamlit_app,
 )
 
@@ -71,6 +74,9 @@ DEMO_TEMPLATES = {
 }
 DEMO_THINGS = ["phone", "app", "camera", "delivery", "concert", "game", "update"]
 DEMO_HOURS = 72
+# The Monitoring page asks for a reviewer: a throwaway account, made per run.
+DEMO_REVIEWER = "demo"
+DEMO_PASSWORD = secrets.token_urlsafe(16)
 DEMO_SPIKE_HOURS_AGO = 6
 
 
@@ -116,8 +122,9 @@ def analyse_posts(page: Page) -> None:
 
 
 def check_drift(page: Page) -> None:
-    """Open the Monitoring page, run the drift check and wait for its verdict."""
+    """Open the Monitoring page, sign in, run the drift check, wait for its verdict."""
     page.get_by_role("link", name="Monitoring").click()
+    sign_in(page, DEMO_REVIEWER, DEMO_PASSWORD)
     expect(page.get_by_text("Predictions per hour")).to_be_visible()
     page.get_by_role("button", name="Check drift").click()
     expect(page.get_by_text("Checked ")).to_be_visible(timeout=120_000)
@@ -150,6 +157,9 @@ def main() -> int:
             )
             rows = fill_demo_log(Path(os.environ[config.LOG_DB_ENV]), predictor)
             print(f"logged {rows:,} made-up predictions")
+            accounts = Path(folder) / "users.toml"
+            set_reviewer(accounts, DEMO_REVIEWER, DEMO_PASSWORD)
+            os.environ[config.USERS_FILE_ENV] = str(accounts)
         shoot(args.model, executable, args.out, args.monitoring)
     print(f"wrote {args.out}")
     return 0

@@ -175,6 +175,8 @@ SPIKE_MIN_POSTS = 20  # periods with fewer posts never alert
 # Promotion gate: a candidate replaces the current model only if its macro-recall
 # on the evaluation set is at most this much below the current model's.
 PROMOTION_MARGIN = 0.01
+# Where promotions before versioned folders (issue 13) archived replaced models;
+# rollback still reads it.
 ARCHIVE_DIR_NAME = "archive"
 
 # --- Reading users' files and delivering scored ones (issue 13) ---
@@ -307,3 +309,36 @@ def api_show_versions_from_env(environ: Mapping[str, str] = os.environ) -> bool:
 def api_host_from_env(environ: Mapping[str, str] = os.environ) -> str:
     """The address ``python -m sentiment.api`` binds (default 127.0.0.1)."""
     return environ.get(API_HOST_ENV, "").strip() or DEFAULT_API_HOST
+
+
+# --- Model versions and the current pointer (issue 13) ---
+
+# Promotion copies each model into models/versions/<time>-<sha>/ (whatever
+# files it consists of) and then replaces the symlink models/current with one
+# rename: the only step that changes the served model. models/model.pkl and its
+# companions are symlinks through current/, so DEFAULT_MODEL_PATH keeps working.
+VERSIONS_DIR_NAME = "versions"
+CURRENT_LINK_NAME = "current"
+
+
+# --- Reviewer sign-in for the page (issue 13) ---
+
+# The page's Monitoring and Review pages show logged posts and store
+# corrections, so they ask for a reviewer's name and password. Accounts are
+# salted scrypt hashes in this TOML file (`python -m sentiment.users add NAME`);
+# SENTIMENT_USERS_FILE points elsewhere (keep it out of git and images).
+USERS_FILE_ENV = "SENTIMENT_USERS_FILE"
+DEFAULT_USERS_FILE = PROJECT_ROOT / "secrets" / "users.toml"
+# scrypt cost: 2**14 x 8 blocks is 16 MiB and ~50 ms per check, which makes
+# guessing slow without making a sign-in slow (the parameters are stored with
+# each hash, so raising them later keeps old hashes valid).
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+MIN_PASSWORD_CHARS = 12
+
+
+def users_file_from_env(environ: Mapping[str, str] = os.environ) -> Path:
+    """The reviewer accounts file: ``$SENTIMENT_USERS_FILE`` or the default."""
+    value = environ.get(USERS_FILE_ENV, "").strip()
+    return Path(value).expanduser() if value else DEFAULT_USERS_FILE

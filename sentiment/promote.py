@@ -6,16 +6,19 @@
 The candidate (checked like any model: its card and SHA-256) and the current
 ``models/model.pkl`` are scored on the same labelled evaluation set; the
 candidate is promoted only if its macro-averaged recall is at most ``--margin``
-below the current model's. The replaced model, its card and its reference
-profile move to ``models/archive/<time>-<sha>/``; ``--rollback`` brings back
-the most recently replaced one (and archives the one it replaces as rolled
-back, so repeated rollbacks walk back through history).
+below the current model's. ``--rollback`` serves the most recently replaced
+model again (and marks the one it replaces as rolled back, so repeated
+rollbacks walk back through history).
 
-Every file is written to a temporary name and renamed into place. The swap of
-the files is recorded in a journal first: if the process dies half-way, the
-next promote or rollback (or ``--recover``) finishes it, so ``models/`` always
-ends up holding the old model or the new one, never a mix. Running services
-load the model at start: restart them to serve the promoted one.
+Each model lives whole in ``models/versions/<time>-<sha>/``; ``models/current``
+is a symlink to the served one, and ``models/model.pkl`` (and its card and
+profile) are links through it. A new version is copied in completely first;
+then one rename of ``current`` switches the model. A process killed at any
+moment leaves the old model or the new one served, with nothing to finish by
+hand; ``--recover`` only removes the unfinished copies, which the next promote
+or rollback also does. Plain model files in ``models/`` (a fresh clone, or
+``train --out models/model.pkl``) are moved into a version folder first.
+Running services load the model at start: restart them to serve the promoted one.
 
 Exit codes: 0 promoted or rolled back, 1 the candidate failed the gate, 2 error.
 """
@@ -49,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rollback", action="store_true", help="restore the previous model"
     )
     parser.add_argument(
-        "--recover", action="store_true", help="finish an interrupted swap"
+        "--recover",
+        action="store_true",
+        help="remove what an interrupted promote or rollback left",
     )
     parser.add_argument("--models-dir", type=Path, default=config.MODELS_DIR)
     cli.add_trust_option(parser)
@@ -63,11 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _promote(args: argparse.Namespace) -> int:
     if args.recover:
         done = recover(args.models_dir)
-        print("Finished an interrupted swap." if done else "Nothing to recover.")
+        print("Removed unfinished copies." if done else "Nothing to recover.")
         return 0
     if args.rollback:
         entry = rollback(args.models_dir)
-        print(f"Restored the model archived in {entry.name}.")
+        print(f"Serving the model in {entry} again.")
         return 0
     decision = promote(
         args.candidate,

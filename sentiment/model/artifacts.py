@@ -155,7 +155,9 @@ def _resolve(path: str | Path | None) -> Path:
             f"No model at {path}. Train one with `python -m sentiment.train --data "
             "YOUR.csv` or check the path."
         )
-    return path
+    # One folder for the card and the model, even if models/current is switched
+    # to another version while we read (sentiment.ops.model_versions).
+    return path.resolve()
 
 
 def load_fast_model(

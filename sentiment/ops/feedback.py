@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from sentiment.files.formats import DataError
 from sentiment.files.labelled import LabelledData, LoadReport, load_labelled
 from sentiment.model.card import describe_file
 from sentiment.ops.logstore import PredictionLog
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,8 +38,11 @@ class _CombinedReport:
 
 
 def load_feedback(db_path: str | Path) -> LabelledData:
-    """Reviewers' corrections from the prediction log, as labelled rows.
+    """Reviewers' agreed corrections from the prediction log, as labelled rows.
 
+    A post's label is the one most of its reviewers gave (each reviewer's
+    latest label is one vote, see sentiment.ops.corrections); posts where the
+    top labels tie are disagreements, left out and counted in a warning.
     Corrections whose prediction was logged without text are reported as
     skipped (by prediction id), never silently left out.
     """
@@ -44,6 +50,14 @@ def load_feedback(db_path: str | Path) -> LabelledData:
         raise DataError(f"No prediction log at {db_path}: no feedback to include.")
     with PredictionLog(db_path) as prediction_log:
         texts, labels, skipped = prediction_log.feedback_rows()
+        disagreements = prediction_log.stats()["disagreements"]
+    if disagreements:
+        log.warning(
+            "%d corrected post(s) in %s are left out: their reviewers disagree "
+            "(settle them on the page's Review tab).",
+            disagreements,
+            db_path,
+        )
     report = LoadReport(
         f"corrections in {db_path}", len(texts) + len(skipped), empty_text_rows=skipped
     )

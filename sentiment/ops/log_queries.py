@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
     import pandas as pd
 
 from sentiment import config
+from sentiment.ops.corrections import AGREED, DISAGREEMENT
 from sentiment.files.output import PROBABILITY_COLUMNS
 
 _PERIOD_CHARS = {"hour": 13, "day": 10}  # prefix of the ISO timestamp
@@ -51,7 +52,7 @@ def dropped_rows(db_path: str | Path) -> int:
 
 
 class LogQueries:
-    """Read-only queries over the ``predictions`` and ``corrections`` tables.
+    """Read-only queries over the ``predictions`` and the corrections.
 
     The class that mixes this in provides the connection, its lock, the file's
     path and settings.
@@ -97,37 +98,57 @@ class LogQueries:
         return _with_datetimes(self.query(sql, params))
 
     def review_queue(self, limit: int = 100) -> pd.DataFrame:
-        """Uncorrected predictions marked needs_review, newest first."""
+        """Predictions to review: disagreements first, then uncorrected
+        predictions marked needs_review, newest first.
+
+        ``review`` says which ("disagreement" or "new"); ``votes`` lists the
+        reviewers' labels of a disagreement.
+        """
         return _with_datetimes(
             self.query(
                 "SELECT p.id, p.ts, p.source, p.text, p.label, p.confidence, "
-                f"{', '.join('p.' + c for c in PROBABILITY_COLUMNS)}, p.status "
+                f"{', '.join('p.' + c for c in PROBABILITY_COLUMNS)}, p.status, "
+                f"COALESCE(c.state, 'new') AS review, c.votes "
                 "FROM predictions p LEFT JOIN corrections c ON c.prediction_id = p.id "
-                "WHERE p.needs_review = 1 AND c.prediction_id IS NULL "
-                "ORDER BY p.id DESC LIMIT ?",
+                f"WHERE (p.needs_review = 1 AND c.prediction_id IS NULL) "
+                f"OR c.state = '{DISAGREEMENT}' "
+                f"ORDER BY c.state = '{DISAGREEMENT}' DESC, p.id DESC LIMIT ?",
                 (int(limit),),
             )
         )
 
     def corrections(self) -> pd.DataFrame:
-        """Every correction with the prediction it corrects."""
+        """Per corrected prediction: its current label (None in a disagreement),
+        ``state`` ("agreed" or "disagreement"), the reviewers' ``votes``, the
+        time of the latest correction, and the prediction it corrects."""
         return _with_datetimes(
             self.query(
                 "SELECT c.prediction_id, p.text, c.label, p.label AS predicted, "
-                "p.confidence, p.model_version, c.ts, c.reviewer "
+                "p.confidence, p.model_version, c.ts, c.state, c.votes "
                 "FROM corrections c JOIN predictions p ON p.id = c.prediction_id "
                 "ORDER BY c.prediction_id"
             )
         )
 
-    def feedback_rows(self) -> tuple[list[str], list[str], list[int]]:
-        """Corrections as training rows: ``(texts, labels, skipped_ids)``.
+    def correction_history(self) -> pd.DataFrame:
+        """Every correction ever saved, oldest first (the table is append-only)."""
+        return _with_datetimes(
+            self.query(
+                "SELECT id, prediction_id, label, reviewer, ts "
+                "FROM correction_history ORDER BY id"
+            )
+        )
 
-        Corrections of predictions logged without text (text storage off) or
-        with an empty text cannot train anything; their prediction ids are
-        returned in ``skipped_ids``.
+    def feedback_rows(self) -> tuple[list[str], list[str], list[int]]:
+        """Agreed corrections as training rows: ``(texts, labels, skipped_ids)``.
+
+        Disagreements are left out (they have no label until reviewers agree).
+        Agreed corrections of predictions logged without text (text storage
+        off) or with an empty text cannot train anything; their prediction ids
+        are returned in ``skipped_ids``.
         """
         frame = self.corrections()
+        frame = frame[frame["state"] == AGREED]
         usable = frame["text"].fillna("").str.strip() != ""
         return (
             frame.loc[usable, "text"].tolist(),
@@ -187,10 +208,16 @@ class LogQueries:
                 one(
                     "SELECT COUNT(*) FROM predictions p LEFT JOIN corrections c "
                     "ON c.prediction_id = p.id "
-                    "WHERE p.needs_review = 1 AND c.prediction_id IS NULL"
+                    "WHERE (p.needs_review = 1 AND c.prediction_id IS NULL) "
+                    f"OR c.state = '{DISAGREEMENT}'"
                 )
             ),
-            "corrections": int(one("SELECT COUNT(*) FROM corrections")),
+            "corrections": int(
+                one(f"SELECT COUNT(*) FROM corrections WHERE state = '{AGREED}'")
+            ),
+            "disagreements": int(
+                one(f"SELECT COUNT(*) FROM corrections WHERE state = '{DISAGREEMENT}'")
+            ),
             "dropped_rows": dropped_rows(self.path),
         }
 

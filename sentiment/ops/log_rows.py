@@ -17,10 +17,8 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
 
 from sentiment import config
 from sentiment.files.output import PROBABILITY_COLUMNS
+from sentiment.ops.corrections import CORRECTIONS_SCHEMA, SCHEMA_VERSION
 from sentiment.ops.log_queries import format_ts
-
-SCHEMA_VERSION = 1
-
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS predictions (
@@ -43,12 +41,7 @@ CREATE TABLE IF NOT EXISTS predictions (
 CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
 CREATE INDEX IF NOT EXISTS predictions_review ON predictions (ts)
     WHERE needs_review = 1;
-CREATE TABLE IF NOT EXISTS corrections (
-    prediction_id INTEGER PRIMARY KEY REFERENCES predictions (id),
-    label TEXT NOT NULL CHECK (label IN ({", ".join(f"'{x}'" for x in config.LABELS)})),
-    ts TEXT NOT NULL,
-    reviewer TEXT
-);
+{CORRECTIONS_SCHEMA};
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
 """

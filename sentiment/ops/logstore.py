@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
     import pandas as pd
 
 from sentiment import config
+from sentiment.ops.corrections import DISAGREEMENT, migrate_corrections
 from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts
 from sentiment.ops.log_rows import (
     INSERT,
@@ -70,6 +71,21 @@ class LogResult:
     request_id: str
     rows: int  # rows written (a retried request id writes none)
     logged: bool  # False when the write failed and the rows were counted as dropped
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What one :meth:`PredictionLog.record_correction` call led to."""
+
+    prediction_id: int
+    saved: str  # the label this reviewer saved
+    label: str | None  # the prediction's label now; None in a disagreement
+    state: str  # "agreed" or "disagreement"
+    votes: str  # every reviewer's latest label, e.g. "ana: positive, bo: negative"
+
+    @property
+    def disagreement(self) -> bool:
+        return self.state == DISAGREEMENT
 
 
 def open_default_log() -> PredictionLog | None:
@@ -156,6 +172,9 @@ class PredictionLog(LogQueries):
                 f"{self.synchronous}. WAL needs a local file system (not NFS/SMB) "
                 "and a writable folder."
             )
+        # Before the schema: a version-1 log's corrections table becomes the
+        # history that the schema's corrections view reads.
+        migrate_corrections(conn)
         conn.executescript(SCHEMA)
         add_correlation_column(conn)
 
@@ -342,12 +361,14 @@ class PredictionLog(LogQueries):
 
     def record_correction(
         self, prediction_id: int, label: str, reviewer: str | None = None
-    ) -> None:
-        """Store a reviewer's label for a logged prediction (a later one replaces it).
+    ) -> Correction:
+        """Add a reviewer's label for a logged prediction to the history.
 
-        Raises ValueError for an unknown label or prediction id. Unlike
-        predictions, a correction that cannot be written raises: the reviewer
-        is there to see it and retry.
+        Nothing is overwritten: the prediction's label is derived from every
+        reviewer's latest one (see sentiment.ops.corrections), and the result
+        says whether it is now agreed or a disagreement. Raises ValueError for
+        an unknown label or prediction id. Unlike predictions, a correction
+        that cannot be written raises: the reviewer is there to see it and retry.
         """
         canonical = config.LABEL_ALIASES.get(str(label).strip().lower())
         if canonical is None:
@@ -364,14 +385,18 @@ class PredictionLog(LogQueries):
                 if not found:
                     raise ValueError(f"No logged prediction with id {prediction_id}.")
                 conn.execute(
-                    "INSERT INTO corrections (prediction_id, label, ts, reviewer) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (prediction_id) DO UPDATE SET "
-                    "label = excluded.label, ts = excluded.ts, "
-                    "reviewer = excluded.reviewer",
-                    (int(prediction_id), canonical, utc_now(), reviewer),
+                    "INSERT INTO correction_history (prediction_id, label, reviewer, "
+                    "ts) VALUES (?, ?, ?, ?)",
+                    (int(prediction_id), canonical, reviewer, utc_now()),
                 )
+                current, state, votes = conn.execute(
+                    "SELECT label, state, votes FROM corrections "
+                    "WHERE prediction_id = ?",
+                    (int(prediction_id),),
+                ).fetchone()
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.rollback()
                 raise
+        return Correction(int(prediction_id), canonical, current, state, votes)

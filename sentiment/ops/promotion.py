@@ -1,34 +1,29 @@
-"""Promotion and rollback of the served model: the gate, the archive and the
-crash-safe swap of ``models/`` behind ``python -m sentiment.promote``."""
+"""Promotion and rollback of the served model behind ``python -m sentiment.promote``:
+the gate, and the switch between version folders (see
+:mod:`sentiment.ops.model_versions`), which a crash cannot leave half done."""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from sentiment import config
 from sentiment.files.labelled import load_labelled
-from sentiment.files.storage import atomic_write
 from sentiment.model.artifacts import card_path, load_model, read_card
 from sentiment.model.export import arrays_path
 from sentiment.model.metrics import evaluate_predictor
 from sentiment.model.predictor import Predictor
-from sentiment.ops.errors import PromotionError  # noqa: F401 (its home until now)
+from sentiment.ops import model_versions as versions
+from sentiment.ops.errors import PromotionError
 from sentiment.ops.reference import reference_path
 
 log = logging.getLogger(__name__)
 
 
-_JOURNAL = ".promotion-journal.json"
-
-
-_MANIFEST = "archived.json"
+_MANIFEST = versions.ARCHIVED_MANIFEST
 
 
 REPLACED = "replaced"
@@ -63,104 +58,74 @@ def artifact_files(model_path: Path) -> list[Path]:
     return [path for path in files if path.is_file()]
 
 
-def _copy(source: Path, target: Path) -> None:
-    atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-
-
-def _archive(models_dir: Path, reason: str, replaced_by: str | None) -> Path | None:
-    """Copy the current files into a new archive entry (renamed in whole)."""
+def _current_files(models_dir: Path) -> tuple[list[Path], str | None]:
+    """The served model's files in ``models/`` and its SHA-256 (None: no model)."""
     current = models_dir / config.DEFAULT_MODEL_PATH.name
     files = artifact_files(current)
-    if not files:
-        return None
-    sha = read_card(current)["model_sha256"]
-    archive = models_dir / config.ARCHIVE_DIR_NAME
-    entry = archive / f"{_stamp()}-{sha[:12]}"
-    partial = archive / f".partial-{entry.name}"
-    partial.mkdir(parents=True)
-    for path in files:
-        _copy(path, partial / path.name)
+    if not files or not card_path(current).is_file():
+        return [], None
+    return files, read_card(current)["model_sha256"]
+
+
+def _prepare(models_dir: Path) -> Path | None:
+    """Clear leftovers and version plain files; the served version folder."""
+    recover(models_dir)
+    files, sha = _current_files(models_dir)
+    if sha is not None:
+        versions.adopt_plain_files(models_dir, files, sha)
+    return versions.current_version(models_dir)
+
+
+def _mark_archived(version: Path | None, reason: str, replaced_by: str | None) -> None:
+    """Record why ``version`` stops being served (before it stops: see rollback)."""
+    if version is None:
+        return
+    sha = (versions.read_manifest(version, versions.VERSION_MANIFEST) or {}).get(
+        "model_sha256"
+    )
     manifest = {
-        "archived_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "archived_at": versions.now_iso(),
         "reason": reason,
         "model_sha256": sha,
         "replaced_by": replaced_by,
     }
-    (partial / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(partial, entry)
-    _fsync_dir(archive)
-    return entry
+    versions.write_manifest(version, _MANIFEST, manifest)
 
 
 def _install(models_dir: Path, source_model: Path, reason: str) -> Path | None:
-    """Archive the current model, then swap in ``source_model``'s files."""
-    target = models_dir / config.DEFAULT_MODEL_PATH.name
+    """Copy ``source_model``'s files into a new version and serve it; return the
+    version folder it replaced (None when there was no model).
+
+    The replaced version is marked archived before the switch: a crash in
+    between leaves it served and marked, and rollback never picks the served
+    version, so the mark is harmless until it is rewritten.
+    """
+    old = _prepare(models_dir)
     new_sha = read_card(source_model)["model_sha256"]
-    staging = models_dir / f".staging-{_stamp()}"
-    staging.mkdir(parents=True)
-    sources = {
-        target.name: source_model,
-        arrays_path(target).name: arrays_path(source_model),
-        card_path(target).name: card_path(source_model),
-        reference_path(target).name: reference_path(source_model),
-    }
-    for name, source in sources.items():
-        if source.is_file():
-            _copy(source, staging / name)
-    archived = _archive(models_dir, reason, new_sha)
-    journal = {
-        "staging": staging.name,
-        "install": [name for name in sources if (staging / name).is_file()],
-        # A stale profile must not outlive the model it describes.
-        "remove": [name for name in sources if not (staging / name).is_file()],
-    }
-    text = json.dumps(journal) + "\n"
-    atomic_write(models_dir / _JOURNAL, lambda tmp: tmp.write_text(text))
-    _apply(models_dir, journal)
-    return archived
-
-
-def _apply(models_dir: Path, journal: dict[str, Any]) -> None:
-    staging = models_dir / journal["staging"]
-    for name in journal["install"]:
-        if (staging / name).is_file():  # already moved if we are resuming
-            os.replace(staging / name, models_dir / name)
-    for name in journal["remove"]:
-        (models_dir / name).unlink(missing_ok=True)
-    _fsync_dir(models_dir)
-    shutil.rmtree(staging, ignore_errors=True)
-    (models_dir / _JOURNAL).unlink()
+    new = versions.create_version(models_dir, artifact_files(source_model), new_sha)
+    _mark_archived(old, reason, new_sha)
+    versions.switch_to(models_dir, new)
+    return old
 
 
 def recover(models_dir: Path = config.MODELS_DIR) -> bool:
-    """Finish a swap that a crash interrupted; clear unfinished copies.
+    """Remove what an interrupted promote or rollback left; True if it found any.
 
-    Returns True when a swap was finished. Without a journal, models/ was not
-    touched yet, so leftovers (staging or partial archive folders) are removed.
+    Never needed for a consistent model: a crash leaves the old model or the
+    new one served. It only tidies unfinished copies, and promote and rollback
+    call it first.
     """
     models_dir = Path(models_dir)
-    journal_path = models_dir / _JOURNAL
-    if journal_path.is_file():
-        _apply(models_dir, json.loads(journal_path.read_text()))
-        log.warning("Finished an interrupted model swap in %s.", models_dir)
-        return True
-    leftovers = list(models_dir.glob(".staging-*"))
-    leftovers += list((models_dir / config.ARCHIVE_DIR_NAME).glob(".partial-*"))
-    for folder in leftovers:
-        shutil.rmtree(folder, ignore_errors=True)
-    return False
+    found = versions.clear_leftovers(models_dir)
+    # From before versioned folders (issue 13): staging and partial archives.
+    found += list(models_dir.glob(".staging-*"))
+    found += list((models_dir / config.ARCHIVE_DIR_NAME).glob(".partial-*"))
+    for folder in found:
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+    if found:
+        log.warning("Removed %d leftover(s) of an interrupted swap.", len(found))
+    return bool(found)
 
 
 def _metrics(model: Path, texts: list[str], labels: list[str], trust: bool) -> dict:
@@ -223,34 +188,49 @@ def promote(
 
 
 def archive_entries(models_dir: str | Path = config.MODELS_DIR) -> list[Path]:
-    """Archived models, oldest first."""
-    archive = Path(models_dir) / config.ARCHIVE_DIR_NAME
-    return sorted(p for p in archive.glob("*") if (p / _MANIFEST).is_file())
+    """Replaced models, oldest replacement first (the served one excluded).
+
+    Version folders marked archived, and entries of the legacy ``archive/``.
+    """
+    models_dir = Path(models_dir)
+    served = versions.current_version(models_dir)
+    entries = []
+    for folder in [
+        *versions.versions_dir(models_dir).glob("[!.]*"),
+        *(models_dir / config.ARCHIVE_DIR_NAME).glob("[!.]*"),
+    ]:
+        manifest = versions.read_manifest(folder, _MANIFEST)
+        if manifest is not None and folder != served:
+            entries.append((str(manifest.get("archived_at")), folder))
+    return [folder for _, folder in sorted(entries)]
 
 
 def rollback(models_dir: str | Path = config.MODELS_DIR) -> Path:
-    """Restore the most recently replaced model; return the archive entry used."""
+    """Serve the most recently replaced model again; return its folder.
+
+    The model it replaces is marked "rolled back", which rollback skips, so
+    repeated rollbacks walk back through the replacements.
+    """
     models_dir = Path(models_dir)
-    recover(models_dir)
-    current_model = models_dir / config.DEFAULT_MODEL_PATH.name
-    current_sha = (
-        read_card(current_model)["model_sha256"]
-        if card_path(current_model).is_file()
-        else None
-    )
+    served = _prepare(models_dir)
     for entry in reversed(archive_entries(models_dir)):
-        manifest = json.loads((entry / _MANIFEST).read_text())
-        if manifest["reason"] != REPLACED:
-            continue
-        if manifest["model_sha256"] == current_sha:
-            # Restored by a rollback that died before removing the entry.
-            shutil.rmtree(entry)
+        if versions.read_manifest(entry, _MANIFEST)["reason"] != REPLACED:
             continue
         model = entry / config.DEFAULT_MODEL_PATH.name
-        load_model(model, allow_outside_models_dir=True)  # intact before swapping in
-        _install(models_dir, model, ROLLED_BACK)
-        shutil.rmtree(entry)
-        return entry
+        _, card = load_model(model, allow_outside_models_dir=True)  # intact?
+        if entry.parent != versions.versions_dir(models_dir):  # legacy archive
+            restored = versions.create_version(
+                models_dir, artifact_files(model), card["model_sha256"]
+            )
+        else:
+            restored = entry
+        _mark_archived(served, ROLLED_BACK, card["model_sha256"])
+        versions.switch_to(models_dir, restored)
+        # Served now: no longer a replaced model (until it is replaced again).
+        (restored / _MANIFEST).unlink(missing_ok=True)
+        if restored != entry:
+            shutil.rmtree(entry)
+        return restored
     raise PromotionError(
-        f"No replaced model in {models_dir / config.ARCHIVE_DIR_NAME} to roll back to."
+        f"No replaced model in {versions.versions_dir(models_dir)} to roll back to."
     )

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from sentiment import config
 from sentiment.ops.logstore import PredictionLog
+from sentiment.ops.reviewers import set_reviewer
 from tests.conftest import tiny_dataset
 
 APP = str(config.PROJECT_ROOT / "app.py")
@@ -33,6 +34,19 @@ def log_db(tmp_path: Path, monkeypatch) -> Path:
     """A prediction log of this test's own (the page opens one per configured path)."""
     path = tmp_path / "predictions.db"
     monkeypatch.setenv(config.LOG_DB_ENV, str(path))
+    return path
+
+
+REVIEWER, PASSWORD = "ana", "a long test password"
+PROTECTED = (MONITORING, REVIEW)
+
+
+@pytest.fixture(autouse=True)
+def reviewer_accounts(tmp_path_factory, monkeypatch) -> Path:
+    """One reviewer account (ana), in a file of this test's own."""
+    path = tmp_path_factory.mktemp("secrets") / "users.toml"
+    set_reviewer(path, REVIEWER, PASSWORD)
+    monkeypatch.setenv(config.USERS_FILE_ENV, str(path))
     return path
 
 
@@ -70,8 +84,23 @@ def click(app: AppTest, label: str) -> AppTest:
 
 
 def open_page(app: AppTest, page: str) -> AppTest:
-    """Open a page of the navigation (``ANALYSE``...) as a click on it would."""
-    return app.switch_page(page).run()
+    """Open a page of the navigation (``ANALYSE``...) as a click on it would;
+    Monitoring and Review ask for a sign-in first, and this signs in as ana."""
+    app.switch_page(page).run()
+    if page in PROTECTED and sign_in_form_shown(app):
+        sign_in(app)
+    return app
+
+
+def sign_in_form_shown(app: AppTest) -> bool:
+    return any(button.label == "Sign in" for button in app.button)
+
+
+def sign_in(app: AppTest, name: str = REVIEWER, password: str = PASSWORD) -> AppTest:
+    """Fill in and submit the sign-in form of Monitoring or Review."""
+    app.text_input(key="sign_in_name").input(name)
+    app.text_input(key="sign_in_password").input(password)
+    return click(app, "Sign in")
 
 
 def analyse(app: AppTest, text: str) -> AppTest:

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from playwright.sync_api import Page
+
 from sentiment import config
 
 CHROMIUM_ENV = "SENTIMENT_CHROMIUM"
@@ -87,6 +89,13 @@ def streamlit_app(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def sign_in(page: Page, name: str, password: str) -> None:
+    """Fill in the sign-in form of Monitoring or Review and submit it."""
+    page.get_by_role("textbox", name="Name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def _wait_until_healthy(

@@ -14,8 +14,14 @@ from playwright.sync_api import expect, sync_playwright
 
 from sentiment import config
 from sentiment.files.output import OUTPUT_COLUMNS
+from sentiment.ops.reviewers import set_reviewer
 from tests.conftest import tiny_dataset
-from tests.e2e.app_server import CHROMIUM_ARGS, chromium_path, streamlit_app
+from tests.e2e.app_server import (
+    CHROMIUM_ARGS,
+    chromium_path,
+    sign_in,
+    streamlit_app,
+)
 
 CHROMIUM = chromium_path()
 NO_CHROMIUM = "no chromium binary (apt-get install chromium, or set SENTIMENT_CHROMIUM)"
@@ -27,6 +33,9 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 # Generous for a loaded 2-core machine, but every wait is bounded.
 STEP_TIMEOUT_MS = 60_000
 N_ROWS = 120
+
+
+REVIEWER, PASSWORD = "ana", "a long test password"
 
 
 def write_posts(path) -> pd.DataFrame:
@@ -47,6 +56,8 @@ def test_analyse_score_and_download_in_a_real_browser(
     expect.set_options(timeout=STEP_TIMEOUT_MS)
     # The server inherits the environment: it logs to this test's own file.
     monkeypatch.setenv(config.LOG_DB_ENV, str(tmp_path / "predictions.db"))
+    set_reviewer(tmp_path / "users.toml", REVIEWER, PASSWORD)
+    monkeypatch.setenv(config.USERS_FILE_ENV, str(tmp_path / "users.toml"))
 
     with streamlit_app(saved_tiny_model) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -78,6 +89,17 @@ def test_analyse_score_and_download_in_a_real_browser(
             download_name = download.value.suggested_filename
             page.screenshot(path=tmp_path / "screenshot.png", full_page=True)
 
+            # Logged posts are for signed-in reviewers only.
+            page.get_by_role("link", name="Review").click()
+            expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+            expect(page.get_by_text("Review queue")).to_have_count(0)
+            sign_in(page, REVIEWER, "not the password")
+            expect(page.get_by_text("Wrong name or password.")).to_be_visible()
+            expect(page.get_by_text("Review queue")).to_have_count(0)
+            sign_in(page, REVIEWER, PASSWORD)
+            expect(page.get_by_text("Review queue")).to_be_visible()
+            expect(page.get_by_text(f"Signed in as {REVIEWER}")).to_be_visible()
+
             # Every answered post is in the log: 1 analysed + N_ROWS scored.
             page.get_by_role("link", name="Monitoring").click()
             logged = page.locator("[data-testid='stMetric']").filter(
@@ -85,9 +107,6 @@ def test_analyse_score_and_download_in_a_real_browser(
             )
             expect(logged).to_contain_text(str(N_ROWS + 1))
             expect(page.get_by_text("Predictions per hour")).to_be_visible()
-
-            page.get_by_role("link", name="Review").click()
-            expect(page.get_by_text("Review queue")).to_be_visible()
         finally:
             browser.close()
 

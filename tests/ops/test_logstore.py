@@ -166,7 +166,7 @@ def test_review_queue_and_corrections(plog, tiny_predictor):
     assert set(queue["text"]) == set(t for t, r in zip(texts, scored.needs_review) if r)
     first = int(queue["id"].iloc[0])
     plog.record_correction(first, "NEG", reviewer="ana")
-    plog.record_correction(first, "positive")  # a later correction replaces it
+    plog.record_correction(first, "positive", reviewer="ana")  # changed her mind
     assert first not in plog.review_queue()["id"].tolist()
     corrections = plog.corrections()
     assert corrections["label"].tolist() == ["positive"]

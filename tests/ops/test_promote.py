@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 
 import pytest
 
@@ -78,19 +80,41 @@ def test_promotion_archives_the_old_pair_and_rollback_restores_it(setup):
         "model.npz",
         "model.pkl",
         "model.reference.json",
+        "version.json",
     ]
     assert json.loads((entry / "archived.json").read_text())["model_sha256"] == first
     load_model(entry / "model.pkl", allow_outside_models_dir=True)  # intact pair
     load_predictor(entry / "model.pkl", allow_outside_models_dir=True)  # and arrays
+    # models/model.pkl is a link through the one pointer that a switch replaces.
+    assert os.readlink(models / "model.pkl") == "current/model.pkl"
+    assert (models / "current").resolve().parent == models.resolve() / "versions"
 
     restored = promotion.rollback(models)
-    assert restored == entry and not entry.exists()
+    assert restored == entry and not (entry / "archived.json").exists()
+    assert (models / "current").resolve() == entry.resolve()
     assert _current_sha(models) == first
     (rolled_back,) = promotion.archive_entries(models)
     manifest = json.loads((rolled_back / "archived.json").read_text())
     assert manifest["reason"] == "rolled back" and manifest["model_sha256"] == second
     with pytest.raises(promotion.PromotionError, match="No replaced model"):
         promotion.rollback(models)
+
+
+def test_a_legacy_archive_entry_can_still_be_rolled_back_to(setup):
+    models, candidates, _, first = setup
+    legacy = models / "archive" / "20250101T000000Z-abc"
+    legacy.mkdir(parents=True)
+    old, old_sha = _save(candidates, seed=1)
+    for path in (old, old.with_suffix(".json")):
+        shutil.copyfile(path, legacy / path.name)
+    (legacy / "archived.json").write_text(
+        json.dumps({"archived_at": "2025-01-01T00:00:00+00:00", "reason": "replaced"})
+    )
+    promotion.rollback(models)
+    assert _current_sha(models) == old_sha and not legacy.exists()
+    assert not (models / "model.reference.json").exists()  # old had no profile
+    (entry,) = promotion.archive_entries(models)  # the plain files, adopted
+    assert json.loads((entry / "archived.json").read_text())["model_sha256"] == first
 
 
 def test_within_the_margin_is_promoted_beyond_it_is_not(setup):
@@ -120,44 +144,6 @@ def test_a_candidate_without_profile_does_not_inherit_a_stale_one(setup):
     reference_path(candidate).unlink()
     assert _promote(candidate, evaluation, models).promoted
     assert not reference_path(models / "model.pkl").exists()
-
-
-def test_a_crash_mid_swap_is_finished_by_recover(setup, monkeypatch):
-    models, candidates, evaluation, first = setup
-    candidate, second = _save(candidates, seed=1)
-
-    def killed_after_the_first_file(models_dir, journal):
-        name = journal["install"][0]  # model.pkl: the new model, the old card
-        promotion.os.replace(models_dir / journal["staging"] / name, models_dir / name)
-        raise KeyboardInterrupt("killed mid-swap")
-
-    monkeypatch.setattr(promotion, "_apply", killed_after_the_first_file)
-    with pytest.raises(KeyboardInterrupt):
-        _promote(candidate, evaluation, models)
-    monkeypatch.undo()
-    with pytest.raises(ModelLoadError):  # a half-swapped pair is refused, never used
-        load_model(models / "model.pkl", allow_outside_models_dir=True)
-    assert promotion.recover(models) is True
-    assert _current_sha(models) == second
-    assert not list(models.glob(".staging-*"))
-    assert not (models / ".promotion-journal.json").exists()
-
-
-def test_a_crash_before_the_swap_leaves_the_old_model(setup, monkeypatch):
-    models, candidates, evaluation, first = setup
-    candidate, _ = _save(candidates, seed=1)
-
-    def dies(*args):
-        raise KeyboardInterrupt("killed while archiving")
-
-    monkeypatch.setattr(promotion, "_archive", dies)
-    with pytest.raises(KeyboardInterrupt):
-        _promote(candidate, evaluation, models)
-    monkeypatch.undo()
-    assert _current_sha(models) == first  # untouched and loadable
-    assert list(models.glob(".staging-*"))
-    assert promotion.recover(models) is False
-    assert not list(models.glob(".staging-*"))
 
 
 def test_cli_exit_codes(setup, capsys):
