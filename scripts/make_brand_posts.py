@@ -77,11 +77,19 @@ SPIKE = [
     "{name} hours in line after the cancellation, worst airline ever",
     "Stranded thanks to {name}. Awful handling of the cancellations",
 ]
-TWO_BRANDS = [
-    "Grabbed a {b2} latte before my {b1} flight, good start to the trip",
-    "Charging my {b1} while I wait for a {b2} coffee ☕",
-    "{b1} or {b2} today? Both were great honestly",
-]
+# Posts that mention two brands, by pair (sorted names).
+TWO_BRANDS = {
+    ("Brightbean", "Nimbus Air"): [
+        "Grabbed a Brightbean latte before my Nimbus Air flight, good start",
+        "Nimbus Air lounge now serves Brightbean coffee, nice touch",
+    ],
+    ("Brightbean", "Voltra"): [
+        "Charging my Voltra while I wait for a Brightbean flat white ☕",
+    ],
+    ("Nimbus Air", "Voltra"): [
+        "Drove the Voltra to the airport for my Nimbus Air flight, smooth trip",
+    ],
+}
 NO_BRAND = [
     "Grey nimbus clouds all morning, umbrella weather",
     "Anyone watching the match tonight?",
@@ -131,8 +139,8 @@ def _post(rng: random.Random, brand: str, day: int) -> tuple[str, str]:
     if roll < 0.07:
         others = [b for b in BRANDS if b != brand]
         other = rng.choice(others)
-        first, second = sorted([brand, other])
-        return rng.choice(TWO_BRANDS).format(b1=first, b2=second), brand
+        pair = tuple(sorted([brand, other]))
+        return rng.choice(TWO_BRANDS[pair]), brand
     if roll < 0.09:
         return rng.choice(NO_BRAND), ""
     mood = rng.random()

@@ -40,6 +40,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from sentiment import config
+from sentiment.ops.log_migrations import migrate
 from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts
 from sentiment.ops.log_rows import (
     INSERT,
@@ -154,6 +155,7 @@ class PredictionLog(LogQueries):
                 "and a writable folder."
             )
         conn.executescript(SCHEMA)
+        migrate(conn)
 
     def settings(self) -> dict[str, Any]:
         """Journal mode, synchronous level (1 NORMAL, 2 FULL) and busy timeout."""
@@ -261,7 +263,7 @@ class PredictionLog(LogQueries):
             return [LogResult(request_id, 0, False) for request_id in ids]
         return [LogResult(i, n, True) for i, n in zip(ids, written)]
 
-    def _write(self, requests: list[list[tuple]]) -> list[int]:
+    def _write(self, requests: list[list[tuple]], insert: str = INSERT) -> list[int]:
         """Insert each request's rows in one transaction; rows written per request."""
         if not any(requests):
             return [0] * len(requests)
@@ -275,7 +277,7 @@ class PredictionLog(LogQueries):
             try:
                 for rows in requests:
                     before = conn.total_changes
-                    conn.executemany(INSERT, rows)
+                    conn.executemany(insert, rows)
                     written.append(conn.total_changes - before)
                 conn.execute("COMMIT")
             except BaseException:

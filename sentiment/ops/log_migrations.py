@@ -1,0 +1,63 @@
+"""Schema upgrades of the prediction log, applied when a log is opened.
+
+The ``meta`` table's ``schema_version`` says which upgrades a file has had.
+Each upgrade runs once, in one ``BEGIN IMMEDIATE`` transaction that reads the
+version again, so two processes opening an old file at the same moment do
+not both apply it. Columns are only ever added (nullable), so older readers
+keep working and rows written before an upgrade read as NULL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Version 2 (issue 12): posting time, brands, language and a content key per
+# row (a post logged twice keeps one row), and the alerts already delivered.
+_V2 = [
+    "ALTER TABLE predictions ADD COLUMN posted_at TEXT",  # UTC ISO 8601, or NULL
+    "ALTER TABLE predictions ADD COLUMN brand TEXT",  # brands, '|'-separated
+    "ALTER TABLE predictions ADD COLUMN language TEXT",  # ISO 639 code
+    "ALTER TABLE predictions ADD COLUMN content_key TEXT",
+    "CREATE UNIQUE INDEX IF NOT EXISTS predictions_content_key "
+    "ON predictions (content_key)",
+    "CREATE INDEX IF NOT EXISTS predictions_posted_at ON predictions (posted_at)",
+    """CREATE TABLE IF NOT EXISTS alerts_sent (
+        alert_key TEXT PRIMARY KEY,    -- brand|kind|period
+        brand TEXT NOT NULL,
+        kind TEXT NOT NULL,            -- negative_share or volume
+        period TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        destination TEXT NOT NULL,     -- the webhook's host, never its secret path
+        payload TEXT NOT NULL
+    )""",
+]
+MIGRATIONS: dict[int, list[str]] = {2: _V2}
+LATEST_VERSION = max(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version recorded in the file's meta table (1 when it predates it)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 1
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file up to ``LATEST_VERSION``; returns the version it now has."""
+    if schema_version(conn) >= LATEST_VERSION:
+        return LATEST_VERSION
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(conn)  # another process may have upgraded it
+        for target in sorted(v for v in MIGRATIONS if v > version):
+            for statement in MIGRATIONS[target]:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                (str(target),),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return LATEST_VERSION

@@ -1,0 +1,87 @@
+"""Logging posts with their posting time, brands, language and content key.
+
+:func:`append_posts` is :meth:`PredictionLog.append` for brand monitoring: the
+same row plus the columns of schema version 2 (``posted_at``, ``brand``,
+``language``, ``content_key``). A row whose content key is already in the log
+is skipped, so re-scoring the same posts does not count them twice; rows
+without a key (None) are always written, as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Sequence
+
+import pandas as pd
+
+from sentiment import config
+from sentiment.ops.log_rows import (
+    COLUMNS,
+    prediction_records,
+    safe_text,
+    text_sha256,
+    utc_now,
+)
+from sentiment.ops.logstore import LogResult, PredictionLog
+
+POST_COLUMNS = [*COLUMNS, "posted_at", "brand", "language", "content_key"]
+# No conflict target: a repeated (request_id, item) or content key is skipped.
+POST_INSERT = (
+    f"INSERT INTO predictions ({', '.join(POST_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(POST_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+
+
+def append_posts(
+    prediction_log: PredictionLog,
+    source: str,
+    request_id: str | None,
+    model_version: str,
+    texts: Sequence[object],
+    predictions: pd.DataFrame | Sequence[object],
+    posted_at: Sequence[str | None],
+    brands: Sequence[str | None],
+    languages: Sequence[str | None],
+    content_keys: Sequence[str | None],
+    first_item: int = 0,
+    store_text: bool | None = None,
+) -> LogResult:
+    """Write one row per post in one transaction; never raises on I/O.
+
+    Like :meth:`PredictionLog.append`: a failed write is counted as dropped
+    and ``logged`` is False. ``rows`` counts only the rows actually added.
+    """
+    records = list(prediction_records(predictions))
+    columns = [texts, records, posted_at, brands, languages, content_keys]
+    if len({len(c) for c in columns}) != 1:
+        raise ValueError(
+            "texts, predictions, times, brands, languages and keys must pair up"
+        )
+    keep_text = prediction_log.store_text if store_text is None else store_text
+    request_id = request_id or uuid.uuid4().hex
+    ts = utc_now()
+    rows = [
+        (
+            ts,
+            source,
+            request_id,
+            first_item + i,
+            model_version,
+            *record,
+            len(text) if isinstance(text, (str, bytes)) else 0,
+            safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
+            text_sha256(text),
+            posted,
+            brand or None,
+            language or None,
+            key,
+        )
+        for i, (text, record, posted, brand, language, key) in enumerate(zip(*columns))
+    ]
+    try:
+        (written,) = prediction_log._write([rows], insert=POST_INSERT)
+    except (sqlite3.Error, OSError) as e:
+        prediction_log._record_drop(source, request_id, len(rows), e)
+        return LogResult(request_id, 0, False)
+    return LogResult(request_id, written, True)
