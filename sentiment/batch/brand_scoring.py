@@ -19,12 +19,15 @@ import pandas as pd
 
 from sentiment.files.output import PROBABILITY_COLUMNS
 from sentiment.files.timestamps import iso_or_none, parse_times
-from sentiment.model.language import is_supported, languages
+from sentiment.model.language import (
+    STATUS_UNSUPPORTED_LANGUAGE,
+    is_supported,
+    languages,
+)
 from sentiment.model.predictor import Predictor
 from sentiment.ops.brand_summary import count_mentions
 from sentiment.ops.watchlist import Watchlist, brands_from_column, join_brands
 
-STATUS_UNSUPPORTED_LANGUAGE = "unsupported_language"
 BRANDS_COLUMN = "brands"
 LANGUAGE_COLUMN = "language"
 ADDED_COLUMNS = [BRANDS_COLUMN, LANGUAGE_COLUMN]

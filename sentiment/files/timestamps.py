@@ -58,3 +58,18 @@ def iso_or_none(moment: object) -> str | None:
     stamp = pd.Timestamp(moment)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return stamp.tz_convert("UTC").isoformat(timespec="microseconds")
+
+
+def parse_one_time(value: str | None) -> str | None:
+    """One posting time given by a client, as stored; None when empty.
+
+    Raises ValueError, saying what is accepted, when it is not a time.
+    """
+    if value is None or not str(value).strip():
+        return None
+    parsed = iso_or_none(parse_times(pd.Series([str(value)]))[0])
+    if parsed is None:
+        raise ValueError(
+            "is not a time: use ISO 8601 (2026-10-20T14:05:00Z) or epoch seconds"
+        )
+    return parsed

@@ -15,6 +15,9 @@ from typing import Sequence
 
 from sentiment import config
 
+# The status of a post in a language the model was not trained for.
+STATUS_UNSUPPORTED_LANGUAGE = "unsupported_language"
+
 # Handles, hashtags and links say nothing about the language and pull short
 # posts towards whatever language a brand name resembles.
 _NOT_LANGUAGE_RE = re.compile(r"[@#]\w+|https?://\S+|www\.\S+")

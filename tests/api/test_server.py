@@ -17,6 +17,7 @@ pytest.importorskip("uvicorn", reason=API_EXTRA)
 
 from sentiment import config  # noqa: E402
 from sentiment.model.artifacts import save_model  # noqa: E402
+from sentiment.model.language import languages  # noqa: E402
 from sentiment.model.predictor import Prediction, Predictor  # noqa: E402
 from sentiment.serving import client, local_server, middleware  # noqa: E402
 from tests.conftest import tiny_dataset  # noqa: E402
@@ -72,6 +73,7 @@ def test_real_http_request_is_answered_and_logged_under_its_id(
     assert status == 200
     assert body == {
         **served_predictor.predict("i love pizza").to_dict(),
+        "language": "en",
         "model_version": served_predictor.version,
     }
     request_id = headers[middleware.REQUEST_ID_HEADER]
@@ -94,9 +96,12 @@ def test_concurrent_requests_equal_single_threaded_predictions(
     expected = [
         {
             **served_predictor.predict(text, threshold).to_dict(),
+            "language": language,
             "model_version": version,
         }
-        for text, threshold in requests
+        for (text, threshold), language in zip(
+            requests, languages([text for text, _ in requests])
+        )
     ]
 
     def send(share: list[int]) -> list[tuple[int, int, dict]]:
@@ -105,9 +110,10 @@ def test_concurrent_requests_equal_single_threaded_predictions(
             answers = []
             for i in share:
                 text, threshold = requests[i]
-                status, _, body = _post(
-                    connection, "/predict", {"text": text, "threshold": threshold}
-                )
+                # Every language scored: this compares batching, not languages.
+                body = {"text": text, "threshold": threshold}
+                body["score_all_languages"] = True
+                status, _, body = _post(connection, "/predict", body)
                 answers.append((i, status, body))
             return answers
         finally:
