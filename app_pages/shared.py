@@ -7,8 +7,10 @@ this module, which is imported once per process.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
@@ -188,6 +190,19 @@ def counted(n: int, noun: str) -> str:
 def counted_rows(n: int) -> str:
     """``counted(n, "row")``, the count most messages give."""
     return counted(n, "row")
+
+
+def python_command() -> str:
+    """The python to put in commands the page prints: the one running the page.
+
+    Inside the project (its .venv) it is shown relative to the project root,
+    e.g. ``.venv/bin/python``, so the command works from a checkout.
+    """
+    executable = Path(sys.executable)
+    try:
+        return str(executable.relative_to(config.PROJECT_ROOT))
+    except ValueError:
+        return str(executable)
 
 
 def to_minute(timestamp: str) -> str:
