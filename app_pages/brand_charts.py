@@ -10,9 +10,30 @@ from app_pages.shared import LABEL_COLORS, LABEL_NAMES
 from sentiment import config
 
 HEIGHT = 260
+# Brand colours: none of them red, green or grey, which mean the labels.
+BRAND_PALETTE = ["#4c78a8", "#f58518", "#b279a2", "#72b7b2", "#9d755d", "#eeca3b"]
 
 
-def net_sentiment_chart(series: pd.DataFrame, freq: str) -> alt.LayerChart:
+def brand_color(brands: list[str], legend: bool = True) -> alt.Color:
+    """One fixed colour per brand, the same in every chart of the page."""
+    return alt.Color(
+        "brand:N",
+        title="Brand" if legend else None,
+        scale=alt.Scale(
+            domain=brands,
+            range=[BRAND_PALETTE[i % len(BRAND_PALETTE)] for i in range(len(brands))],
+        ),
+        legend=alt.Legend() if legend else None,
+    )
+
+
+def _bar_height(rows: int) -> int:
+    return 40 * max(rows, 2) + 10
+
+
+def net_sentiment_chart(
+    series: pd.DataFrame, freq: str, brands: list[str]
+) -> alt.LayerChart:
     """Net sentiment per period, one line per brand; negative spikes as red rings.
 
     Periods a brand had no scored post are left out (no NaN reaches the chart).
@@ -28,7 +49,7 @@ def net_sentiment_chart(series: pd.DataFrame, freq: str) -> alt.LayerChart:
     lines = base.mark_line(point=True).encode(
         x=x,
         y=y,
-        color=alt.Color("brand:N", title="Brand"),
+        color=brand_color(brands),
         tooltip=[
             "brand",
             alt.Tooltip("period:T", format="%Y-%m-%d %H:%M"),
@@ -48,7 +69,7 @@ def net_sentiment_chart(series: pd.DataFrame, freq: str) -> alt.LayerChart:
 def share_of_voice_chart(brands: pd.DataFrame) -> alt.Chart:
     """Each brand's share of all brand mentions."""
     return (
-        alt.Chart(brands, title="Share of voice")
+        alt.Chart(brands)
         .mark_bar()
         .encode(
             x=alt.X(
@@ -57,11 +78,16 @@ def share_of_voice_chart(brands: pd.DataFrame) -> alt.Chart:
                 axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1]),
             ),
-            y=alt.Y("brand:N", title=None, sort="-x"),
-            color=alt.Color("brand:N", legend=None),
+            y=alt.Y(
+                "brand:N",
+                title=None,
+                sort=brands["brand"].tolist(),
+                axis=alt.Axis(labelOverlap=False),
+            ),
+            color=brand_color(brands["brand"].tolist(), legend=False),
             tooltip=["brand", alt.Tooltip("share_of_voice:Q", format=".1%"), "posts"],
         )
-        .properties(height=40 * max(len(brands), 2))
+        .properties(height=_bar_height(len(brands)))
     )
 
 
@@ -75,13 +101,18 @@ def label_mix_by_brand_chart(brands: pd.DataFrame) -> alt.Chart:
     )
     long["label"] = long["label"].map(LABEL_NAMES)
     return (
-        alt.Chart(long, title="Label mix")
+        alt.Chart(long)
         .mark_bar()
         .encode(
             x=alt.X(
                 "count:Q", stack="normalize", title=None, axis=alt.Axis(format="%")
             ),
-            y=alt.Y("brand:N", title=None),
+            y=alt.Y(
+                "brand:N",
+                title=None,
+                sort=brands["brand"].tolist(),
+                axis=alt.Axis(labelOverlap=False),
+            ),
             color=label_color(),
             order=alt.Order("label_order:Q"),
             tooltip=["brand", "label", "count"],
@@ -89,5 +120,5 @@ def label_mix_by_brand_chart(brands: pd.DataFrame) -> alt.Chart:
         .transform_calculate(
             label_order=f"indexof({label_order()!r}, datum.label)".replace("'", '"')
         )
-        .properties(height=40 * max(len(brands), 2))
+        .properties(height=_bar_height(len(brands)))
     )

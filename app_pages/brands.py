@@ -160,7 +160,8 @@ def comparison_ui(view: BrandView, freq: str) -> None:
         cell.caption(f"net sentiment · {brand['posts']:,} posts · {voice:.0%} of voice")
     series = view.series
     if not series.empty:
-        st.altair_chart(net_sentiment_chart(series[series["brand"].isin(picked)], freq))
+        chart = net_sentiment_chart(series[series["brand"].isin(picked)], freq, picked)
+        st.altair_chart(chart)
     spikes = [a for a in view.alerts if a.brand in picked]
     for alert in spikes:
         st.warning(alert.message()["text"].replace(":rotating_light: ", ""))
@@ -168,7 +169,9 @@ def comparison_ui(view: BrandView, freq: str) -> None:
         ["brand", "posts", "share_of_voice", *config.LABELS]
     ]
     left, right = st.columns(2)
+    left.markdown("**Share of voice**")
     left.altair_chart(share_of_voice_chart(brands))
+    right.markdown("**Label mix**")
     right.altair_chart(label_mix_by_brand_chart(brands))
     engaged_ui(view, picked)
     words_ui(view, picked)
