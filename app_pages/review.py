@@ -18,6 +18,7 @@ from app_pages.shared import (
     escape_markdown,
     logging_off_ui,
     page_context,
+    python_command,
 )
 from sentiment import config
 from sentiment.ops.logstore import PredictionLog
@@ -62,10 +63,11 @@ def review_ui(prediction_log: PredictionLog) -> None:
         "it):"
     )
     st.code(
-        "python -m sentiment.train --data ../shared/data/semeval2017/train.csv \\\n"
+        f"{python_command()} -m sentiment.train "
+        "--data ../shared/data/semeval2017/train.csv \\\n"
         f"    --include-feedback {prediction_log.path} \\\n"
         "    --out models/candidates/model.pkl\n"
-        "python -m sentiment.promote models/candidates/model.pkl",
+        f"{python_command()} -m sentiment.promote models/candidates/model.pkl",
         language="bash",
     )
 
@@ -95,6 +97,17 @@ def review_form_ui(prediction_log: PredictionLog, queue: pd.DataFrame) -> None:
             table,
             key=key,
             hide_index=True,
+            # The label to pick comes first, so it is visible without scrolling
+            # past long posts.
+            column_order=[
+                "id",
+                LABEL_COLUMN,
+                "predicted",
+                "confidence",
+                "text",
+                "time",
+                "source",
+            ],
             disabled=[c for c in table.columns if c != LABEL_COLUMN],
             column_config={
                 "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),

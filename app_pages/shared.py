@@ -103,7 +103,7 @@ def predictor_or_stop() -> Predictor | ApiPredictor:
     except (ModelLoadError, ApiError) as e:
         st.error(
             f"The model could not be loaded: {e}\n\nSet {config.MODEL_PATH_ENV} to a "
-            "model.pkl written by `python -m sentiment.train`, or restore "
+            f"model.pkl written by `{python_command()} -m sentiment.train`, or restore "
             f"{config.DEFAULT_MODEL_PATH}."
         )
         st.stop()
