@@ -14,7 +14,7 @@ from sentiment.batch.step import ScoreSummary
 from sentiment.files.formats import DataError
 from sentiment.files.output import SCORED_FLOAT_FORMAT, with_predictions
 from sentiment.files.upload import PLAIN_TEXT_SUFFIX, UploadedTable
-from sentiment.model.predictor import Predictor
+from sentiment.model.predictor import STATUS_NO_SIGNAL, Predictor
 
 
 def score_frame(
@@ -100,26 +100,80 @@ def _period_for(span: pd.Timedelta) -> str:
 
 
 def filter_results(
-    results: pd.DataFrame, labels: Sequence[str], needs_review: bool | None = None
+    results: pd.DataFrame,
+    labels: Sequence[str],
+    needs_review: bool | None = None,
+    brand_col: str | None = None,
+    brands: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rows whose ``sentiment`` is in ``labels`` ("" for no text), by review flag.
 
-    ``needs_review`` None keeps both flagged and confident rows.
+    ``needs_review`` None keeps both flagged and confident rows. With
+    ``brand_col`` and ``brands``, only rows naming one of ``brands`` in that
+    column (several brands in a cell are ``|``-separated) are kept.
     """
+    return results[result_mask(results, labels, needs_review, brand_col, brands)]
+
+
+def result_mask(
+    results: pd.DataFrame,
+    labels: Sequence[str],
+    needs_review: bool | None = None,
+    brand_col: str | None = None,
+    brands: Sequence[str] | None = None,
+) -> pd.Series:
+    """:func:`filter_results` as a boolean mask over ``results``' rows."""
     keep = results["sentiment"].isin(list(labels))
     if needs_review is not None:
         keep &= results["needs_review"] == needs_review
-    return results[keep]
+    if brand_col is not None and brands is not None:
+        wanted = set(brands)
+        keep &= (
+            results[brand_col]
+            .astype(str)
+            .map(lambda cell: bool(wanted & {b.strip() for b in cell.split("|")}))
+        )
+    return keep
 
 
-def scored_file_bytes(table: UploadedTable, scored: pd.DataFrame) -> bytes:
+def brand_values(values: pd.Series) -> list[str]:
+    """The distinct brands named in a column (cells may hold ``a|b``), sorted."""
+    found = {b.strip() for cell in values.astype(str) for b in cell.split("|")}
+    return sorted(b for b in found if b)
+
+
+def relabel(scored: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """``scored`` with ``needs_review`` for another threshold, without re-scoring.
+
+    The same rule as the predictor: a post with text needs review when its
+    confidence is below the threshold or the model knew none of its words.
+    """
+    has_text = scored["confidence"].notna()
+    flagged = has_text & (
+        (scored["confidence"] < threshold) | (scored["status"] == STATUS_NO_SIGNAL)
+    )
+    return scored.assign(needs_review=flagged.to_numpy(dtype=bool))
+
+
+def scored_file_bytes(
+    table: UploadedTable,
+    scored: pd.DataFrame,
+    rows: pd.Series | None = None,
+    spreadsheet_safe: bool = True,
+) -> bytes:
     """The uploaded file with the prediction columns appended, as UTF-8 bytes.
 
     Same columns, delimiter and formula neutralizing as the batch CLI; a .txt
-    upload comes back as a CSV with one ``text`` column.
+    upload comes back as a CSV with one ``text`` column. ``rows``: a boolean
+    mask of the rows to keep (the filtered rows), in their order.
     """
+    frame = table.frame.reset_index(drop=True)
+    scored = scored.reset_index(drop=True)
+    if rows is not None:
+        keep = rows.to_numpy(dtype=bool)
+        frame, scored = frame[keep], scored[keep]
     buffer = io.StringIO()
-    with_predictions(table.frame, scored).to_csv(
+    with_predictions(frame, scored, spreadsheet_safe).to_csv(
         buffer,
         sep=table.fmt.delimiter,
         index=False,

@@ -45,20 +45,23 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def with_predictions(rows: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+def with_predictions(
+    rows: pd.DataFrame, scored: pd.DataFrame, spreadsheet_safe: bool = True
+) -> pd.DataFrame:
     """``rows`` with ``OUTPUT_COLUMNS`` of ``scored`` appended and formulas neutralized.
 
     This is what a scored file holds; write it with ``SCORED_FLOAT_FORMAT``.
+    ``spreadsheet_safe=False`` leaves cells exactly as they were (for files
+    read by code, never opened in a spreadsheet).
     """
-    return neutralize_formulas(
-        pd.concat(
-            [
-                rows.reset_index(drop=True),
-                scored[OUTPUT_COLUMNS].reset_index(drop=True),
-            ],
-            axis=1,
-        )
+    table = pd.concat(
+        [
+            rows.reset_index(drop=True),
+            scored[OUTPUT_COLUMNS].reset_index(drop=True),
+        ],
+        axis=1,
     )
+    return neutralize_formulas(table) if spreadsheet_safe else table
 
 
 # Four decimals: enough to rank and threshold, and the files stay small.
