@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SHARED := ../shared/data/semeval2017
 
 .DEFAULT_GOAL := help
-.PHONY: help install app demo test lint format vectors train evaluate screenshot drift status api bench
+.PHONY: help install app demo test lint format vectors train evaluate screenshot drift status api bench brand-posts
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -19,12 +19,18 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirement
 
 install: $(STAMP) ## Create .venv with the pinned runtime and dev dependencies
 
-app: install ## Start the web page on http://localhost:8501
-	$(BIN)/streamlit run app.py
+app: install ## Start the web page on http://127.0.0.1:8501 (this machine only)
+	@if $(BIN)/python -c "import socket, sys; sys.exit(socket.socket().connect_ex(('127.0.0.1', 8501)) != 0)"; then \
+		echo "Port 8501 is taken (is the page already running?). Stop that, or start"; \
+		echo "this one elsewhere: $(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8502"; \
+		exit 1; fi
+	@echo "The page listens on 127.0.0.1 only: open http://127.0.0.1:8501"
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
-demo: install ## Score examples/posts.csv with the committed model
+demo: install ## Score examples/posts.csv, then the brand summary of examples/brand_posts.csv
 	$(BIN)/python -m sentiment.predict examples/posts.csv --output examples/posts_scored.csv
 	@cat examples/posts_scored.csv
+	$(BIN)/python -m sentiment.brands --watchlist examples/brands.toml examples/brand_posts.csv --no-log --no-progress
 
 test: install ## Run the whole test suite, and the notebooks when the benchmark data is there
 	$(BIN)/python -m pytest
@@ -53,6 +59,7 @@ evaluate: install ## Evaluate the committed model on the SemEval-2017 test set
 screenshot: install ## Retake docs/screenshot.png from the running page
 	$(BIN)/python scripts/app_screenshot.py
 	$(BIN)/python scripts/app_screenshot.py --monitoring
+	$(BIN)/python scripts/app_screenshot.py --brands
 
 drift: install ## Drift of the SemEval test set against the committed model's profile
 	$(BIN)/python -m sentiment.monitor drift --current $(SHARED)/test.csv --html drift_report.html
@@ -65,3 +72,6 @@ api: install ## Start the REST API on http://127.0.0.1:8000
 
 bench: install ## Serving benchmark -> benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py
+
+brand-posts: ## Regenerate examples/brand_posts.csv (made-up posts, seeded: same file)
+	$(BIN)/python scripts/make_brand_posts.py
