@@ -23,6 +23,7 @@ from app_pages.shared import (
 from sentiment import config
 from sentiment.batch.brand_scoring import content_keys
 from sentiment.batch.upload import (
+    OTHER_LANGUAGE,
     brand_values,
     label_mix_over_time,
     relabel,
@@ -73,6 +74,13 @@ def render(context: PageContext) -> None:
     text_col = text_column_ui(table)
     if text_col is None:
         return
+    score_all = st.toggle(
+        "Score posts in every language",
+        value=False,
+        help="The model was trained on English posts. Off: posts detected in "
+        "another language keep their row with status 'unsupported_language' and "
+        "no label. On: they are scored anyway (expect poor labels).",
+    )
     if st.button("Score", type="primary"):
         st.session_state["scored_upload"] = score_upload(
             context,
@@ -80,6 +88,7 @@ def render(context: PageContext) -> None:
             table,
             text_col,
             hashlib.sha256(uploaded.getvalue()).hexdigest(),
+            score_all,
         )
     run = st.session_state.get("scored_upload")
     if run is None or run.file_id != uploaded.file_id:
@@ -160,6 +169,7 @@ def score_upload(
     table: UploadedTable,
     text_col: str,
     file_sha256: str,
+    score_all: bool = False,
 ) -> ScoredUpload:
     """Score the text column with a progress bar; the results and the download."""
     bar = st.progress(0.0, text="Scoring…")
@@ -171,6 +181,7 @@ def score_upload(
         lambda done, total: bar.progress(
             done / total, text=f"Scored {done:,} of {total:,} rows"
         ),
+        score_all_languages=score_all,
     )
     run = ScoredUpload(
         file_id,
@@ -218,10 +229,17 @@ def results_ui(table: UploadedTable, run: ScoredUpload, scored: pd.DataFrame) ->
     cells[4].caption(counted_rows(summary.needs_review))
     if summary.no_text:
         st.caption(f"{counted_rows(summary.no_text)} had no text (status 'no_text').")
+    other = int(mix.loc[mix["label"] == OTHER_LANGUAGE, "count"].sum())
+    if other:
+        st.caption(
+            f"{counted_rows(other)} not in English were left unscored (status "
+            "'unsupported_language'); switch on 'Score posts in every language' "
+            "and press Score to score them anyway."
+        )
     left, right = st.columns(2)
     with left:
         st.markdown("**Label mix**")
-        labelled = mix[mix["label"] != NO_TEXT].assign(
+        labelled = mix[~mix["label"].isin([NO_TEXT, OTHER_LANGUAGE])].assign(
             label=lambda m: m["label"].map(LABEL_NAMES)
         )
         st.altair_chart(label_bars(labelled, "share"))
@@ -238,7 +256,7 @@ def filtered_table_ui(
     flag and brand; the first SHOWN_ROWS. Returns the filter as a row mask."""
     results = pd.concat([table.frame.reset_index(drop=True), scored], axis=1)
     choices = {LABEL_NAMES[label]: label for label in config.LABELS}
-    choices["No text"] = ""
+    choices["No label"] = ""  # no text, or not in English
     left, middle, right = st.columns(3)
     picked = left.multiselect("Labels", list(choices), default=list(choices))
     review = middle.radio("Review", list(REVIEW_FILTERS), horizontal=True)

@@ -10,11 +10,16 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from sentiment import config
+from sentiment.batch.brand_scoring import score_languages
 from sentiment.batch.step import ScoreSummary
 from sentiment.files.formats import DataError
 from sentiment.files.output import SCORED_FLOAT_FORMAT, with_predictions
 from sentiment.files.upload import PLAIN_TEXT_SUFFIX, UploadedTable
+from sentiment.model.language import STATUS_UNSUPPORTED_LANGUAGE
 from sentiment.model.predictor import STATUS_NO_SIGNAL, Predictor
+
+# How the summary names posts left unscored for their language.
+OTHER_LANGUAGE = "other language"
 
 
 def score_frame(
@@ -23,16 +28,23 @@ def score_frame(
     threshold: float | None = None,
     chunk_rows: int = config.BATCH_CHUNK_ROWS,
     on_progress: Callable[[int, int], None] | None = None,
+    score_all_languages: bool = True,
 ) -> pd.DataFrame:
     """Score ``texts`` in chunks of ``chunk_rows``; one row per text, in order.
 
     ``on_progress(done, total)`` is called after each chunk, so a page can
-    move a progress bar while a large file is scored.
+    move a progress bar while a large file is scored. With
+    ``score_all_languages=False`` posts in a language the model was not
+    trained for get status "unsupported_language" and no label.
     """
     total = len(texts)
     parts = []
     for start in range(0, total, chunk_rows):
-        parts.append(predictor.score(texts[start : start + chunk_rows], threshold))
+        part = list(texts[start : start + chunk_rows])
+        if score_all_languages:
+            parts.append(predictor.score(part, threshold))
+        else:
+            parts.append(score_languages(predictor, part, threshold)[0])
         if on_progress is not None:
             on_progress(min(start + chunk_rows, total), total)
     if not parts:
@@ -41,11 +53,15 @@ def score_frame(
 
 
 def summarize(scored: pd.DataFrame) -> tuple[ScoreSummary, pd.DataFrame]:
-    """Counts of the run, and per label (plus "no text") its count and share of rows."""
+    """Counts of the run, and per label (plus "no text" and "other language")
+    its count and share of rows."""
     summary = ScoreSummary()
     summary.add(scored)
-    counts = scored["sentiment"].replace("", "no text").value_counts()
-    order = [*config.LABELS, "no text"]
+    outcome = scored["sentiment"].where(
+        scored["status"] != STATUS_UNSUPPORTED_LANGUAGE, OTHER_LANGUAGE
+    )
+    counts = outcome.replace("", "no text").value_counts()
+    order = [*config.LABELS, "no text", OTHER_LANGUAGE]
     mix = pd.DataFrame(
         {"label": order, "count": [int(counts.get(k, 0)) for k in order]}
     )

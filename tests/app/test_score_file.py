@@ -210,3 +210,29 @@ def test_scoring_a_file_logs_every_row_in_order(app, log_db, tmp_path):
     assert rows.loc[3, "status"] == "no_text" and pd.isna(rows.loc[3, "label"])
     served = app.session_state["scored_upload"].scored
     assert rows["label"].fillna("").tolist() == served["sentiment"].tolist()
+
+
+def test_posts_not_in_english_are_marked_not_scored_unless_asked(app):
+    data = (
+        "id,text\n"
+        "1,i love pizza\n"
+        '2,"Le vol était vraiment horrible, aucune information"\n'
+        '3,"El servicio es malísimo, nunca responden"\n'
+    ).encode()
+    upload(app, "posts.csv", data)
+    click(app, "Score")
+
+    assert_no_traceback(app)
+    scored = app.session_state["scored_upload"].scored
+    assert scored["status"].tolist() == [
+        "ok",
+        "unsupported_language",
+        "unsupported_language",
+    ]
+    assert scored["sentiment"].tolist()[1:] == ["", ""]
+    assert any("2 rows not in English" in c for c in values(app.main.caption))
+
+    next(t for t in app.toggle if "every language" in t.label).set_value(True)
+    click(app, "Score")
+    scored = app.session_state["scored_upload"].scored
+    assert "unsupported_language" not in scored["status"].tolist()
