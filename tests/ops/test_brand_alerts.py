@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
 
 from sentiment import brands, config, monitor
 from sentiment.ops.brand_alerts import find_brand_alerts
+from sentiment.ops.sampling import load_sample
 from sentiment.ops.webhook import WebhookError, post_json
 from tests.ops.webhook_receiver import webhook_receiver
 
@@ -106,3 +108,23 @@ def test_quiet_brands_never_alert_below_the_minimum_volume():
     assert find_brand_alerts(series, "posted", min_posts=31) == []
     kinds = {a.kind for a in find_brand_alerts(series, "posted", min_posts=10)}
     assert kinds == {"negative_share", "volume"}
+
+
+def test_spikes_and_drift_windows_follow_posting_time(log_copy, capsys, tiny_predictor):
+    code = monitor.main(["spikes", "--db", str(log_copy), "--freq", "day", "--json"])
+    found = json.loads(capsys.readouterr().out)
+    assert code == 1 and found["time_basis"] == "posted"
+    assert [p["period"][:10] for p in found["periods"]] == [SPIKE[1]]
+
+    sample = load_sample(
+        log_copy,
+        tiny_predictor,
+        since=datetime(2026, 10, 20, tzinfo=timezone.utc),
+        until=datetime(2026, 10, 21, tzinfo=timezone.utc),
+    )
+    posts = pd.read_csv(EXAMPLES / "brand_posts.csv", dtype=str)
+    that_day = posts["created_at"].str.startswith(SPIKE[1])
+    assert "windows by posted time" in sample.description
+    # Every post of that day with a label (the non-English ones have none).
+    assert sum(sample.label_counts.values()) <= that_day.sum()
+    assert sum(sample.label_counts.values()) >= that_day.sum() - 10
