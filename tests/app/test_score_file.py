@@ -131,7 +131,13 @@ def test_moving_the_threshold_relabels_without_rescoring_and_keeps_filters(
     assert list(shown.columns[:4]) == ["label", "id", "date", "text"]  # every column
     # Pressing Score again does not log the same rows twice.
     click(app, "Score")
-    assert len(logged(log_db)) == len(source)
+    rows = logged(log_db)
+    assert len(rows) == len(source)
+    # Logged with their posting time (the file's "date" column), so the
+    # Monitoring page spreads them over their days, not the upload's hour.
+    posted = pd.to_datetime(rows["posted_at"], utc=True, format="ISO8601")
+    expected_times = pd.to_datetime(source["date"], utc=True)
+    assert posted.tolist() == expected_times.tolist()
 
 
 @pytest.mark.parametrize(
