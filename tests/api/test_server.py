@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -77,8 +78,16 @@ def test_real_http_request_is_answered_and_logged_under_its_id(
         "model_version": served_predictor.version,
     }
     request_id = headers[middleware.REQUEST_ID_HEADER]
-    lines = [json.loads(x) for x in server.log().splitlines() if x.startswith("{")]
-    (line,) = [x for x in lines if x.get("request_id") == request_id]
+    # The server writes the request's line once the response is on its way, so
+    # on a busy machine the client can read the log before it is there.
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(x) for x in server.log().splitlines() if x.startswith("{")]
+        mine = [x for x in lines if x.get("request_id") == request_id]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    (line,) = mine
     assert (line["method"], line["path"], line["status"]) == ("POST", "/predict", 200)
 
 
