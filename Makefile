@@ -9,7 +9,7 @@ APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help install app demo test lint format vectors train evaluate screenshot drift status api bench
+.PHONY: help install app demo test lint format vectors train evaluate screenshot drift status api bench brand-posts
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,9 +26,10 @@ app: install ## Start the web page on http://127.0.0.1:8501 (APP_HOST=0.0.0.0 to
 	@$(BIN)/python scripts/port_free.py $(APP_HOST) $(APP_PORT)
 	$(BIN)/python -m streamlit run app.py --server.address $(APP_HOST) --server.port $(APP_PORT)
 
-demo: install ## Score examples/posts.csv with the committed model
+demo: install ## Score examples/posts.csv, then the brand summary of examples/brand_posts.csv
 	$(BIN)/python -m sentiment.predict examples/posts.csv --output examples/posts_scored.csv
 	@cat examples/posts_scored.csv
+	$(BIN)/python -m sentiment.brands --watchlist examples/brands.toml examples/brand_posts.csv --no-log --no-progress
 
 test: install ## Run the whole test suite, and the notebooks when the benchmark data is there
 	$(BIN)/python -m pytest
@@ -57,6 +58,7 @@ evaluate: install ## Evaluate the committed model on the SemEval-2017 test set
 screenshot: install ## Retake docs/screenshot.png from the running page
 	$(BIN)/python scripts/app_screenshot.py
 	$(BIN)/python scripts/app_screenshot.py --monitoring
+	$(BIN)/python scripts/app_screenshot.py --brands
 
 drift: install ## Drift of the SemEval test set against the committed model's profile
 	$(BIN)/python -m sentiment.monitor drift --current $(SHARED)/test.csv --html drift_report.html
@@ -69,3 +71,6 @@ api: install ## Start the REST API on http://127.0.0.1:8000 (SENTIMENT_API_HOST 
 
 bench: install ## Serving benchmark -> benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py
+
+brand-posts: ## Regenerate examples/brand_posts.csv (made-up posts, seeded: same file)
+	$(BIN)/python scripts/make_brand_posts.py

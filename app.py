@@ -33,6 +33,7 @@ PAGES = [
     ("app_pages/model_card.py", "Model card"),
     ("app_pages/monitoring.py", "Monitoring"),
     ("app_pages/review.py", "Review"),
+    ("app_pages/brands.py", "Brands"),
 ]
 # Widgets whose values outlive a visit to another page (Streamlit forgets the
 # values of widgets that a run does not draw).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from app_pages.shared import LABEL_COLORS, LABEL_NAMES
@@ -142,25 +143,44 @@ def label_mix_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
 
 
 def negative_share_chart(frame: pd.DataFrame, freq: str) -> alt.LayerChart:
-    """Negative share against the spike threshold; alerts as red points."""
+    """Negative share against the spike threshold; alerts as red points.
+
+    Periods without posts have no share (NaN): they are left out of the lines,
+    and the y axis gets an explicit range, so a window with no share at all
+    still draws (Vega-Lite's "Infinite extent" otherwise leaves it blank).
+    """
+    shares = frame[["share_negative", "threshold"]].to_numpy(dtype=float)
+    top = float(np.nanmax(shares)) if np.isfinite(shares).any() else 1.0
+    y_scale = alt.Scale(domain=[0, min(1.0, max(top * 1.1, 0.05))])
     base = alt.Chart(frame, title=f"Negative share per {freq} and alert threshold")
     x = alt.X("period:T", title=None)
-    share = base.mark_line(color=LABEL_COLORS["negative"]).encode(
-        x=x,
-        y=alt.Y("share_negative:Q", title=None, axis=alt.Axis(format="%")),
-        tooltip=[
-            PERIOD_TOOLTIP,
-            alt.Tooltip("share_negative:Q", title="negative", format=".1%"),
-            alt.Tooltip("threshold:Q", format=".1%"),
-        ],
+    share = (
+        base.transform_filter("isValid(datum.share_negative)")
+        .mark_line(color=LABEL_COLORS["negative"])
+        .encode(
+            x=x,
+            y=alt.Y(
+                "share_negative:Q",
+                title=None,
+                axis=alt.Axis(format="%"),
+                scale=y_scale,
+            ),
+            tooltip=[
+                PERIOD_TOOLTIP,
+                alt.Tooltip("share_negative:Q", title="negative", format=".1%"),
+                alt.Tooltip("threshold:Q", format=".1%"),
+            ],
+        )
     )
-    threshold = base.mark_line(color=THRESHOLD_COLOR, strokeDash=[4, 4]).encode(
-        x=x, y="threshold:Q"
+    threshold = (
+        base.transform_filter("isValid(datum.threshold)")
+        .mark_line(color=THRESHOLD_COLOR, strokeDash=[4, 4])
+        .encode(x=x, y=alt.Y("threshold:Q", scale=y_scale))
     )
     alerts = (
         base.transform_filter("datum.alert")
         .mark_point(color=LABEL_COLORS["negative"], size=90, filled=True)
-        .encode(x=x, y="share_negative:Q")
+        .encode(x=x, y=alt.Y("share_negative:Q", scale=y_scale))
     )
     return (share + threshold + alerts).properties(height=MONITORING_HEIGHT)
 

@@ -26,6 +26,7 @@ from app_pages.shared import (
     escape_markdown,
     logging_off_ui,
     page_context,
+    python_command,
     to_minute,
 )
 from sentiment import config
@@ -110,11 +111,17 @@ def activity_ui(view: MonitoringView, freq: str, window: str) -> None:
     bottom_left.altair_chart(negative_share_chart(frame, freq))
     bottom_right.altair_chart(confidence_chart(frame, freq))
     article = "An" if freq == "hour" else "A"
+    clock = (
+        "when the posts were posted (where known, else scored)"
+        if view.basis == "posted"
+        else "when the posts were scored"
+    )
     st.caption(
-        f"Times are UTC. {article} {freq} is flagged (red) when its negative share "
-        f"is above the mean of the previous {config.SPIKE_WINDOW[freq]} {freq}s + "
+        f"Times are UTC, {clock}. {article} {freq} is flagged (red) when its "
+        "negative share is above the mean of the previous "
+        f"{config.SPIKE_WINDOW[freq]} {freq}s + "
         f"{config.SPIKE_K:g}σ and it has at least {config.SPIKE_MIN_POSTS} posts "
-        "(`python -m sentiment.monitor spikes`)."
+        f"(`{python_command()} -m sentiment.monitor spikes`)."
     )
     alerts_ui(view.alerts, len(series), freq)
 
@@ -157,7 +164,8 @@ def log_stats_ui(stats: dict[str, Any]) -> None:
     if stats["dropped_rows"]:
         st.warning(
             f"{counted_rows(stats['dropped_rows'])} could not be written to the log "
-            "(the predictions were still answered). `python -m sentiment.monitor "
+            "(the predictions were still answered). "
+            f"`{python_command()} -m sentiment.monitor "
             "status` and the `-dropped.jsonl` file beside the log have details."
         )
     left, right = st.columns(2)

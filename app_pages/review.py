@@ -22,6 +22,7 @@ from app_pages.shared import (
     escape_markdown,
     logging_off_ui,
     page_context,
+    python_command,
 )
 from sentiment import config
 from sentiment.ops.corrections import DISAGREEMENT
@@ -68,10 +69,11 @@ def review_ui(prediction_log: PredictionLog, reviewer: str) -> None:
         "it):"
     )
     st.code(
-        "python -m sentiment.train --data ../shared/data/semeval2017/train.csv \\\n"
+        f"{python_command()} -m sentiment.train "
+        "--data ../shared/data/semeval2017/train.csv \\\n"
         f"    --include-feedback {prediction_log.path} \\\n"
         "    --out models/candidates/model.pkl\n"
-        "python -m sentiment.promote models/candidates/model.pkl",
+        f"{python_command()} -m sentiment.promote models/candidates/model.pkl",
         language="bash",
     )
 
@@ -112,6 +114,17 @@ def review_form_ui(
             table,
             key=key,
             hide_index=True,
+            # The label to pick comes first, so it is visible without scrolling
+            # past long posts.
+            column_order=[
+                "id",
+                LABEL_COLUMN,
+                "predicted",
+                "confidence",
+                "text",
+                "time",
+                "source",
+            ],
             disabled=[c for c in table.columns if c != LABEL_COLUMN],
             column_config={
                 "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),

@@ -7,8 +7,10 @@ this module, which is imported once per process.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
@@ -19,6 +21,7 @@ from sentiment.model.artifacts import ModelLoadError
 from sentiment.model.predictor import Predictor, model_version
 from sentiment.ops.drift import DriftReport
 from sentiment.ops.logstore import PredictionLog, open_default_log
+from sentiment.ops.post_log import append_posts
 from sentiment.serving.client import ApiError, ApiPredictor, get_predictor
 
 LABEL_NAMES = {"negative": "Negative", "neutral": "Neutral", "positive": "Positive"}
@@ -52,6 +55,7 @@ class ScoredUpload:
     scored: pd.DataFrame
     download: bytes
     request_id: str  # the prediction log's id for this run
+    file_sha256: str = ""  # of the uploaded bytes: the rows' content keys use it
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def predictor_or_stop() -> Predictor | ApiPredictor:
     except (ModelLoadError, ApiError) as e:
         st.error(
             f"The model could not be loaded: {e}\n\nSet {config.MODEL_PATH_ENV} to a "
-            "model.pkl written by `python -m sentiment.train`, or restore "
+            f"model.pkl written by `{python_command()} -m sentiment.train`, or restore "
             f"{config.DEFAULT_MODEL_PATH}."
         )
         st.stop()
@@ -124,11 +128,15 @@ def logged_ui(
     request_id: str,
     texts: Sequence[object],
     scored: pd.DataFrame,
+    content_keys: Sequence[str] | None = None,
+    posted_at: Sequence[str | None] | None = None,
 ) -> None:
     """Log one answered request once (reruns reuse the result); warn if it failed.
 
     Rows are written before the answer is shown. A failed write is counted as
-    dropped by the log; the page still answers and says so.
+    dropped by the log; the page still answers and says so. With
+    ``content_keys`` a row already in the log (the same post scored again) is
+    not written twice; ``posted_at`` are the posts' posting times.
     """
     prediction_log, predictor = context.prediction_log, context.predictor
     if prediction_log is None or isinstance(predictor, ApiPredictor):
@@ -136,14 +144,29 @@ def logged_ui(
     results = st.session_state.setdefault("log_results", {})
     result = results.get(page)
     if result is None or result.request_id != request_id:
-        result = prediction_log.append(
-            LOG_SOURCE,
-            request_id,
-            model_version(predictor),
-            texts,
-            scored,
-            store_text=context.store_text,
-        )
+        if content_keys is None:
+            result = prediction_log.append(
+                LOG_SOURCE,
+                request_id,
+                model_version(predictor),
+                texts,
+                scored,
+                store_text=context.store_text,
+            )
+        else:
+            result = append_posts(
+                prediction_log,
+                LOG_SOURCE,
+                request_id,
+                model_version(predictor),
+                texts,
+                scored,
+                posted_at or [None] * len(texts),
+                [None] * len(texts),
+                [None] * len(texts),
+                content_keys,
+                store_text=context.store_text,
+            )
         results[page] = result
     if not result.logged:
         st.warning(
@@ -188,6 +211,19 @@ def counted(n: int, noun: str) -> str:
 def counted_rows(n: int) -> str:
     """``counted(n, "row")``, the count most messages give."""
     return counted(n, "row")
+
+
+def python_command() -> str:
+    """The python to put in commands the page prints: the one running the page.
+
+    Inside the project (its .venv) it is shown relative to the project root,
+    e.g. ``.venv/bin/python``, so the command works from a checkout.
+    """
+    executable = Path(sys.executable)
+    try:
+        return str(executable.relative_to(config.PROJECT_ROOT))
+    except ValueError:
+        return str(executable)
 
 
 def to_minute(timestamp: str) -> str:

@@ -2,12 +2,15 @@
 
     python scripts/app_screenshot.py [--model MODEL.pkl] [--out docs/screenshot.png]
     python scripts/app_screenshot.py --monitoring [--out docs/monitoring.png]
+    python scripts/app_screenshot.py --brands [--out docs/brands.png]
 
 Starts ``streamlit run app.py`` on a free local port, analyses three posts and
 saves a full-page PNG. With ``--monitoring`` the page logs to a temporary
 prediction log filled first with three days of made-up traffic (templated
 posts, a negative spike six hours ago), signs in with a throwaway reviewer
-account, and the shot is of the Monitoring page after a drift check.
+account, and the shot is of the Monitoring page after a drift check. With
+``--brands`` it is of the Brands page on the demo file
+(examples/brand_posts.csv, made-up posts).
 """
 
 from __future__ import annotations
@@ -130,6 +133,17 @@ def check_drift(page: Page) -> None:
     expect(page.get_by_text("Checked ")).to_be_visible(timeout=120_000)
 
 
+def compare_brands(page: Page) -> None:
+    """Open the Brands page, analyse the demo file and wait for its charts."""
+    page.get_by_role("link", name="Brands").click()
+    page.get_by_role("button", name="Analyse brands").click()
+    expect(page.get_by_text("Most engaged negative posts")).to_be_visible(
+        timeout=180_000
+    )
+    chart = page.locator("[data-testid='stVegaLiteChart'] .marks").first
+    expect(chart).to_be_visible(timeout=60_000)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None)
@@ -140,8 +154,14 @@ def main() -> int:
         help="shoot the Monitoring page over a made-up log (default out: "
         "docs/monitoring.png)",
     )
+    parser.add_argument(
+        "--brands",
+        action="store_true",
+        help="shoot the Brands page on the demo file (default out: docs/brands.png)",
+    )
     args = parser.parse_args()
     name = "monitoring.png" if args.monitoring else "screenshot.png"
+    name = "brands.png" if args.brands else name
     args.out = args.out or ROOT / "docs" / name
     executable = chromium_path()
     if executable is None:
@@ -160,7 +180,7 @@ def main() -> int:
             accounts = Path(folder) / "users.toml"
             set_reviewer(accounts, DEMO_REVIEWER, DEMO_PASSWORD)
             os.environ[config.USERS_FILE_ENV] = str(accounts)
-        shoot(args.model, executable, args.out, args.monitoring)
+        shoot(args.model, executable, args.out, args.monitoring, args.brands)
     print(f"wrote {args.out}")
     return 0
 
@@ -176,7 +196,13 @@ def fit_viewport_to_content(page: Page) -> None:
     page.set_viewport_size({"width": WIDTH, "height": height})
 
 
-def shoot(model: Path | None, executable: str, out: Path, monitoring: bool) -> None:
+def shoot(
+    model: Path | None,
+    executable: str,
+    out: Path,
+    monitoring: bool,
+    brands: bool = False,
+) -> None:
     """Start the app, drive it, and save a full-page screenshot to ``out``."""
     expect.set_options(timeout=60_000)  # a busy 2-core machine is slow to render
     with streamlit_app(model) as url, sync_playwright() as p:
@@ -185,7 +211,11 @@ def shoot(model: Path | None, executable: str, out: Path, monitoring: bool) -> N
             page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             page.set_default_timeout(60_000)
             page.goto(url)
-            analyse_posts(page)
+            if brands:
+                compare_brands(page)
+                fit_viewport_to_content(page)
+            else:
+                analyse_posts(page)
             if monitoring:
                 check_drift(page)
                 fit_viewport_to_content(page)

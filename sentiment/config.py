@@ -342,3 +342,41 @@ def users_file_from_env(environ: Mapping[str, str] = os.environ) -> Path:
     """The reviewer accounts file: ``$SENTIMENT_USERS_FILE`` or the default."""
     value = environ.get(USERS_FILE_ENV, "").strip()
     return Path(value).expanduser() if value else DEFAULT_USERS_FILE
+
+
+# --- Brand monitoring: watchlists, posting time, alerts, languages (issue 12) ---
+
+# Languages the model was trained on; posts detected in another language get
+# status "unsupported_language" and no label unless --score-all-languages.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
+# A post counts as another language only when the detector is at least this
+# sure: short English posts full of names sometimes come out as a weak guess
+# of Spanish or Italian (0.38-0.49 on examples/brand_posts.csv), real French,
+# Spanish, German or Italian posts come out at 0.78-1.0.
+LANGUAGE_MIN_CONFIDENCE = 0.5
+# Column names that hold a post's posting time, in order of preference
+# (compared case-insensitively); a column is used only if its cells parse.
+TIME_COLUMN_NAMES: tuple[str, ...] = (
+    "created_at",
+    "posted_at",
+    "published_at",
+    "timestamp",
+    "created",
+    "date",
+    "datetime",
+    "time",
+    "posted",
+    "published",
+)
+# Per-brand alerts (python -m sentiment.monitor alerts): a day alerts when its
+# negative share, or its volume, exceeds the brand's own trailing mean + k
+# sigma of the previous BRAND_ALERT_WINDOW days with BRAND_ALERT_MIN_POSTS
+# posts or more.
+BRAND_ALERT_K = 3.0
+BRAND_ALERT_WINDOW = 14
+BRAND_ALERT_MIN_POSTS = 20
+# Webhook delivery: attempts per alert and the first wait between them
+# (doubled after each failure), and the timeout of one POST.
+WEBHOOK_ATTEMPTS = 4
+WEBHOOK_BACKOFF_S = 0.5
+WEBHOOK_TIMEOUT_S = 10.0

@@ -3,14 +3,19 @@
     python -m sentiment.monitor drift --current SOURCE [--reference PATH]
         [--since T] [--until T] [--json] [--html OUT]
     python -m sentiment.monitor spikes [--db PATH] [--freq hour|day] [--k 3]
-        [--window N] [--since T] [--json]
+        [--window N] [--since T] [--time auto|posted|scored] [--json]
+    python -m sentiment.monitor alerts [--watchlist brands.toml] [--webhook URL]
+        [--db PATH] [--freq day|hour] [--k 3] [--min-posts N] [--json]
     python -m sentiment.monitor status [--db PATH] [--json]
 
 SOURCE is a CSV/TSV of posts, a prediction-log file (``*.db``), or ``log`` for
 the configured log. ``--reference`` is a reference profile (``.json``, default:
 the one beside the model) or a CSV/TSV. T is an ISO date/time (UTC) or an age
-such as ``24h``, ``7d``. Exit codes: 0 nothing found, 1 drift or a spike found,
-2 error.
+such as ``24h``, ``7d``. Periods follow the posting time of the posts where
+the log has it (``--time auto``), and every report says which time it used.
+``alerts`` checks each brand against its own baseline and posts every alert
+not delivered before to the webhook (Slack or Teams), once. Exit codes: 0
+nothing found, 1 drift, a spike or a new alert found, 2 error.
 """
 
 from __future__ import annotations
@@ -24,11 +29,20 @@ from typing import Any, Sequence
 
 from sentiment import cli, config
 from sentiment.model.predictor import load_predictor
+from sentiment.ops.brand_alerts import (
+    alert_dict,
+    brand_series,
+    find_brand_alerts,
+    record_sent,
+    sent_keys,
+)
 from sentiment.ops.drift import check_drift, default_reference
 from sentiment.ops.drift_report import format_drift, render_html
 from sentiment.ops.logstore import LogStoreError, PredictionLog
 from sentiment.ops.sampling import parse_time
 from sentiment.ops.spikes import spikes_from_log
+from sentiment.ops.watchlist import load_watchlist
+from sentiment.ops.webhook import WebhookError, destination, post_json
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +88,7 @@ def _open_log(db: Path | None) -> PredictionLog:
 
 def _spikes(args: argparse.Namespace) -> int:
     with _open_log(args.db) as prediction_log:
+        basis = prediction_log.time_basis(args.time)
         table = spikes_from_log(
             prediction_log,
             args.freq,
@@ -81,11 +96,13 @@ def _spikes(args: argparse.Namespace) -> int:
             args.window,
             args.min_posts,
             args.since and parse_time(args.since),
+            basis=basis,
         )
     alerts = table[table["alert"]]
     if args.json:
         _print_json(
             {
+                "time_basis": basis,
                 "alerts": int(len(alerts)),
                 "periods": [
                     {"period": str(period), **row}
@@ -94,10 +111,51 @@ def _spikes(args: argparse.Namespace) -> int:
             }
         )
     elif alerts.empty:
-        print(f"No negative spike in {len(table):,} {args.freq} periods.")
+        print(
+            f"No negative spike in {len(table):,} {args.freq} periods ({basis} time)."
+        )
     else:
+        print(f"Periods by {basis} time:")
         print(alerts.to_string(float_format=lambda x: f"{x:.3f}"))
     return 1 if len(alerts) else 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    names = load_watchlist(args.watchlist).names if args.watchlist else None
+    with _open_log(args.db) as prediction_log:
+        series, basis = brand_series(prediction_log, args.freq, args.time)
+        alerts = find_brand_alerts(
+            series, basis, names, args.freq, args.k, args.window, args.min_posts
+        )
+        sent = sent_keys(prediction_log)
+        new = [a for a in alerts if a.key not in sent]
+        failed = 0
+        for alert in new if args.webhook else []:
+            try:
+                post_json(args.webhook, alert.message())
+            except WebhookError as e:
+                failed += 1
+                log.error("Alert %s not delivered: %s", alert.key, e)
+                continue
+            record_sent(prediction_log, alert, destination(args.webhook))
+            sent.add(alert.key)
+    if args.json:
+        _print_json(
+            {
+                "time_basis": basis,
+                "alerts": [alert_dict(a, a.key in sent) for a in alerts],
+                "new": len(new),
+                "failed": failed,
+            }
+        )
+    else:
+        print(f"{len(alerts)} alert(s) by {basis} time, {len(new)} new:")
+        for alert in alerts:
+            state = "sent" if alert.key in sent else "NEW"
+            print(f"  [{state}] {alert.message()['text']}")
+    if failed:
+        return 2
+    return 1 if new else 0
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -111,6 +169,15 @@ def _status(args: argparse.Namespace) -> int:
         for key, value in stats.items():
             print(f"{key:{width}}  {value}")
     return 0 if stats["integrity"] == "ok" else 2
+
+
+def _add_time_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--time",
+        choices=["auto", "posted", "scored"],
+        default="auto",
+        help="periods by posting or scoring time (auto: posting time where logged)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,8 +215,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spikes.add_argument("--min-posts", type=int, default=config.SPIKE_MIN_POSTS)
     spikes.add_argument("--since", help="report periods from this time")
+    _add_time_option(spikes)
     spikes.add_argument("--json", action="store_true")
     spikes.set_defaults(run=_spikes)
+
+    alerts = commands.add_parser(
+        "alerts", help="per-brand spikes, each posted once to a webhook"
+    )
+    alerts.add_argument("--db", type=Path, default=None, help="log file (default: env)")
+    alerts.add_argument("--watchlist", type=Path, help="only the brands of this TOML")
+    alerts.add_argument(
+        "--webhook", help="Slack/Teams incoming-webhook URL to post new alerts to"
+    )
+    alerts.add_argument("--freq", choices=["hour", "day"], default="day")
+    alerts.add_argument("--k", type=float, default=config.BRAND_ALERT_K)
+    alerts.add_argument("--window", type=int, default=config.BRAND_ALERT_WINDOW)
+    alerts.add_argument("--min-posts", type=int, default=config.BRAND_ALERT_MIN_POSTS)
+    _add_time_option(alerts)
+    alerts.add_argument("--json", action="store_true")
+    alerts.set_defaults(run=_alerts)
 
     status = commands.add_parser("status", help="the log's counts, settings and drops")
     status.add_argument("--db", type=Path, default=None)

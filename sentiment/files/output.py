@@ -102,18 +102,22 @@ def scored_csv_text(
     scored: pd.DataFrame,
     delimiter: str,
     header: Sequence[str] | None = None,
+    spreadsheet_safe: bool = True,
 ) -> str:
     """The CSV text of ``rows`` with their predictions, after ``header`` if given.
 
     ``rows`` are the input's cells (strings), ``scored`` the predictions for
-    them in order (a :meth:`Predictor.score` table).
+    them in order (a :meth:`Predictor.score` table). ``spreadsheet_safe=False``
+    leaves cells exactly as they were (for files read by code, never opened in
+    a spreadsheet).
     """
+    guard = neutralize_cell if spreadsheet_safe else str
     buffer = io.StringIO()
     if header is not None:
         buffer.write(header_csv_text(header, delimiter))
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator=LINE_TERMINATOR)
     writer.writerows(
-        [*map(neutralize_cell, row), *predicted]
+        [*map(guard, row), *predicted]
         for row, predicted in zip(rows, prediction_cells(scored), strict=True)
     )
     return buffer.getvalue()

@@ -22,6 +22,10 @@ from sentiment.files.output import PROBABILITY_COLUMNS
 
 _PERIOD_CHARS = {"hour": 13, "day": 10}  # prefix of the ISO timestamp
 _PERIOD_FORMAT = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d"}
+# Which time a trend, spike or drift window follows: when the post was scored
+# (``ts``), or when it was posted where the row has it (schema version 2), else
+# when it was scored. "auto" is "posted" as soon as the log holds posting times.
+TIME_BASES = {"scored": "ts", "posted": "COALESCE(posted_at, ts)"}
 
 
 def format_ts(moment: datetime) -> str:
@@ -83,9 +87,13 @@ class LogQueries:
         source: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        basis: str = "scored",
     ) -> pd.DataFrame:
-        """Logged predictions in a time range (``ts`` as UTC datetimes)."""
-        where, params = _time_filter(since, until)
+        """Logged predictions in a time range (``ts`` as UTC datetimes).
+
+        ``basis`` is the time the range applies to (see ``TIME_BASES``).
+        """
+        where, params = _time_filter(since, until, self.time_expression(basis))
         if source is not None:
             where.append("source = ?")
             params.append(source)
@@ -161,27 +169,51 @@ class LogQueries:
         freq: str = "hour",
         since: datetime | None = None,
         until: datetime | None = None,
+        basis: str = "scored",
     ) -> pd.DataFrame:
         """Per hour or day: volume, label counts and shares, mean confidence.
 
         Counted in SQL (cheap on millions of rows); every period between the
         first and the last is present, with ``n = 0`` where nothing was logged.
+        ``basis``: periods of the scoring or the posting time (``TIME_BASES``).
         """
         if freq not in _PERIOD_CHARS:
             raise ValueError(f"freq must be one of {sorted(_PERIOD_CHARS)}, not {freq}")
-        where, params = _time_filter(since, until)
+        moment = self.time_expression(basis)
+        where, params = _time_filter(since, until, moment)
         where.append("label IS NOT NULL")
         counts = ", ".join(
             f"SUM(label = '{label}') AS {label}" for label in config.LABELS
         )
         frame = self.query(
-            f"SELECT substr(ts, 1, {_PERIOD_CHARS[freq]}) AS period, COUNT(*) AS n, "
+            f"SELECT substr({moment}, 1, {_PERIOD_CHARS[freq]}) AS period, "
+            f"COUNT(*) AS n, "
             f"{counts}, AVG(confidence) AS mean_confidence, "
             "SUM(needs_review) AS needs_review FROM predictions "
             f"WHERE {' AND '.join(where)} GROUP BY period ORDER BY period",
             params,
         )
         return _fill_periods(frame, freq)
+
+    def has_posting_times(self) -> bool:
+        """Whether any logged row carries the time its post was posted."""
+        return not self.query(
+            "SELECT 1 FROM predictions WHERE posted_at IS NOT NULL LIMIT 1"
+        ).empty
+
+    def time_basis(self, basis: str = "auto") -> str:
+        """ "posted" or "scored": ``basis``, with "auto" resolved for this log."""
+        if basis == "auto":
+            return "posted" if self.has_posting_times() else "scored"
+        if basis not in TIME_BASES:
+            raise ValueError(
+                f"time basis must be auto, posted or scored, not {basis!r}"
+            )
+        return basis
+
+    def time_expression(self, basis: str = "scored") -> str:
+        """The SQL expression of the time ``basis`` (resolved) stands for."""
+        return TIME_BASES[self.time_basis(basis)]
 
     def stats(self) -> dict[str, Any]:
         """Counts and settings for ``python -m sentiment.monitor status``."""
@@ -227,15 +259,15 @@ class LogQueries:
 
 
 def _time_filter(
-    since: datetime | None, until: datetime | None
+    since: datetime | None, until: datetime | None, moment: str = "ts"
 ) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if since is not None:
-        where.append("ts >= ?")
+        where.append(f"{moment} >= ?")
         params.append(format_ts(since))
     if until is not None:
-        where.append("ts < ?")
+        where.append(f"{moment} < ?")
         params.append(format_ts(until))
     return where, params
 

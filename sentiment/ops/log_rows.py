@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sqlite3
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
@@ -66,7 +65,7 @@ COLUMNS = [
 
 # The caller's own id (the API's X-Request-ID) for following a request across
 # services. It is not the log key: two answers that share it are two rows.
-# Added after the first release, so older files get it when opened.
+# Added by schema version 3 (ops.log_migrations).
 CORRELATION_COLUMN = "correlation_id"
 ADD_CORRELATION_COLUMN = f"ALTER TABLE predictions ADD COLUMN {CORRELATION_COLUMN} TEXT"
 
@@ -155,28 +154,6 @@ def as_number(value: Any) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
-
-
-def add_correlation_column(conn: sqlite3.Connection) -> None:
-    """Give a log file made before the column existed its correlation column."""
-
-    def present() -> bool:
-        columns = conn.execute("PRAGMA table_info(predictions)").fetchall()
-        return any(column[1] == CORRELATION_COLUMN for column in columns)
-
-    if present():
-        return
-    # Under the write lock, checked again: two processes opening an old file
-    # at once would otherwise both add it, and the second would fail.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not present():
-            conn.execute(ADD_CORRELATION_COLUMN)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.rollback()
-        raise
 
 
 def build_rows(

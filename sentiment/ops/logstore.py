@@ -45,11 +45,11 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
 
 from sentiment import config
 from sentiment.ops.corrections import DISAGREEMENT, migrate_corrections
+from sentiment.ops.log_migrations import migrate
 from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts
 from sentiment.ops.log_rows import (
     INSERT,
     SCHEMA,
-    add_correlation_column,
     build_rows,
     utc_now,
 )
@@ -176,7 +176,7 @@ class PredictionLog(LogQueries):
         # history that the schema's corrections view reads.
         migrate_corrections(conn)
         conn.executescript(SCHEMA)
-        add_correlation_column(conn)
+        migrate(conn)
 
     def settings(self) -> dict[str, Any]:
         """Journal mode, synchronous level (1 NORMAL, 2 FULL) and busy timeout."""
@@ -268,8 +268,11 @@ class PredictionLog(LogQueries):
         ids: Sequence[str],
         rows: list[list[tuple]],
         claim: Callable[[], Sequence[bool]] | None = None,
+        insert: str = INSERT,
     ) -> list[LogResult]:
         """Commit ``build_rows``' rows in one transaction; never raises on I/O.
+
+        ``insert`` is the statement (``post_log`` adds the brand columns).
 
         ``claim``, when given, is called once the write lock is held and says
         which requests to write: a queued writer uses it to skip requests whose
@@ -287,10 +290,7 @@ class PredictionLog(LogQueries):
             return taken
 
         try:
-            # Without a claim, the plain call (tests replace _write with it).
-            written = (
-                self._write(rows) if claim is None else self._write(rows, claim_once)
-            )
+            written = self._write(rows, claim_once, insert)
         except (sqlite3.Error, OSError) as e:
             for request_id, request_rows, kept in zip(ids, rows, claim_once()):
                 if kept:
@@ -302,6 +302,7 @@ class PredictionLog(LogQueries):
         self,
         requests: list[list[tuple]],
         claim: Callable[[], Sequence[bool]] | None = None,
+        insert: str = INSERT,
     ) -> list[int]:
         """Insert the (claimed) requests' rows in one transaction; rows written each."""
 
@@ -323,7 +324,7 @@ class PredictionLog(LogQueries):
                 for rows, kept in zip(requests, claim(), strict=True):
                     before = conn.total_changes
                     if kept:
-                        conn.executemany(INSERT, rows)
+                        conn.executemany(insert, rows)
                     written.append(conn.total_changes - before)
                 conn.execute("COMMIT")
             except BaseException:

@@ -80,13 +80,16 @@ def sample_from_log(
     tokenize stored texts for the OOV share (skipped when texts were not
     stored).
     """
-    rows = prediction_log.predictions(since, until)
+    # Windows follow the posting time where the log has it (issue 12).
+    basis = prediction_log.time_basis("auto")
+    rows = prediction_log.predictions(since, until, basis=basis)
     rows = rows[rows["label"].notna()].reset_index(drop=True)
     rows = rows.iloc[sample_indices(len(rows), size, np.random.default_rng(seed))]
     versions = rows["model_version"].nunique()
     description = (
         f"prediction log {prediction_log.path.name} ({len(rows):,} predictions"
-        f"{f', {versions} model versions' if versions > 1 else ''})"
+        f"{f', {versions} model versions' if versions > 1 else ''}; "
+        f"windows by {basis} time)"
     )
     texts = rows["text"].dropna().tolist()
     oov = None

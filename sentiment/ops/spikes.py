@@ -54,17 +54,19 @@ def spikes_from_log(
     min_posts: int = config.SPIKE_MIN_POSTS,
     since: datetime | None = None,
     until: datetime | None = None,
+    basis: str = "scored",
 ) -> pd.DataFrame:
     """:func:`negative_spikes` over the log, per hour or day, from ``since`` on.
 
     The ``window`` periods before ``since`` are read too, so the first periods
-    shown have their full baseline.
+    shown have their full baseline. ``basis``: periods of the scoring or the
+    posting time (see ``PredictionLog.time_basis``).
     """
     window = window or config.SPIKE_WINDOW[freq]
     period = timedelta(hours=1) if freq == "hour" else timedelta(days=1)
     start = since - window * period if since else None
     table = negative_spikes(
-        prediction_log.time_series(freq, start, until), k, window, min_posts
+        prediction_log.time_series(freq, start, until, basis), k, window, min_posts
     )
     if since is not None:
         table = table[table.index >= pd.Timestamp(since).floor(period)]

@@ -25,6 +25,7 @@ class MonitoringView:
     series: pd.DataFrame
     spikes: pd.DataFrame
     stats: dict[str, Any]
+    basis: str = "scored"  # which time the periods follow: "posted" or "scored"
 
     @property
     def alerts(self) -> pd.DataFrame:
@@ -37,8 +38,13 @@ def monitoring_view(
     since: datetime | None = None,
     k: float = config.SPIKE_K,
     window: int | None = None,
+    basis: str = "auto",
 ) -> MonitoringView:
-    """Volume, label mix, confidence and spike alerts for the page."""
-    spikes = spikes_from_log(prediction_log, freq, k, window, since=since)
-    series = prediction_log.time_series(freq, since)
-    return MonitoringView(series, spikes, prediction_log.stats())
+    """Volume, label mix, confidence and spike alerts for the page.
+
+    Periods follow the posting time when the log has posting times (issue 12).
+    """
+    basis = prediction_log.time_basis(basis)
+    spikes = spikes_from_log(prediction_log, freq, k, window, since=since, basis=basis)
+    series = prediction_log.time_series(freq, since, basis=basis)
+    return MonitoringView(series, spikes, prediction_log.stats(), basis)

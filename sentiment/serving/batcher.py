@@ -24,6 +24,7 @@ class _Pending:
     texts: list[str]
     threshold: float | None
     correlation_id: str | None
+    log_id: str  # the request id of its log rows
     future: asyncio.Future[Answer] = field(repr=False)
 
 
@@ -85,10 +86,18 @@ class MicroBatcher:
         texts: list[str],
         threshold: float | None = None,
         correlation_id: str | None = None,
+        log_id: str | None = None,
     ) -> Answer:
-        """Predictions for ``texts`` in order, and LOGGED, NOT_LOGGED or LOG_OFF."""
+        """Predictions for ``texts`` in order, and LOGGED, NOT_LOGGED or LOG_OFF.
+
+        ``log_id`` is the request id the log rows get (a new UUID if None): a
+        caller that adds to the rows afterwards (brand details) finds them by it.
+        """
         future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(texts, threshold, correlation_id, future))
+        pending = _Pending(
+            texts, threshold, correlation_id, log_id or uuid.uuid4().hex, future
+        )
+        self._queue.put_nowait(pending)
         return await future
 
     async def run(self) -> None:
@@ -127,7 +136,7 @@ class MicroBatcher:
         write = self.writer.submit(
             model_version(self.predictor),
             [
-                (uuid.uuid4().hex, pending.correlation_id, pending.texts, predictions)
+                (pending.log_id, pending.correlation_id, pending.texts, predictions)
                 for pending, predictions in batch.answered
             ],
             on_done,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from sentiment import config
+from sentiment.files.timestamps import parse_one_time
 from sentiment.model.predictor import prepare_text
 
 
@@ -36,18 +37,60 @@ Threshold = Annotated[
 ]
 
 
+# --- brand monitoring (issue 12): optional posting time, brand, languages ---
+# A text in a batch may be empty: it gets status "no_text", as in the CLI,
+# instead of failing the whole batch.
+BatchText = Annotated[str, Field(max_length=config.MAX_TEXT_CHARS)]
+CreatedAt = Annotated[
+    str | None,
+    Field(
+        max_length=64,
+        description="when the post was posted: ISO 8601 or epoch seconds",
+    ),
+]
+BrandName = Annotated[str | None, Field(max_length=200)]
+ScoreAll = Annotated[
+    bool,
+    Field(description="score posts in every language (the model reads English)"),
+]
+
+
+PostedAt = Annotated[CreatedAt, AfterValidator(parse_one_time)]
+
+
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Text
     threshold: Threshold = None
+    created_at: PostedAt = None
+    brand: BrandName = None
+    score_all_languages: ScoreAll = False
 
 
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    texts: list[Text] = Field(min_length=1, max_length=config.MAX_BATCH_TEXTS)
+    texts: list[BatchText] = Field(min_length=1, max_length=config.MAX_BATCH_TEXTS)
     threshold: Threshold = None
+    created_at: list[PostedAt] | None = Field(
+        default=None, description="one per text, in the same order"
+    )
+    brand: list[BrandName] | None = Field(
+        default=None, description="one per text ('|' between several brands)"
+    )
+    score_all_languages: ScoreAll = False
+
+    @model_validator(mode="after")
+    def _one_per_text(self) -> BatchRequest:
+        for name in ("created_at", "brand"):
+            values = getattr(self, name)
+            if values is not None and len(values) != len(self.texts):
+                raise ValueError(
+                    f"{name} has {len(values)} values for {len(self.texts)} texts: "
+                    "give one per text (null where unknown)"
+                )
+        return self
 
 
 class Probabilities(BaseModel):
@@ -63,8 +106,9 @@ class PredictionOut(BaseModel):
     confidence: float | None
     probabilities: Probabilities | None
     needs_review: bool
-    status: Literal["ok", "no_text", "no_signal"]
+    status: Literal["ok", "no_text", "no_signal", "unsupported_language"]
     truncated: bool
+    language: str | None = None  # ISO 639 code; "" when there was no text
     model_version: str
 
 

@@ -76,7 +76,7 @@ def test_a_valid_key_is_let_in(client):
         )
         assert response.status_code == 200
     # /brands* is guarded before routing: with a key, an unknown route is a 404.
-    missing = client.get("/brands/summary", headers={"Authorization": f"Bearer {KEY}"})
+    missing = client.get("/brands/nosuch", headers={"Authorization": f"Bearer {KEY}"})
     assert missing.status_code == 404
 
 

@@ -25,6 +25,7 @@ SCORE_FILE = "app_pages/score_file.py"
 MODEL_CARD = "app_pages/model_card.py"
 MONITORING = "app_pages/monitoring.py"
 REVIEW = "app_pages/review.py"
+BRANDS = "app_pages/brands.py"
 # The first run imports streamlit's and the app's modules; later runs are quick.
 TIMEOUT_S = 60
 

@@ -102,7 +102,7 @@ def test_analysing_logs_each_post_once_however_often_the_page_reruns(
 
 
 def test_a_failed_log_write_still_answers_and_says_so(app, log_db, monkeypatch):
-    def locked(self, rows):
+    def locked(self, *args, **kwargs):
         raise sqlite3.OperationalError("database is locked")
 
     with monkeypatch.context() as patch:

@@ -13,6 +13,7 @@ from sentiment import config
 from tests.app.conftest import (
     ANALYSE,
     APP,
+    BRANDS,
     MODEL_CARD,
     MONITORING,
     REVIEW,
@@ -42,7 +43,7 @@ def test_every_page_opens_and_the_model_is_loaded_once(
     monkeypatch.setenv(config.MODEL_PATH_ENV, str(saved_tiny_model))
     app = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
 
-    for page in [SCORE_FILE, MODEL_CARD, MONITORING, REVIEW, ANALYSE]:
+    for page in [SCORE_FILE, MODEL_CARD, MONITORING, REVIEW, BRANDS, ANALYSE]:
         open_page(app, page)
         assert_no_traceback(app)
         assert values(app.title) == ["Tweet sentiment"]

@@ -70,13 +70,18 @@ def test_label_mix_over_time_for_a_chosen_date_column(app, tmp_path):
     posts_csv(tmp_path / "posts.csv")
     upload(app, "posts.csv", (tmp_path / "posts.csv").read_bytes())
     click(app, "Score")
-    charts_before = len(app.main.get("vega_lite_chart"))
+    # The "date" column is found by itself: its chart is there at once.
+    date_picker = next(s for s in app.main.selectbox if "over time" in s.label)
+    assert date_picker.value == "date"
+    charts_with_dates = len(app.main.get("vega_lite_chart"))
 
+    date_picker.set_value("(no date column)").run()
+    assert len(app.main.get("vega_lite_chart")) == charts_with_dates - 1
     date_picker = next(s for s in app.main.selectbox if "over time" in s.label)
     date_picker.set_value("date").run()
 
     assert_no_traceback(app)
-    assert len(app.main.get("vega_lite_chart")) == charts_before + 1
+    assert len(app.main.get("vega_lite_chart")) == charts_with_dates
 
     date_picker = next(s for s in app.main.selectbox if "over time" in s.label)
     date_picker.set_value("label").run()
@@ -96,15 +101,43 @@ def test_txt_upload_is_scored_line_by_line(app):
     assert {m.label: m.value for m in app.main.metric}["Rows scored"] == "3"
 
 
-def test_changing_the_threshold_after_scoring_asks_to_score_again(app, tmp_path):
-    posts_csv(tmp_path / "posts.csv")
+def test_moving_the_threshold_relabels_without_rescoring_and_keeps_filters(
+    app, tmp_path, saved_tiny_model, log_db
+):
+    source = posts_csv(tmp_path / "posts.csv")
     upload(app, "posts.csv", (tmp_path / "posts.csv").read_bytes())
     click(app, "Score")
+    scored_once = app.session_state["scored_upload"]
+    app.main.multiselect[0].set_value(["Negative", "Positive"]).run()
+    app.main.radio[0].set_value("Needs review").run()
 
-    app.slider[0].set_value(0.9).run()
+    app.slider[0].set_value(0.99).run()
 
-    assert any("press Score to update" in i for i in values(app.main.info))
-    assert not app.main.download_button
+    assert_no_traceback(app)
+    assert app.session_state["scored_upload"] is scored_once  # not scored again
+    assert not app.main.info and app.main.download_button
+    predictor = load_predictor(saved_tiny_model, allow_outside_models_dir=True)
+    expected = predictor.score(source["text"].tolist(), 0.99)
+    review = {m.label: m.value for m in app.main.metric}["Need review"]
+    assert review == f"{expected['needs_review'].mean():.1%}"
+    # The filters stay as they were, applied with the new threshold.
+    assert app.main.multiselect[0].value == ["Negative", "Positive"]
+    assert app.main.radio[0].value == "Needs review"
+    shown = app.main.dataframe[-1].value
+    wanted = expected["needs_review"] & expected["sentiment"].isin(
+        ["negative", "positive"]
+    )
+    assert len(shown) == wanted.sum()
+    assert list(shown.columns[:4]) == ["label", "id", "date", "text"]  # every column
+    # Pressing Score again does not log the same rows twice.
+    click(app, "Score")
+    rows = logged(log_db)
+    assert len(rows) == len(source)
+    # Logged with their posting time (the file's "date" column), so the
+    # Monitoring page spreads them over their days, not the upload's hour.
+    posted = pd.to_datetime(rows["posted_at"], utc=True, format="ISO8601")
+    expected_times = pd.to_datetime(source["date"], utc=True)
+    assert posted.tolist() == expected_times.tolist()
 
 
 @pytest.mark.parametrize(
@@ -188,3 +221,29 @@ def test_scoring_a_file_logs_every_row_in_order(app, log_db, tmp_path):
     assert rows.loc[3, "status"] == "no_text" and pd.isna(rows.loc[3, "label"])
     served = app.session_state["scored_upload"].scored
     assert rows["label"].fillna("").tolist() == served["sentiment"].tolist()
+
+
+def test_posts_not_in_english_are_marked_not_scored_unless_asked(app):
+    data = (
+        "id,text\n"
+        "1,i love pizza\n"
+        '2,"Le vol était vraiment horrible, aucune information"\n'
+        '3,"El servicio es malísimo, nunca responden"\n'
+    ).encode()
+    upload(app, "posts.csv", data)
+    click(app, "Score")
+
+    assert_no_traceback(app)
+    scored = app.session_state["scored_upload"].scored
+    assert scored["status"].tolist() == [
+        "ok",
+        "unsupported_language",
+        "unsupported_language",
+    ]
+    assert scored["sentiment"].tolist()[1:] == ["", ""]
+    assert any("2 rows not in English" in c for c in values(app.main.caption))
+
+    next(t for t in app.toggle if "every language" in t.label).set_value(True)
+    click(app, "Score")
+    scored = app.session_state["scored_upload"].scored
+    assert "unsupported_language" not in scored["status"].tolist()

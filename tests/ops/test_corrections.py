@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from sentiment.ops.feedback import load_feedback
+from sentiment.ops.log_migrations import LATEST_VERSION
 from sentiment.ops.logstore import PredictionLog
 
 TEXTS = ["zzqx vvbn", "qqpr wwxz", "i love pizza"]
@@ -126,7 +127,7 @@ def test_a_version_1_log_is_migrated_without_losing_a_correction(
         version = log.query("SELECT value FROM meta WHERE key = 'schema_version'")
         assert log.predictions().equals(before)
         assert log.feedback_rows()[1] == ["negative", "neutral", "positive"]
-    assert version.iat[0, 0] == "2"
+    assert version.iat[0, 0] == str(LATEST_VERSION)
     history["reviewer"] = history["reviewer"].fillna("-")
     moved = history[["prediction_id", "label", "reviewer"]].values.tolist()
     assert moved == [[3, "positive", "-"], [1, "negative", "ana"], [2, "neutral", "bo"]]

@@ -170,6 +170,7 @@ def test_summarize_counts_labels_no_text_and_review(tiny_predictor):
         "neutral": 0,
         "positive": 2,
         "no text": 1,
+        "other language": 0,
     }
     assert mix["share"].sum() == pytest.approx(1.0)
 

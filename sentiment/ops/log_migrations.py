@@ -1,0 +1,85 @@
+"""Schema upgrades of the prediction log, applied when a log is opened.
+
+The ``meta`` table's ``schema_version`` says which upgrades a file has had:
+1 the first release; 2 the append-only correction history (moved by
+``corrections.migrate_corrections``, which must run before the schema script,
+whose ``corrections`` view replaces the old table); 3 the columns below.
+Each upgrade runs once, in one ``BEGIN IMMEDIATE`` transaction that reads the
+version again, so two processes opening an old file at the same moment do
+not both apply it. Columns are only ever added (nullable), so older readers
+keep working and rows written before an upgrade read as NULL.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from sentiment.ops.log_rows import ADD_CORRELATION_COLUMN
+
+# Version 3 (issues 12 and 13): the caller's correlation id; posting time,
+# brands, language and a content key per row (a post logged twice keeps one
+# row), and the alerts already delivered.
+_V3 = [
+    ADD_CORRELATION_COLUMN,
+    "ALTER TABLE predictions ADD COLUMN posted_at TEXT",  # UTC ISO 8601, or NULL
+    "ALTER TABLE predictions ADD COLUMN brand TEXT",  # brands, '|'-separated
+    "ALTER TABLE predictions ADD COLUMN language TEXT",  # ISO 639 code
+    "ALTER TABLE predictions ADD COLUMN content_key TEXT",
+    "CREATE UNIQUE INDEX IF NOT EXISTS predictions_content_key "
+    "ON predictions (content_key)",
+    "CREATE INDEX IF NOT EXISTS predictions_posted_at ON predictions (posted_at)",
+    """CREATE TABLE IF NOT EXISTS alerts_sent (
+        alert_key TEXT PRIMARY KEY,    -- brand|kind|period
+        brand TEXT NOT NULL,
+        kind TEXT NOT NULL,            -- negative_share or volume
+        period TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        destination TEXT NOT NULL,     -- the webhook's host, never its secret path
+        payload TEXT NOT NULL
+    )""",
+]
+MIGRATIONS: dict[int, list[str]] = {3: _V3}
+LATEST_VERSION = max(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version recorded in the file's meta table (1 when it predates it)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 1
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file up to ``LATEST_VERSION``; returns the version it now has."""
+    if schema_version(conn) >= LATEST_VERSION:
+        return LATEST_VERSION
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(conn)  # another process may have upgraded it
+        for target in sorted(v for v in MIGRATIONS if v > version):
+            for statement in MIGRATIONS[target]:
+                if not _adds_existing_column(conn, statement):
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                (str(target),),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return LATEST_VERSION
+
+
+def _adds_existing_column(conn: sqlite3.Connection, statement: str) -> bool:
+    """Whether ``statement`` adds a column the table already has (a file written
+    by a build between releases): adding it again would fail the upgrade."""
+    match = _ADD_COLUMN.match(statement)
+    if match is None:
+        return False
+    table, column = match.groups()
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)")
