@@ -65,3 +65,13 @@ api: install ## Start the REST API on http://127.0.0.1:8000
 
 bench: install ## Serving benchmark -> benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py
+
+# --- the container image (issue 14) ---
+IMAGE ?= localhost/sentiment:latest
+.PHONY: image smoke-image
+
+image: ## Build the image with podman, base from Debian packages (no registry needed)
+	scripts/build_image.sh $(IMAGE)
+
+smoke-image: ## Smoke-test the built image: page, API, HEALTHCHECK, non-root, read-only model
+	CONTAINERS_CONF=$(CURDIR)/scripts/containers.conf $(PYTHON) scripts/smoke_image.py $(IMAGE)
