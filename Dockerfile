@@ -37,7 +37,7 @@ RUN pip install -r requirements.txt -r requirements-app.txt -r requirements-api.
 
 # Code and model belong to root: the serving user can read them, not swap them.
 # models/ is copied whole; .dockerignore keeps archives and training inputs out.
-COPY pyproject.toml README.md app.py ./
+COPY pyproject.toml README.md app.py params.yaml ./
 COPY .streamlit/ .streamlit/
 COPY app_pages/ app_pages/
 COPY sentiment/ sentiment/
