@@ -8,30 +8,43 @@
 #   (the API listens on 127.0.0.1 unless SENTIMENT_API_HOST says otherwise, and
 #   answers /predict only with a key; README "REST API" has the details)
 # Hugging Face Spaces builds this file as is (README front matter: sdk: docker).
-FROM python:3.11.7-slim-bookworm
+# Without a registry (our CI): `make image` builds a Debian base from packages
+# and passes it as BASE; anything with python3 and python3-venv will do.
+ARG BASE=python:3.11.7-slim-bookworm
+FROM ${BASE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
 
 # Spaces run containers as uid 1000; so does everyone else here: never root.
+# A venv, so the same steps work on python:slim and on Debian's python3 (which
+# refuses system-wide pip installs, PEP 668); python and pip come from it.
 RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin app \
     && mkdir -p /home/app/data \
-    && chown app:app /home/app/data
+    && chown app:app /home/app/data \
+    && python3 -m venv /opt/venv
 WORKDIR /home/app/app
 
 # Pinned dependencies first, so a code change reuses this layer: the package,
-# the page's extra and the API's extra.
+# the page's extra and the API's extra. The test suites that wheels ship
+# (pandas, scipy, numpy...: about 120 MB) never run here; removed in the same
+# layer, so they take no space.
 COPY requirements*.txt ./
-RUN pip install -r requirements.txt -r requirements-app.txt -r requirements-api.txt
+RUN pip install -r requirements.txt -r requirements-app.txt -r requirements-api.txt \
+    && find /opt/venv/lib -depth -type d -name tests -path '*/site-packages/*' \
+        -exec rm -rf {} +
 
-COPY --chown=app:app pyproject.toml setup.py README.md app.py ./
-COPY --chown=app:app .streamlit/ .streamlit/
-COPY --chown=app:app app_pages/ app_pages/
-COPY --chown=app:app sentiment/ sentiment/
-# Owned by root: the serving user can read the model but never replace it.
-COPY models/model.npz models/model.pkl models/model.json models/model.reference.json models/
+# Code and model belong to root: the serving user can read them, not swap them.
+# models/ is copied whole; .dockerignore keeps archives and training inputs out.
+COPY pyproject.toml setup.py README.md app.py params.yaml ./
+COPY .streamlit/ .streamlit/
+COPY app_pages/ app_pages/
+COPY sentiment/ sentiment/
+COPY models/ models/
 
 # Editable install: the code stays in this folder, where config finds models/
 # beside sentiment/ (a regular install would move it into site-packages).

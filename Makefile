@@ -74,3 +74,27 @@ bench: install ## Serving benchmark -> benchmarks/results.md
 
 brand-posts: ## Regenerate examples/brand_posts.csv (made-up posts, seeded: same file)
 	$(BIN)/python scripts/make_brand_posts.py
+
+# --- the container image (issue 14) ---
+IMAGE ?= localhost/sentiment:latest
+.PHONY: image smoke-image
+
+image: ## Build the image with podman, base from Debian packages (no registry needed)
+	scripts/build_image.sh $(IMAGE)
+
+smoke-image: ## Smoke-test the built image: page, API, HEALTHCHECK, non-root, read-only model
+	CONTAINERS_CONF=$(CURDIR)/scripts/containers.conf $(PYTHON) scripts/smoke_image.py $(IMAGE)
+
+# --- the reproducible pipeline (issue 14) ---
+.PHONY: dvc-install repro
+
+.venv-dvc/.installed: requirements-dvc.txt
+	$(PYTHON) -m venv .venv-dvc
+	.venv-dvc/bin/python -m pip install -q -r requirements-dvc.txt
+	touch $@
+
+dvc-install: .venv-dvc/.installed ## Install DVC into .venv-dvc (apart from the project's pins)
+
+repro: install dvc-install ## Rebuild what changed in dvc.yaml's pipeline, then print the scores
+	.venv-dvc/bin/dvc repro
+	.venv-dvc/bin/dvc metrics show

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Mapping
 
+import yaml
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_MODEL_PATH = MODELS_DIR / "model.pkl"
@@ -65,30 +67,7 @@ VALIDATION_SIZE = 0.1
 BATCH_CHUNK_ROWS = 2_000
 
 # Model hyperparameters: the pipeline is built from these and nothing else.
-HYPERPARAMS: dict[str, object] = {
-    # Word n-grams of the tokens (negation-marked), TF-IDF.
-    "word_ngram_range": (1, 2),
-    "word_min_df": 2,
-    "word_max_features": 300_000,
-    # Character n-grams inside words (spaces padding them), TF-IDF.
-    "char_ngram_range": (3, 5),
-    "char_min_df": 3,
-    "char_max_features": 300_000,
-    # Words whose n-grams the model stores (scoring speed only, not results).
-    "char_cached_words": 30_000,
-    "sublinear_tf": True,
-    # Weight of the two VADER-lexicon columns; 0 leaves them out.
-    "lexicon_scale": 0.5,
-    # Weight of the three pattern-lexicon columns (TextBlob's); 0 leaves them out.
-    "pattern_scale": 0.5,
-    # Weight of the mean word vector (WORD_VECTORS_PATH); 0 leaves it out.
-    "vector_scale": 2.0,
-    # Features are weighted by |log-count ratio| ** nb_alpha (NB-SVM style).
-    "nb_alpha": 0.5,
-    "C": 0.5,
-    "class_weight": "balanced",
-    "max_iter": 1_000,
-}
+# They live in params.yaml (see HYPERPARAMS at the end of this file).
 
 # Static word vectors (sentiment/vectors.py builds them, once, from a
 # pretrained encoder); training reads them, and the fitted model carries them.
@@ -380,3 +359,26 @@ BRAND_ALERT_MIN_POSTS = 20
 WEBHOOK_ATTEMPTS = 4
 WEBHOOK_BACKOFF_S = 0.5
 WEBHOOK_TIMEOUT_S = 10.0
+
+# --- hyperparameters from params.yaml (issue 14) ---
+# One place for them: params.yaml beside the package, which DVC's pipeline
+# (dvc.yaml) also reads, so `python -m sentiment.train` and `dvc repro` (or
+# `dvc exp run -S train.C=1.0`) train with the same values.
+PARAMS_PATH = PROJECT_ROOT / "params.yaml"
+
+
+def load_hyperparams(path: Path = PARAMS_PATH) -> dict[str, object]:
+    """The ``train`` section of ``path``; lists become tuples (n-gram ranges)."""
+    try:
+        section = yaml.safe_load(path.read_text(encoding="utf-8"))["train"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
+        raise RuntimeError(
+            f"Cannot read the hyperparameters (section train) from {path}: {e}. "
+            "Restore the file with `git checkout -- params.yaml`."
+        ) from e
+    if not isinstance(section, dict):
+        raise RuntimeError(f"{path}: section train must map names to values.")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+
+
+HYPERPARAMS: dict[str, object] = load_hyperparams()

@@ -25,7 +25,10 @@ from __future__ import annotations
 import glob
 import itertools
 import logging
+import warnings
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -33,7 +36,7 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, as_completed
 from tqdm import tqdm
 
 from sentiment import config
@@ -58,6 +61,10 @@ PARTITION_ROWS = 20_000
 
 
 CONNECT_TIMEOUT = "15s"
+
+# A part whose worker died is sent again up to this many times, then the run
+# fails: a cluster that keeps losing workers needs a person.
+RESUBMITS = 3
 
 
 class ClusterError(ValueError):
@@ -94,38 +101,100 @@ def score_dask(
     tasks = itertools.chain([next(tasks)], tasks)
     output_dir.mkdir(parents=True, exist_ok=True)
     suffix = "parquet" if parquet else "csv"
-    summary = ScoreSummary()
     parts: list[Path] = []
     with (
         _connect(scheduler, workers or available_cores()) as client,
         tqdm(desc="partitions", unit="part", disable=not progress) as bar,
     ):
-        shared = client.scatter(predictor, broadcast=True, hash=False)
+        runner = _PartRunner(client, predictor, text_col, threshold, bar)
         limit = PENDING_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-        running = as_completed()
         for number, (task, argument) in enumerate(tasks):
             parts.append(output_dir / f"part-{number:05d}.{suffix}")
-            if isinstance(argument, pd.DataFrame):
-                argument = client.scatter(argument, hash=False)
-            running.add(
-                client.submit(
-                    task,
-                    shared,
-                    argument,
-                    str(parts[-1]),
-                    text_col,
-                    threshold,
-                    pure=False,
-                )
-            )
-            while running.count() >= limit:
-                summary.merge(next(running).result())
-                bar.update()
-        for future in running:
-            summary.merge(future.result())
-            bar.update()
+            runner.submit(_Part(task, argument, parts[-1]))
+            while runner.running.count() >= limit:
+                runner.collect(next(runner.running))
+        for future in runner.running:  # includes parts sent again meanwhile
+            runner.collect(future)
     _check_parts_arrived(parts, scheduler)
-    return summary
+    return runner.summary
+
+
+def _same(value: Any) -> Any:
+    """The argument itself: a task whose result is its (recomputable) input."""
+    return value
+
+
+@dataclass
+class _Part:
+    """One partition's task, its rows (or row groups) and the file it writes."""
+
+    task: Callable[..., ScoreSummary]
+    argument: Any
+    path: Path
+    attempts: int = 0
+
+
+class _PartRunner:
+    """Sends parts to the cluster and merges their counts as they finish.
+
+    A part whose worker dies is sent again: the rows travel inside the task
+    rather than scattered, so they do not die with the worker; a part rewritten
+    is replaced atomically, and only the run that returns is counted, so every
+    row is scored, written and counted once.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        predictor: Predictor,
+        text_col: str,
+        threshold: float | None,
+        bar: tqdm,
+    ) -> None:
+        self.client, self.predictor, self.bar = client, predictor, bar
+        self.text_col, self.threshold = text_col, threshold
+        self.summary = ScoreSummary()
+        self.running = as_completed()
+        self._parts: dict[Future, _Part] = {}
+        # The predictor goes once, as a task that returns it, not scattered:
+        # Dask keeps one copy of scattered data (it drops extra replicas), and
+        # losing that worker would lose it for good; a task's result is
+        # recomputed from the scheduler's copy instead.
+        with warnings.catch_warnings():  # sent once, on purpose: not a mistake
+            warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            self.shared = client.submit(_same, predictor, pure=False)
+
+    def submit(self, part: _Part) -> None:
+        """Queue ``part`` on the cluster."""
+        part.attempts += 1
+        future = self.client.submit(
+            part.task,
+            self.shared,
+            part.argument,
+            str(part.path),
+            self.text_col,
+            self.threshold,
+            pure=False,
+        )
+        self._parts[future] = part
+        self.running.add(future)
+
+    def collect(self, future: Future) -> None:
+        """Merge a finished part's counts, or send it again if it was lost."""
+        part = self._parts.pop(future)
+        try:
+            self.summary.merge(future.result())
+        except CancelledError as lost:  # its result died with its worker
+            if part.attempts > RESUBMITS:
+                raise ClusterError(
+                    f"{part.path.name} was lost {part.attempts} times with the "
+                    "workers running it. Check the workers' logs (memory, "
+                    "crashes), then run again into a new folder."
+                ) from lost
+            log.warning("%s lost with its worker; sending it again", part.path.name)
+            self.submit(part)
+            return
+        self.bar.update()
 
 
 def _resolve_inputs(input_path: str | Path) -> list[Path]:

@@ -68,8 +68,13 @@ def _cmd(keyword: str) -> list[str]:
 
 
 def test_base_user_port_healthcheck_and_command():
+    # One stage; its base is an ARG whose default is the public slim image, so
+    # Docker and Spaces build the file as is and `make image` swaps the base.
     (base,) = _all("FROM")
-    assert base.startswith("python:3.11") and "slim" in base
+    (argument,) = _all("ARG")
+    name, _, default = argument.partition("=")
+    assert base == f"${{{name}}}"
+    assert default.startswith("python:3.11") and "slim" in default
     assert _all("USER")[-1] == "app"
     assert any("useradd" in run and "--uid 1000" in run for run in _all("RUN"))
     assert "8501" in _all("EXPOSE")[-1].split()
@@ -101,10 +106,14 @@ def test_every_copied_file_exists_and_reaches_the_build():
     for path in sources:
         assert not _ignored(str(path.relative_to(ROOT)), patterns), path
     copied = {str(p.relative_to(ROOT)) for p in sources}
-    assert {"models/model.pkl", "sentiment", ".streamlit", "app.py"} <= copied
+    assert {"models", "sentiment", "app_pages", ".streamlit", "app.py"} <= copied
+    assert not _ignored("models/model.pkl", patterns)
     assert _ignored("logs/predictions.db", patterns) and _ignored(".venv/x", patterns)
     assert _ignored("models/archive/x/model.pkl", patterns)
+    assert _ignored("models/word_vectors.npz", patterns)  # training input only
     assert not missing
+    # Code and model stay root's: the serving user reads them, cannot swap them.
+    assert not any("--chown" in rest for rest in _all("COPY"))
 
 
 def test_requirements_are_pinned_exactly():
@@ -218,6 +227,9 @@ def test_deploy_runs_after_ci_passes_on_main():
     first, *rest = job["steps"]
     assert all(step["if"] == "steps.settings.outputs.skip == 'false'" for step in rest)
     upload = rest[-1]["run"]
+    # The image is smoke-tested, with the script CI uses, before the upload.
+    smoke = [step["run"] for step in rest if "smoke_image.py" in step.get("run", "")]
+    assert smoke and "--engine docker" in smoke[0]
     for pattern in (
         "Dockerfile",
         "README.md",
@@ -225,6 +237,7 @@ def test_deploy_runs_after_ci_passes_on_main():
         ".streamlit/config.toml",
         "models/model.pkl",
         "requirements*.txt",
+        "app_pages/*.py",
     ):
         assert f'"{pattern}"' in upload
         assert list(ROOT.glob(pattern)), pattern
