@@ -11,7 +11,7 @@ SHARED := ../shared/data/semeval2017
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt requirements-transformer.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
@@ -65,3 +65,14 @@ api: install ## Start the REST API on http://127.0.0.1:8000
 
 bench: install ## Serving benchmark -> benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py
+
+transformer: ## Fine-tune the transformer tier (torch, in .venv-transformer; resumable: TRANSFORMER_ARGS=--resume)
+	$(PYTHON) -m venv .venv-transformer
+	.venv-transformer/bin/python -m pip install -q -r requirements-transformer-train.txt -e .
+	nice -n 10 .venv-transformer/bin/python -m sentiment.train --backend transformer --data $(SHARED)/train.csv $(TRANSFORMER_ARGS)
+	.venv-transformer/bin/python -m sentiment.train --backend cascade --data $(SHARED)/train.csv
+
+compare: install ## Compare VADER, TextBlob, classic, MiniLM+LR, transformer, cascade on SemEval-2017 test
+	$(BIN)/python benchmarks/compare_models.py
+
+.PHONY: transformer compare

@@ -37,7 +37,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sentiment import config
-from sentiment.model.predictor import Prediction, Predictor, load_local_predictor
+from sentiment.model.predictor import Prediction, Predictor
+from sentiment.model.tiers import backend_of, load_local_predictor
 from sentiment.ops.logstore import LogStoreError, open_default_log
 from sentiment.serving.batcher import MicroBatcher
 from sentiment.serving.middleware import (
@@ -118,6 +119,7 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
     async def predict(body: PredictRequest, request: Request) -> dict[str, Any]:
         """Predict one text."""
         service = _service(request)
+        _check_backend(service, body.backend)
         (prediction,) = await service.batcher.predict(
             [body.text], body.threshold, request.state.request_id
         )
@@ -133,6 +135,7 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
     )
     async def predict_batch(body: BatchRequest, request: Request) -> dict[str, Any]:
         service = _service(request)
+        _check_backend(service, body.backend)
         predictions = await service.batcher.predict(
             body.texts, body.threshold, request.state.request_id
         )
@@ -162,6 +165,18 @@ def create_app(load: Callable[[], Predictor] = load_local_predictor) -> FastAPI:
         return _service(request).predictor.card
 
     return app
+
+
+def _check_backend(service: _Service, backend: str | None) -> None:
+    """A request may name the tier it expects; this server runs one."""
+    served = backend_of(service.predictor)
+    if backend is not None and backend != served:
+        raise HTTPException(
+            409,
+            f"This server runs the {served} tier, not {backend}. Send "
+            f'"backend": "{served}" (or no backend), or start a server with '
+            f"{config.BACKEND_ENV}={backend}.",
+        )
 
 
 def _service(request: Request) -> _Service:

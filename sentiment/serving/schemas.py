@@ -36,11 +36,22 @@ Threshold = Annotated[
 ]
 
 
+Backend = Annotated[
+    Literal["classic", "transformer", "cascade"] | None,
+    Field(
+        default=None,
+        description="the model tier expected (the server runs one: "
+        f"${config.BACKEND_ENV}); 409 when it runs another",
+    ),
+]
+
+
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Text
     threshold: Threshold = None
+    backend: Backend = None
 
 
 class BatchRequest(BaseModel):
@@ -48,6 +59,7 @@ class BatchRequest(BaseModel):
 
     texts: list[Text] = Field(min_length=1, max_length=config.MAX_BATCH_TEXTS)
     threshold: Threshold = None
+    backend: Backend = None
 
 
 class Probabilities(BaseModel):
