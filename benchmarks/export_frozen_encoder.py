@@ -10,7 +10,6 @@ Writes build/frozen_minilm/{model.fp32.onnx,model.onnx}; nothing is committed.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import torch
 

@@ -336,6 +336,7 @@ class _Progress:
             "loss": round(float(np.mean(self.losses)), 4),
             "steps_per_s": round(rate, 3),
             "eta_min": round((self.total - step) / max(rate, 1e-9) / 60, 1),
+            "run_start": self.start_step,
         }
         self.losses = []
         log.info(

@@ -24,7 +24,8 @@ from sklearn.model_selection import train_test_split
 
 from sentiment import config
 from sentiment.files.labelled import load_labelled
-from sentiment.model.calibration import fit_class_bias, fit_temperature
+from sentiment.model.calibration import fit_class_bias, fit_temperature, softmax
+from sentiment.files.storage import atomic_write
 from sentiment.model.card import _describe_file, git_commit
 from sentiment.model.finetune import (
     FinetuneSettings,
@@ -36,6 +37,18 @@ from sentiment.model.metrics import compute_metrics
 from sentiment.model.transformer import OnnxSentimentModel, save_transformer_card
 
 log = logging.getLogger(__name__)
+
+LIMITATIONS = [
+    "Sarcasm and irony are often read literally ('Oh great, another delay').",
+    "English only: the encoder and the tweets are English; other languages "
+    "get unreliable labels.",
+    "Domain shift: trained on general tweets; product reviews, support chats "
+    "or a single brand's jargon may score worse (check with evaluate first).",
+    "Data period: the SemEval tweets are from 2013-2017; newer slang, emoji "
+    "and events are not in them.",
+    "Fine-tuned on a shared 2-core CPU for a fraction of an epoch, with the "
+    "lower layers frozen: more training (a GPU) should do better.",
+]
 
 
 def split_training_data(
@@ -127,9 +140,6 @@ def train_transformer(
     calibrated = OnnxSentimentModel(
         int8, tokenizer, settings.max_length, bias=bias, temperature=temperature
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(tokenizer, out_dir / "tokenizer.json")
-    shutil.copyfile(int8, out_dir / "model.onnx")
     card = {
         "backend": "transformer",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -138,16 +148,21 @@ def train_transformer(
         "validation_size": config.VALIDATION_SIZE,
         "hyperparameters": asdict(settings),
         "steps_done": _steps_done(checkpoint),
+        "training_seconds": _training_seconds(work_dir / "train_log.jsonl"),
         "class_bias": [round(float(b), 4) for b in bias],
         "temperature": round(temperature, 4),
         "classes": list(config.LABELS),
+        "limitations": LIMITATIONS,
         "default_threshold": config.DEFAULT_THRESHOLD,
         "versions": _versions(),
         "git_commit": git_commit(),
-        "validation_metrics": _metrics(calibrated, val_x, val_y),
-        "validation_metrics_uncalibrated": _metrics(raw, val_x, val_y),
-        "validation_metrics_fp32_uncalibrated": _metrics(
-            OnnxSentimentModel(fp32, tokenizer, settings.max_length), val_x, val_y
+        # One pass of the int8 model over the held-out posts serves all three.
+        "validation_metrics": _metrics_of(
+            softmax((logits + bias) / temperature), val_y
+        ),
+        "validation_metrics_uncalibrated": _metrics_of(softmax(logits), val_y),
+        "quantisation_check": _quantisation_check(
+            fp32, logits[:1000], tokenizer, settings, val_x[:1000], val_y[:1000]
         ),
     }
     if test_path is not None:
@@ -157,15 +172,62 @@ def train_transformer(
             **_metrics(calibrated, test.texts, test.labels),
         }
     card["export_seconds"] = round(time.perf_counter() - started, 1)
+    # Copied only now, when all went well: a failed run leaves the old model.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for source, name in ((tokenizer, "tokenizer.json"), (int8, "model.onnx")):
+        atomic_write(out_dir / name, lambda tmp: shutil.copyfile(source, tmp))
     return save_transformer_card(out_dir, card)
 
 
 def _metrics(
     model: OnnxSentimentModel, texts: Sequence[str], labels: Sequence[str]
 ) -> dict[str, Any]:
-    probabilities = model.probabilities(list(texts))
+    return _metrics_of(model.probabilities(list(texts)), labels)
+
+
+def _metrics_of(probabilities: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
     predicted = [config.LABELS[i] for i in probabilities.argmax(1)]
     return compute_metrics(list(labels), predicted, probabilities.max(1))
+
+
+def _quantisation_check(
+    fp32: Path,
+    int8_logits: np.ndarray,
+    tokenizer: Path,
+    settings: FinetuneSettings,
+    texts: list[str],
+    labels: list[str],
+) -> dict[str, Any]:
+    """Macro-recall of the fp32 and the int8 file on the same held-out posts."""
+    full = OnnxSentimentModel(fp32, tokenizer, settings.max_length)
+    return {
+        "posts": len(texts),
+        "fp32_macro_recall": _metrics(full, texts, labels)["macro_recall"],
+        "int8_macro_recall": _metrics_of(softmax(int8_logits), labels)["macro_recall"],
+    }
+
+
+def _training_seconds(progress_log: Path) -> float | None:
+    """Wall time of the fine-tuning from its progress log. A run's lines carry
+    its mean steps/s since it started (at 0, or at the checkpoint it resumed
+    from), so its last line gives (step - start) / rate."""
+    import json
+
+    seconds: dict[int, float] = {}  # run start step -> seconds
+    start = last_checkpoint = 0
+    latest = -1
+    for line in progress_log.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record.get("checkpoint"):
+            last_checkpoint = record["step"]
+            continue
+        if "run_start" in record:
+            start = record["run_start"]
+        elif record["step"] <= latest:  # steps went back: a --resume run began
+            start = last_checkpoint
+        latest = record["step"]
+        seconds[start] = (latest - start) / max(record["steps_per_s"], 1e-9)
+    return round(sum(seconds.values()), 1) if seconds else None
 
 
 def _steps_done(checkpoint: Path) -> int:
