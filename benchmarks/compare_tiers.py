@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         ),
     ]
-    if FROZEN.exists():
+    if FROZEN.exists() and args.frozen_train_posts > 0:
         train = load_labelled(args.train)
         rng = np.random.default_rng(config.SEED)
         sample = rng.permutation(len(train.texts))[: args.frozen_train_posts]
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     else:
-        print(f"skipping frozen MiniLM + LR: {FROZEN} not found", file=sys.stderr)
+        print(f"skipping frozen MiniLM + LR ({FROZEN}, --frozen-train-posts)")
     trained = transformer_card.get("training_seconds")
     systems += [
         (

@@ -217,8 +217,15 @@ def _add_tier_options(parser: argparse.ArgumentParser) -> None:
 
 def _train_transformer(args: argparse.Namespace) -> int:
     # torch is a training-time dependency only: imported here, never at scoring.
-    from sentiment.model.finetune import FinetuneSettings
-    from sentiment.model.transformer_train import train_transformer
+    try:
+        from sentiment.model.finetune import FinetuneSettings
+        from sentiment.model.transformer_train import train_transformer
+    except ImportError as error:
+        raise DataError(
+            f"--backend transformer needs torch and the encoder ({error.name} is "
+            "missing): run `make transformer`, or pip install -r "
+            "requirements-transformer-train.txt"
+        ) from error
 
     if args.device == "cuda":
         import torch
