@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             "classic (TF-IDF + lexicons + vectors, LR)",
             predictor_scorer(classic),
             {
-                "disk_mb": disk_mb(config.DEFAULT_MODEL_PATH, config.WORD_VECTORS_PATH),
+                # The fitted model carries its word vectors: model.pkl is all.
+                "disk_mb": disk_mb(config.DEFAULT_MODEL_PATH),
                 "memory_mb": loaded_memory_mb("classic"),
                 "training": f"{classic_card.get('training_seconds')} s, 2 CPU cores",
             },
