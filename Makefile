@@ -72,7 +72,7 @@ transformer: ## Fine-tune the transformer tier (torch, in .venv-transformer; res
 	nice -n 10 .venv-transformer/bin/python -m sentiment.train --backend transformer --data $(SHARED)/train.csv $(TRANSFORMER_ARGS)
 	.venv-transformer/bin/python -m sentiment.train --backend cascade --data $(SHARED)/train.csv
 
-compare: install ## Compare VADER, TextBlob, classic, MiniLM+LR, transformer, cascade on SemEval-2017 test
-	$(BIN)/python benchmarks/compare_models.py
+compare: install ## Compare VADER, TextBlob, classic, transformer and cascade on SemEval-2017 test -> benchmarks/compare_tiers.md
+	$(BIN)/python benchmarks/compare_tiers.py
 
 .PHONY: transformer compare
