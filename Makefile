@@ -14,7 +14,7 @@ APP_PORT ?= 8501
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt pyproject.toml setup.py sentiment/model/_fastscore.pyx
+$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt requirements-transformer.txt pyproject.toml setup.py sentiment/model/_fastscore.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
@@ -98,3 +98,14 @@ dvc-install: .venv-dvc/.installed ## Install DVC into .venv-dvc (apart from the 
 repro: install dvc-install ## Rebuild what changed in dvc.yaml's pipeline, then print the scores
 	.venv-dvc/bin/dvc repro
 	.venv-dvc/bin/dvc metrics show
+
+transformer: ## Fine-tune the transformer tier (torch, in .venv-transformer; resumable: TRANSFORMER_ARGS=--resume)
+	$(PYTHON) -m venv .venv-transformer
+	.venv-transformer/bin/python -m pip install -q -r requirements-transformer-train.txt -e .
+	nice -n 10 .venv-transformer/bin/python -m sentiment.train --backend transformer --data $(SHARED)/train.csv $(TRANSFORMER_ARGS)
+	.venv-transformer/bin/python -m sentiment.train --backend cascade --data $(SHARED)/train.csv
+
+compare: install ## Compare VADER, TextBlob, classic, transformer and cascade on SemEval-2017 test -> benchmarks/compare_tiers.md
+	$(BIN)/python benchmarks/compare_tiers.py
+
+.PHONY: transformer compare

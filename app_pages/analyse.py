@@ -19,7 +19,7 @@ from app_pages.shared import (
     page_context,
 )
 from sentiment import config
-from sentiment.model.explain import top_contributions
+from sentiment.model.explain import top_contributions, word_influence
 from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
@@ -120,6 +120,9 @@ def verdict_ui(
 def contributions_ui(predictor: Predictor, post: str, label: str) -> None:
     """The word and character n-grams that pushed the post towards ``label``."""
     text, _ = prepare_text(post)
+    if getattr(predictor, "card", {}).get("backend") in ("transformer", "cascade"):
+        influence_ui(predictor, text, label)
+        return
     words, chars = (
         [
             (feature.split("__", 1)[1], value)
@@ -149,6 +152,16 @@ def contributions_ui(predictor: Predictor, post: str, label: str) -> None:
         column_config={"contribution": st.column_config.NumberColumn(format="%.3f")},
     )
     st.caption("Contribution = TF-IDF value × the class's coefficient.")
+
+
+def influence_ui(predictor: Predictor, text: str, label: str) -> None:
+    """The post's words that moved the decision most (left out one at a time)."""
+    influence = word_influence(predictor, text, label)
+    top = sorted(influence, key=lambda pair: -pair[1])[:EXPLAINED_TOKENS]
+    st.markdown(f"**Words that pushed towards {LABEL_NAMES[label]}**")
+    color = LABEL_MARKDOWN_COLORS[label]
+    words = [f":{color}-background[{escape_markdown(w)}]" for w, v in top if v > 0]
+    st.markdown(" ".join(words) or "No single word; the post as a whole.")
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py

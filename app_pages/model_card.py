@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages.charts import confusion_matrix_chart
 from app_pages.shared import LABEL_NAMES, PageContext, page_context
 from sentiment import config
-from sentiment.model.explain import top_features_per_class
+from sentiment.model.explain import readable_ngram, top_features_per_class
 from sentiment.model.predictor import Predictor
 
 INDICATIVE_NGRAMS = 10
@@ -113,6 +113,8 @@ def metrics_ui(metrics: dict[str, Any]) -> None:
 
 def indicative_ngrams_ui(predictor: Predictor) -> None:
     """The word n-grams with the largest weights, one table per class."""
+    if getattr(predictor, "pipeline", None) is None:
+        return  # the transformer tier has no n-gram weights
     st.subheader("Most indicative word n-grams per class")
     columns = st.columns(len(config.LABELS))
     indicative = top_features_per_class(predictor.pipeline, INDICATIVE_NGRAMS, "word")
@@ -121,8 +123,7 @@ def indicative_ngrams_ui(predictor: Predictor) -> None:
             st.markdown(f"**{LABEL_NAMES[label]}**")
             st.dataframe(
                 pd.DataFrame(
-                    # Drop the "word__" prefix of the feature names.
-                    [(name[6:], weight) for name, weight in indicative[label]],
+                    [(readable_ngram(n), weight) for n, weight in indicative[label]],
                     columns=["n-gram", "weight"],
                 ),
                 hide_index=True,

@@ -84,15 +84,28 @@ def page_context() -> PageContext:
 
 @st.cache_resource(show_spinner="Loading the model…")
 def cached_predictor(
-    model_path: str | None, api_url: str | None
+    model_path: str | None, api_url: str | None, backend: str = config.DEFAULT_BACKEND
 ) -> Predictor | ApiPredictor:
-    """``get_predictor()`` once per process and configuration.
+    """``get_predictor()`` once per process, configuration and model tier.
 
-    The arguments are the configuration ``get_predictor`` reads from the
-    environment, passed only as the cache key, so that another configuration
-    gets its own predictor. A model path set by the operator is trusted.
+    The first two arguments are the configuration ``get_predictor`` reads
+    from the environment, passed only as the cache key, so that another
+    configuration gets its own predictor. A model path set by the operator is
+    trusted.
     """
-    return get_predictor()
+    return get_predictor(backend=backend)
+
+
+def backend_ui() -> str:
+    """The model tier, from a sidebar select box (classic by default)."""
+    default = config.backend_from_env()
+    return st.sidebar.selectbox(
+        "Model",
+        config.BACKENDS,
+        index=config.BACKENDS.index(default),
+        help="classic: fastest. transformer: most accurate, slower. cascade: "
+        "classic, with the transformer for the posts classic is unsure of.",
+    )
 
 
 def predictor_or_stop() -> Predictor | ApiPredictor:
@@ -100,7 +113,7 @@ def predictor_or_stop() -> Predictor | ApiPredictor:
     path = config.model_path_from_env()
     try:
         return cached_predictor(
-            None if path is None else str(path), config.api_url_from_env()
+            None if path is None else str(path), config.api_url_from_env(), backend_ui()
         )
     except (ModelLoadError, ApiError) as e:
         st.error(

@@ -15,6 +15,11 @@ __all__ = ["Prediction", "Predictor", "load_predictor"]
 def __getattr__(name: str) -> Any:
     # Imported lazily so `import sentiment` (and every command's start) stays
     # cheap: the predictor pulls in scikit-learn.
+    if name == "load_predictor":
+        # Every tier: classic (default), transformer, cascade.
+        from sentiment.model.tiers import load_predictor
+
+        return load_predictor
     if name in __all__:
         from sentiment.model import predictor
 

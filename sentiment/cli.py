@@ -58,6 +58,18 @@ def add_model_options(parser: argparse.ArgumentParser, what: str = "model") -> N
         help=f"{what} .pkl (default {config.DEFAULT_MODEL_PATH.name} in models/)",
     )
     add_trust_option(parser)
+    add_backend_option(parser)
+
+
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """``--backend``: which model tier scores (issue 16); classic by default."""
+    parser.add_argument(
+        "--backend",
+        choices=config.BACKENDS,
+        default=config.DEFAULT_BACKEND,
+        help="classic (default, fastest), transformer (most accurate) or cascade "
+        "(classic, and the transformer for the posts classic is unsure of)",
+    )
 
 
 def add_trust_option(parser: argparse.ArgumentParser) -> None:

@@ -382,3 +382,36 @@ def load_hyperparams(path: Path = PARAMS_PATH) -> dict[str, object]:
 
 
 HYPERPARAMS: dict[str, object] = load_hyperparams()
+
+# --- transformer tier and cascade (issue 16) ---
+# Backends of load_predictor and of --backend on the CLIs; classic stays default.
+BACKENDS: tuple[str, ...] = ("classic", "transformer", "cascade")
+DEFAULT_BACKEND = "classic"
+TRANSFORMER_DIR = MODELS_DIR / "transformer"
+TRANSFORMER_MODEL_PATH = TRANSFORMER_DIR / "model.onnx"
+TRANSFORMER_TOKENIZER_PATH = TRANSFORMER_DIR / "tokenizer.json"
+# Tokens per post (tweets: 99% of the training posts fit; see the card).
+TRANSFORMER_MAX_LENGTH = 64
+# Posts per onnxruntime call. 1: int8 dynamic quantisation scales activations
+# per call, so in a batch a post's probabilities moved by up to 0.03 with its
+# batch mates; alone, a post always scores the same (as with the classic tier).
+TRANSFORMER_BATCH = 1
+# Where the resumable fine-tuning job keeps checkpoints and its progress log.
+TRANSFORMER_WORK_DIR = PROJECT_ROOT / "build" / "transformer"
+# The cascade's fallback when the card records no cut-off: classic verdicts
+# below this confidence go to the transformer.
+CASCADE_CUTOFF = 0.75
+# Which tier the API and the page load when nothing else says (a server runs
+# one tier; a request naming another gets a clear error).
+BACKEND_ENV = "SENTIMENT_BACKEND"
+
+
+def backend_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """``$SENTIMENT_BACKEND`` if set (checked), else the default tier."""
+    backend = environ.get(BACKEND_ENV, "").strip().lower() or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"{BACKEND_ENV}={backend!r} is not a backend; "
+            f"use one of {', '.join(BACKENDS)}."
+        )
+    return backend

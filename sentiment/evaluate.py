@@ -15,7 +15,7 @@ from typing import Sequence
 from sentiment import cli
 from sentiment.files.labelled import load_labelled, parse_label_map
 from sentiment.model.metrics import evaluate_predictor, format_metrics
-from sentiment.model.predictor import load_predictor
+from sentiment.model.tiers import load_predictor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +35,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.data, args.text_col, args.label_col, parse_label_map(args.label_map)
     )
     predictor = load_predictor(
-        args.model, allow_outside_models_dir=args.trust_model_path
+        args.model,
+        allow_outside_models_dir=args.trust_model_path,
+        backend=args.backend,
     )
     print(data.report.summary(), file=sys.stderr)
     metrics = evaluate_predictor(predictor, data.texts, data.labels)

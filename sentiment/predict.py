@@ -17,7 +17,8 @@ from typing import Sequence
 from sentiment import cli, config
 from sentiment.batch.local import score_csv
 from sentiment.batch.pool import available_cores
-from sentiment.model.predictor import load_predictor, model_version
+from sentiment.model.predictor import model_version
+from sentiment.model.tiers import load_predictor
 from sentiment.ops.logstore import open_default_log
 
 # --delimiter values; "tab" because a tab is awkward to type in a shell.
@@ -112,7 +113,9 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
             # The optional extra: a missing install is reported before the load.
             from sentiment.batch.cluster import score_dask
         predictor = load_predictor(
-            args.model, allow_outside_models_dir=args.trust_model_path
+            args.model,
+            allow_outside_models_dir=args.trust_model_path,
+            backend=args.backend,
         )
         logging_on = not args.no_log and args.engine != "dask"
         prediction_log = open_default_log() if logging_on else None

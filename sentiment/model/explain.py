@@ -110,3 +110,54 @@ def top_features_per_class(
         best = np.argsort(-coefs, kind="stable")[:k]
         result[str(label)] = [(str(names[keep[i]]), float(coefs[i])) for i in best]
     return result
+
+
+# Words leave-one-out explains at most: each costs one more scoring pass.
+MAX_EXPLAINED_WORDS = 64
+
+
+def word_influence(
+    predictor: Any, text: str, label: str | None = None
+) -> list[tuple[str, float]]:
+    """How much each word of ``text`` moved the decision, for any tier.
+
+    Every word (split on whitespace, as the user wrote it) is left out in
+    turn and the post scored again: a word's influence is the probability of
+    ``label`` (default: the predicted label) with it minus without it.
+    Positive pushed towards ``label``, negative away. Returned in the post's
+    word order, so the page can colour the post itself. ``predictor`` is any
+    tier's Predictor (its ``score`` method is all that is used).
+    """
+    words = text.split()[:MAX_EXPLAINED_WORDS]
+    if not words:
+        return []
+    variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
+    table = predictor.score([" ".join(words), *variants])
+    labels = [c.removeprefix("prob_") for c in table.columns if c.startswith("prob_")]
+    probabilities = table[[f"prob_{name}" for name in labels]].to_numpy(float)
+    target = labels.index(label) if label else int(np.nanargmax(probabilities[0]))
+    # A variant with no words left scores NaN: the word carried everything.
+    without = np.nan_to_num(probabilities[1:, target], nan=1.0 / len(labels))
+    return [(w, float(probabilities[0, target] - p)) for w, p in zip(words, without)]
+
+
+# Words a brand team should not meet unmasked on a model card; the weights
+# stay, the letters after the first become asterisks.
+_MASKED_WORDS = frozenset(
+    "fuck fucking fucked fucks shit shitty bitch bitches cunt dick asshole "
+    "bastard whore slut nigga nigger faggot fag damn crap piss pissed".split()
+)
+
+
+def readable_ngram(name: str) -> str:
+    """A feature name as words people use: the "word__" prefix dropped,
+    "bad_NEG" as "not…bad", placeholders as "@user" / "link", profanity masked."""
+    words = []
+    for token in name.removeprefix("word__").split():
+        negated = token.endswith("_NEG")
+        token = token.removesuffix("_NEG")
+        token = {"<user>": "@user", "<url>": "link"}.get(token, token)
+        if token.lower() in _MASKED_WORDS:
+            token = token[0] + "*" * (len(token) - 1)
+        words.append(f"not…{token}" if negated else token)
+    return " ".join(words)

@@ -46,7 +46,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sentiment import config
-from sentiment.model.predictor import Predictor, load_local_predictor
+from sentiment.model.predictor import Predictor
+from sentiment.model.tiers import backend_of, load_local_predictor
 from sentiment.ops.log_writer import QueuedLogWriter
 from sentiment.ops.logstore import LogStoreError, PredictionLog, open_default_log
 from sentiment.serving.auth import ApiKeyError, ApiKeys
@@ -142,6 +143,7 @@ def create_app(
         """Predict one text."""
         service = _service(request)
         body = await parse_body(request, PredictRequest)
+        _check_backend(service, body.backend)
         log_id = uuid.uuid4().hex
         predictions, logged = await service.batcher.predict(
             [body.text], body.threshold, request.state.request_id, log_id
@@ -162,6 +164,7 @@ def create_app(
         """Predict many texts."""
         service = _service(request)
         body = await parse_body(request, BatchRequest)
+        _check_backend(service, body.backend)
         log_id = uuid.uuid4().hex
         predictions, logged = await service.batcher.predict(
             body.texts, body.threshold, request.state.request_id, log_id
@@ -280,6 +283,18 @@ def _json(content: Any, logged: str) -> Response:
         media_type="application/json",
         headers={LOGGED_HEADER: logged},
     )
+
+
+def _check_backend(service: _Service, backend: str | None) -> None:
+    """A request may name the tier it expects; this server runs one."""
+    served = backend_of(service.predictor)
+    if backend is not None and backend != served:
+        raise HTTPException(
+            409,
+            f"This server runs the {served} tier, not {backend}. Send "
+            f'"backend": "{served}" (or no backend), or start a server with '
+            f"{config.BACKEND_ENV}={backend}.",
+        )
 
 
 def _service(request: Request) -> _Service:

@@ -26,9 +26,9 @@ from sentiment.model.predictor import (
     NO_TEXT,
     Prediction,
     Predictor,
-    load_local_predictor,
     prepare_text,
 )
+from sentiment.model.tiers import load_local_predictor
 
 # Texts per request: the API's limit (config.MAX_BATCH_TEXTS), which
 # this module does not import so it needs neither FastAPI nor pydantic.
@@ -143,10 +143,11 @@ def _detail(error: urllib.error.HTTPError) -> str:
 
 
 def get_predictor(
-    threshold: float = config.DEFAULT_THRESHOLD,
+    threshold: float = config.DEFAULT_THRESHOLD, backend: str | None = None
 ) -> Predictor | ApiPredictor:
-    """The API client when ``$SENTIMENT_API_URL`` is set, else the local model."""
+    """The API client when ``$SENTIMENT_API_URL`` is set, else the local model
+    (tier ``backend``, default ``$SENTIMENT_BACKEND`` or classic)."""
     url = config.api_url_from_env()
     if url:
         return ApiPredictor(url, threshold)
-    return load_local_predictor(threshold)
+    return load_local_predictor(threshold, backend)

@@ -56,6 +56,14 @@ ScoreAll = Annotated[
 
 
 PostedAt = Annotated[CreatedAt, AfterValidator(parse_one_time)]
+Backend = Annotated[
+    Literal["classic", "transformer", "cascade"] | None,
+    Field(
+        default=None,
+        description="the model tier expected (the server runs one: "
+        f"${config.BACKEND_ENV}); 409 when it runs another",
+    ),
+]
 
 
 class PredictRequest(BaseModel):
@@ -66,6 +74,7 @@ class PredictRequest(BaseModel):
     created_at: PostedAt = None
     brand: BrandName = None
     score_all_languages: ScoreAll = False
+    backend: Backend = None
 
 
 class BatchRequest(BaseModel):
@@ -91,6 +100,8 @@ class BatchRequest(BaseModel):
                     "give one per text (null where unknown)"
                 )
         return self
+
+    backend: Backend = None
 
 
 class Probabilities(BaseModel):

@@ -35,9 +35,9 @@ def test_every_page_opens_and_the_model_is_loaded_once(
     loads = []
     get_predictor = shared.get_predictor
 
-    def counted_get_predictor():
+    def counted_get_predictor(**kwargs):
         loads.append(1)
-        return get_predictor()
+        return get_predictor(**kwargs)
 
     monkeypatch.setattr(shared, "get_predictor", counted_get_predictor)
     monkeypatch.setenv(config.MODEL_PATH_ENV, str(saved_tiny_model))

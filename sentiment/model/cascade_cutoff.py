@@ -1,0 +1,100 @@
+"""Pick the cascade's confidence cut-off on a held-out split of the training
+file (never the test set) and record it in the transformer's card.
+
+``python -m sentiment.train --backend cascade --data train.csv`` fits a
+classic model on the same 90 % part the transformer was fine-tuned on (the
+committed classic model has seen all rows, so its confidence on the held-out
+part would be too high), scores the held-out part with it and with the
+transformer, and tries every cut-off on a grid. It keeps the lowest cut-off
+whose macro-recall is within ``tolerance`` of the best one: most of the
+transformer's accuracy for the smallest share of posts sent to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from sentiment import config
+from sentiment.files.labelled import load_labelled
+from sentiment.model.calibration import macro_recall_of
+from sentiment.model.card import _describe_file
+from sentiment.model.pipeline import build_pipeline
+from sentiment.model.predictor import Predictor
+from sentiment.model.transformer import load_onnx_model, save_transformer_card
+
+log = logging.getLogger(__name__)
+
+CUTOFF_GRID = np.round(np.arange(0.40, 1.001, 0.025), 3)
+
+
+def cutoff_table(
+    classic: np.ndarray, transformer: np.ndarray, labels: np.ndarray
+) -> list[dict[str, float]]:
+    """Macro-recall and share sent to the transformer for each cut-off."""
+    confident = classic.max(axis=1)
+    rows = []
+    for cutoff in CUTOFF_GRID:
+        sent = confident < cutoff
+        mixed = np.where(sent[:, None], transformer, classic)
+        rows.append(
+            {
+                "cutoff": float(cutoff),
+                "share_sent": round(float(sent.mean()), 4),
+                "macro_recall": round(
+                    macro_recall_of(labels, mixed.argmax(1), len(config.LABELS)), 4
+                ),
+            }
+        )
+    return rows
+
+
+def choose_cutoff(table: Sequence[dict[str, float]], tolerance: float) -> float:
+    """The lowest cut-off within ``tolerance`` of the best macro-recall."""
+    best = max(row["macro_recall"] for row in table)
+    return min(
+        row["cutoff"] for row in table if row["macro_recall"] >= best - tolerance
+    )
+
+
+def pick_cascade_cutoff(
+    data_path: Path,
+    transformer_dir: Path = config.TRANSFORMER_DIR,
+    seed: int = config.SEED,
+    tolerance: float = 0.005,
+) -> dict[str, Any]:
+    """Choose the cut-off and write it into the transformer's card."""
+    data = load_labelled(data_path)
+    train_x, val_x, train_y, val_y = train_test_split(
+        data.texts,
+        data.labels,
+        test_size=config.VALIDATION_SIZE,
+        stratify=data.labels,
+        random_state=seed,
+    )
+    log.info("fitting a classic model on the %d-post fit part", len(train_x))
+    classic = Predictor(build_pipeline(seed=seed).fit(train_x, train_y))
+    classic_p, _ = classic._probabilities(list(val_x))
+    model, card = load_onnx_model(transformer_dir)
+    transformer_p = model.probabilities(list(val_x))
+    labels = np.array([config.LABELS.index(y) for y in val_y])
+    table = cutoff_table(classic_p, transformer_p, labels)
+    cutoff = choose_cutoff(table, tolerance)
+    card["cascade"] = {
+        "cutoff": cutoff,
+        "chosen_on": _describe_file(data_path, data.labels)
+        | {"split": f"{config.VALIDATION_SIZE:.0%} stratified, seed {seed}"},
+        "tolerance": tolerance,
+        "classic_alone_macro_recall": round(
+            macro_recall_of(labels, classic_p.argmax(1), len(config.LABELS)), 4
+        ),
+        "transformer_alone_macro_recall": round(
+            macro_recall_of(labels, transformer_p.argmax(1), len(config.LABELS)), 4
+        ),
+        "table": table,
+    }
+    return save_transformer_card(Path(transformer_dir), card)

@@ -1,0 +1,160 @@
+"""Every model tier behind the one :class:`Predictor` contract.
+
+* ``classic``: TF-IDF + lexicons + word vectors + logistic regression (default).
+* ``transformer``: the fine-tuned MiniLM, int8 ONNX (sentiment.model.transformer).
+* ``cascade``: the classic model scores every post; posts it is less sure of
+  than the cut-off recorded in the transformer's card go to the transformer.
+
+All three return the same :class:`Prediction` and score table, so thresholds,
+``needs_review``, ``status``, the prediction log, drift and the promotion gate
+work the same for each: only :meth:`Predictor._probabilities` differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment import config
+from sentiment.model.predictor import Predictor, _check_threshold
+from sentiment.model.predictor import load_predictor as load_classic
+from sentiment.model.transformer import OnnxSentimentModel, load_onnx_model
+
+
+class TransformerPredictor(Predictor):
+    """The transformer tier with the classic tier's interface."""
+
+    def __init__(
+        self,
+        model: OnnxSentimentModel,
+        card: dict[str, Any],
+        threshold: float = config.DEFAULT_THRESHOLD,
+    ) -> None:
+        # No sklearn pipeline here, so Predictor.__init__'s checks do not apply;
+        # asking for ``pipeline`` raises ModelLoadError.
+        self.model = model
+        self.card = card
+        self.threshold = _check_threshold(threshold)
+        self._pipeline = None
+        self._pipeline_path = None
+
+    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self.model.scores(texts)
+
+
+class CascadePredictor(Predictor):
+    """Classic first; the transformer rescored the posts below ``cutoff``.
+
+    ``sent`` and ``scored`` count the posts sent on and the posts scored, for
+    the benchmark's "share sent to the transformer".
+    """
+
+    def __init__(
+        self,
+        classic: Predictor,
+        transformer: TransformerPredictor,
+        cutoff: float,
+        threshold: float = config.DEFAULT_THRESHOLD,
+    ) -> None:
+        self.classic = classic
+        self.transformer = transformer
+        self.cutoff = _check_threshold(cutoff)
+        self.threshold = _check_threshold(threshold)
+        self.card = cascade_card(classic.card, transformer.card, self.cutoff)
+        self.sent = 0
+        self.scored = 0
+
+    @property
+    def pipeline(self) -> Any:
+        """The classic tier's pipeline, for what needs one (drift's vocabulary)."""
+        return self.classic.pipeline
+
+    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        probabilities, known = self.classic._probabilities(texts)
+        unsure = np.flatnonzero(probabilities.max(axis=1) < self.cutoff)
+        self.scored += len(texts)
+        self.sent += len(unsure)
+        if len(unsure):
+            rescored, words = self.transformer._probabilities(
+                [texts[i] for i in unsure]
+            )
+            probabilities[unsure] = rescored
+            known[unsure] = words
+        return probabilities, known
+
+
+def cascade_card(
+    classic: dict[str, Any], transformer: dict[str, Any], cutoff: float
+) -> dict[str, Any]:
+    """The cascade's card: both cards, the cut-off, and one SHA-256 that
+    changes when either model or the cut-off does (the log's model version)."""
+    parts = f"{classic.get('model_sha256')}|{transformer.get('model_sha256')}|{cutoff}"
+    return {
+        "backend": "cascade",
+        "model_sha256": hashlib.sha256(parts.encode()).hexdigest(),
+        "cutoff": cutoff,
+        "classic": classic,
+        "transformer": transformer,
+        "default_threshold": config.DEFAULT_THRESHOLD,
+    }
+
+
+def load_transformer(
+    model_dir: str | Path | None = None,
+    threshold: float = config.DEFAULT_THRESHOLD,
+    threads: int | None = None,
+) -> TransformerPredictor:
+    """The committed transformer (``models/transformer``) or ``model_dir``."""
+    model, card = load_onnx_model(model_dir or config.TRANSFORMER_DIR, threads)
+    return TransformerPredictor(model, card, threshold)
+
+
+def load_predictor(
+    path: str | Path | None = None,
+    threshold: float = config.DEFAULT_THRESHOLD,
+    allow_outside_models_dir: bool = False,
+    backend: str = config.DEFAULT_BACKEND,
+    transformer_dir: str | Path | None = None,
+    cutoff: float | None = None,
+) -> Predictor:
+    """Load one tier: "classic" (``path``: the classic model file),
+    "transformer" (``transformer_dir``) or "cascade" (both; ``cutoff``
+    defaults to the one recorded in the transformer's card)."""
+    if backend not in config.BACKENDS:
+        raise ValueError(
+            f"Unknown backend {backend!r}; choose one of {', '.join(config.BACKENDS)}."
+        )
+    if backend == "classic":
+        return load_classic(path, threshold, allow_outside_models_dir)
+    transformer = load_transformer(transformer_dir, threshold)
+    if backend == "transformer":
+        return transformer
+    classic = load_classic(path, threshold, allow_outside_models_dir)
+    if cutoff is None:
+        cutoff = transformer.card.get("cascade", {}).get(
+            "cutoff", config.CASCADE_CUTOFF
+        )
+    return CascadePredictor(classic, transformer, float(cutoff), threshold)
+
+
+def backend_of(predictor: Predictor) -> str:
+    """The tier a loaded predictor is: "classic", "transformer" or "cascade"."""
+    return str(predictor.card.get("backend", "classic"))
+
+
+def load_local_predictor(
+    threshold: float = config.DEFAULT_THRESHOLD, backend: str | None = None
+) -> Predictor:
+    """The tier ``backend`` (default ``$SENTIMENT_BACKEND``, else classic) with
+    the classic model at ``$SENTIMENT_MODEL_PATH`` if set (trusted, as for
+    the web page: see ``config.MODEL_PATH_ENV``)."""
+    path = config.model_path_from_env()
+    return load_predictor(
+        path,
+        threshold,
+        allow_outside_models_dir=path is not None,
+        backend=backend or config.backend_from_env(),
+    )

@@ -1,0 +1,159 @@
+"""The transformer tier at scoring time: the fine-tuned MiniLM as an int8 ONNX
+file run by ``onnxruntime``, tokenized by ``tokenizers``. No torch.
+
+``models/transformer/`` holds ``model.onnx``, ``tokenizer.json`` and the card
+``model.json`` (hyperparameters, data hash, calibration, metrics and the
+SHA-256 of both files). Loading checks both hashes first, so a swapped file is
+refused rather than run; an ONNX graph holds no Python code either way.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from sentiment import config
+from sentiment.files.storage import atomic_write, file_sha256
+from sentiment.model.artifacts import ModelLoadError
+from sentiment.model.calibration import softmax
+from sentiment.model.encoder_text import encoder_text
+
+CARD_NAME = "model.json"
+
+
+class OnnxSentimentModel:
+    """Texts in, calibrated class probabilities out (``config.LABELS`` order)."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        tokenizer_path: str | Path,
+        max_length: int = config.TRANSFORMER_MAX_LENGTH,
+        bias: Sequence[float] | None = None,
+        temperature: float = 1.0,
+        batch_size: int = config.TRANSFORMER_BATCH,
+        threads: int | None = None,
+    ) -> None:
+        try:
+            import onnxruntime
+            from tokenizers import Tokenizer
+        except ImportError as error:
+            raise ModelLoadError(
+                "The transformer tier needs onnxruntime and tokenizers: "
+                "pip install -r requirements-transformer.txt"
+            ) from error
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.no_padding()
+        self.bias = np.zeros(len(config.LABELS)) if bias is None else np.array(bias)
+        self.temperature = float(temperature)
+        self.batch_size = batch_size
+        # Word pieces with a letter or digit, [UNK] excluded: punctuation
+        # alone is no signal, as for the classic tier.
+        vocabulary = self.tokenizer.get_vocab()
+        self._wordlike = np.zeros(max(vocabulary.values()) + 1, dtype=bool)
+        for piece, index in vocabulary.items():
+            wordlike = any(c.isalnum() for c in piece) and not piece.startswith("[")
+            self._wordlike[index] = wordlike
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text (normalized as in training, truncated)."""
+        encoded = self.tokenizer.encode_batch([encoder_text(t) for t in texts])
+        return [e.ids for e in encoded]
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw logits, one row per text, in input order."""
+        return self._logits(self.encode(texts))
+
+    def _logits(self, ids: list[list[int]]) -> np.ndarray:
+        # Length-sorted batches: padding to the batch's longest post, not 64.
+        order = np.argsort([len(i) for i in ids], kind="stable")
+        out = np.zeros((len(ids), len(config.LABELS)), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(ids[r]) for r in rows)
+            input_ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for k, r in enumerate(rows):
+                input_ids[k, : len(ids[r])] = ids[r]
+                mask[k, : len(ids[r])] = 1
+            feeds = {"input_ids": input_ids, "attention_mask": mask}
+            result = self.session.run(["logits"], feeds)[0]
+            if result.shape[1] != out.shape[1]:  # an embedding model: wider rows
+                out = np.zeros((len(ids), result.shape[1]), dtype=np.float32)
+            out[rows] = result
+        return out
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities: softmax((logits + bias) / temperature)."""
+        return self.scores(texts)[0]
+
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and, per text, the number of known word pieces with
+        a letter or digit (0 means "no signal", as for the classic tier)."""
+        ids = self.encode(texts)
+        logits = self._logits(ids) if ids else np.zeros((0, len(config.LABELS)))
+        known = np.array([int(self._wordlike[row].sum()) for row in ids], np.int64)
+        return softmax((logits + self.bias) / self.temperature), known
+
+
+def read_transformer_card(model_dir: str | Path) -> dict[str, Any]:
+    """The card of a transformer model folder; ModelLoadError when absent."""
+    path = Path(model_dir) / CARD_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(
+            f"No readable transformer card at {path} ({error}). Train one with "
+            "`python -m sentiment.train --backend transformer` (see README)."
+        ) from error
+
+
+def save_transformer_card(model_dir: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Record the SHA-256 and size of both files in the card and write it."""
+    model_dir = Path(model_dir)
+    card = dict(card)
+    card["model_sha256"] = file_sha256(model_dir / "model.onnx")
+    card["tokenizer_sha256"] = file_sha256(model_dir / "tokenizer.json")
+    card["model_bytes"] = (model_dir / "model.onnx").stat().st_size
+    text = json.dumps(card, indent=2) + "\n"
+    atomic_write(model_dir / CARD_NAME, lambda tmp: tmp.write_text(text, "utf-8"))
+    return card
+
+
+def load_onnx_model(
+    model_dir: str | Path = config.TRANSFORMER_DIR, threads: int | None = None
+) -> tuple[OnnxSentimentModel, dict[str, Any]]:
+    """Check both files against the card's SHA-256, then load them."""
+    model_dir = Path(model_dir)
+    card = read_transformer_card(model_dir)
+    for name, key in (
+        ("model.onnx", "model_sha256"),
+        ("tokenizer.json", "tokenizer_sha256"),
+    ):
+        path = model_dir / name
+        if not path.exists():
+            raise ModelLoadError(f"{path} is missing; the card expects it.")
+        if file_sha256(path) != card.get(key):
+            raise ModelLoadError(
+                f"{path} does not match its card's SHA-256: the file was changed "
+                "or replaced. Restore it (git checkout) or retrain."
+            )
+    model = OnnxSentimentModel(
+        model_dir / "model.onnx",
+        model_dir / "tokenizer.json",
+        int(card.get("hyperparameters", {}).get("max_length", 64)),
+        bias=card.get("class_bias"),
+        temperature=float(card.get("temperature", 1.0)),
+        threads=threads,
+    )
+    return model, card

@@ -1,0 +1,141 @@
+"""Behaviour of the committed transformer tier and the cascade, run on the
+committed int8 ONNX file with onnxruntime (no torch): negation, litotes,
+contrast, emoji, and invariance to @mentions and links. The cases are our
+own, written before looking at any output; cases the model still gets wrong
+are marked xfail (strict) with the reason, so a fix shows up as XPASS."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from sentiment import config
+from sentiment.model.artifacts import ModelLoadError
+from sentiment.model.tiers import backend_of, load_predictor, load_transformer
+from sentiment.predict import main as predict_main
+
+pytest.importorskip("onnxruntime", reason="pip install -r requirements-transformer.txt")
+pytestmark = pytest.mark.skipif(
+    not config.TRANSFORMER_MODEL_PATH.is_file(),
+    reason=f"no committed transformer at {config.TRANSFORMER_MODEL_PATH}",
+)
+
+
+@pytest.fixture(scope="module", params=["transformer", "cascade"])
+def tier(request):
+    return load_predictor(backend=request.param)
+
+
+# Cases the committed model gets wrong today (measured, not tuned away). The
+# committed transformer saw 100 steps (3,200 tweets) of fine-tuning on a
+# shared CPU; the cascade keeps the classic verdict when classic is confident,
+# and classic is confidently wrong on these litotes. strict: a better model
+# turns them into XPASS failures, and then they move up to the passing cases.
+KNOWN_MISSES = {
+    ("transformer", "can't complain, the service was fine"): "read as a complaint",
+    ("transformer", "I don't hate it"): "negation of a negative word",
+    ("transformer", "I expected to hate it but it was actually great"): "contrast",
+    ("cascade", "not bad at all"): "classic says negative at 0.88, above the cut-off",
+    ("cascade", "can't complain, the service was fine"): "classic is confident",
+    ("cascade", "I don't hate it"): "classic is confident",
+    ("cascade", "I expected to hate it but it was actually great"): "contrast",
+}
+
+
+def expect_known_miss(request, tier, text: str) -> None:
+    reason = KNOWN_MISSES.get((backend_of(tier), text))
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.mark.parametrize(
+    "text, not_label",
+    [
+        ("not bad at all", "negative"),
+        ("can't complain, the service was fine", "negative"),
+        ("I don't hate it", "negative"),
+        ("this phone is not good", "positive"),
+        ("I do not like the new update", "positive"),
+    ],
+)
+def test_negation_and_litotes(request, tier, text, not_label):
+    expect_known_miss(request, tier, text)
+    assert tier.predict(text).label != not_label
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("the screen is nice but the battery is terrible", "negative"),
+        ("I expected to hate it but it was actually great", "positive"),
+    ],
+)
+def test_contrast_but_follows_the_second_clause(request, tier, text, label):
+    expect_known_miss(request, tier, text)
+    assert tier.predict(text).label == label
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("just got my new phone 😍", "positive"),
+        ("flight cancelled again 😡", "negative"),
+    ],
+)
+def test_emoji_carry_sentiment(tier, text, label):
+    assert tier.predict(text).label == label
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("@AcmeAir lost my bag again", "@DeltaHelp lost my bag again"),
+        ("loving the new album https://t.co/abc", "loving the new album"),
+        ("@sam the concert was amazing", "the concert was amazing @sam"),
+    ],
+)
+def test_invariant_to_mentions_and_links(tier, a, b):
+    first, second = tier.predict_batch([a, b])
+    assert first.label == second.label
+    assert abs(first.confidence - second.confidence) < 0.15
+
+
+def test_a_post_scores_the_same_alone_and_in_a_batch(tier):
+    # int8 dynamic quantisation scales activations per onnxruntime call, so
+    # the tier runs one post per call (config.TRANSFORMER_BATCH).
+    posts = ["short one", "a much longer post about the game last night " * 3]
+    together = tier.score(posts)[[f"prob_{c}" for c in config.LABELS]].to_numpy()
+    alone = tier.score(posts[:1])[[f"prob_{c}" for c in config.LABELS]].to_numpy()
+    assert np.allclose(together[0], alone[0], atol=1e-5)
+
+
+def test_the_contract_holds_for_empty_long_and_signal_free_posts(tier):
+    empty, long, symbols = tier.predict_batch(["", "great " * 3000, "!!! ???"])
+    assert (empty.status, empty.label) == ("no_text", None)
+    assert long.truncated and long.label == "positive"
+    assert symbols.status == "no_signal" and symbols.needs_review
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[("cascade", "not bad at all")])
+def test_the_readme_example_is_not_negative_on_the_cascade(capsys):
+    assert predict_main(["--text", "not bad at all", "--backend", "cascade"]) == 0
+    assert '"label": "negative"' not in capsys.readouterr().out
+
+
+def test_the_card_records_calibration_cutoff_and_hashes():
+    card = load_transformer().card
+    assert card["backend"] == "transformer" and len(card["model_sha256"]) == 64
+    assert len(card["class_bias"]) == len(config.LABELS) and card["temperature"] > 0
+    assert 0.0 < card["cascade"]["cutoff"] <= 1.0
+    assert card["model_bytes"] < 25e6
+
+
+def test_a_swapped_file_is_refused(tmp_path):
+    folder = tmp_path / "transformer"
+    shutil.copytree(config.TRANSFORMER_DIR, folder)
+    tokenizer = folder / "tokenizer.json"
+    tokenizer.write_text(tokenizer.read_text().replace('"[UNK]"', '"[UNKNOWN]"'))
+    with pytest.raises(ModelLoadError, match="does not match its card"):
+        load_transformer(folder)

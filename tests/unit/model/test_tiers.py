@@ -1,0 +1,153 @@
+"""The tier contract: the cascade's routing and card, backend choice, and the
+post-hoc calibration it relies on (no ONNX file needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sentiment import config
+from sentiment.model.calibration import (
+    fit_class_bias,
+    fit_temperature,
+    macro_recall_of,
+    softmax,
+)
+from sentiment.model.encoder_text import encoder_text
+from sentiment.model.tiers import (
+    CascadePredictor,
+    TransformerPredictor,
+    backend_of,
+    cascade_card,
+    load_predictor,
+)
+
+
+class FixedModel:
+    """A transformer stand-in that says "positive" at 0.9 for every post and
+    records what it was asked to score."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def scores(self, texts):
+        self.seen += list(texts)
+        probabilities = np.tile([0.05, 0.05, 0.9], (len(texts), 1))
+        return probabilities, np.ones(len(texts), dtype=np.int64)
+
+
+def cascade(tiny_predictor, cutoff: float) -> tuple[CascadePredictor, FixedModel]:
+    model = FixedModel()
+    transformer = TransformerPredictor(
+        model, {"backend": "transformer", "model_sha256": "1" * 64}
+    )
+    return CascadePredictor(tiny_predictor, transformer, cutoff), model
+
+
+POSTS = ["i love pizza", "news about the team", "i hate my car", "qwzx"]
+
+
+def test_cascade_sends_only_the_posts_classic_is_unsure_of(tiny_predictor):
+    classic = tiny_predictor.score(POSTS)
+    cutoff = float(np.median(classic["confidence"]))
+    predictor, model = cascade(tiny_predictor, cutoff)
+    scored = predictor.score(POSTS)
+    unsure = classic["confidence"] < cutoff
+    assert model.seen == [p for p, u in zip(POSTS, unsure) if u]
+    assert np.allclose(scored.loc[unsure, "prob_positive"], 0.9)
+    kept = ~unsure
+    assert np.allclose(
+        scored.loc[kept, "prob_positive"], classic.loc[kept, "prob_positive"]
+    )
+    assert (predictor.sent, predictor.scored) == (int(unsure.sum()), len(POSTS))
+
+
+@pytest.mark.parametrize("cutoff, sent", [(0.0, 0), (1.0, len(POSTS))])
+def test_cutoff_zero_sends_nothing_and_one_sends_everything(
+    tiny_predictor, cutoff, sent
+):
+    predictor, model = cascade(tiny_predictor, cutoff)
+    predictor.predict_batch(POSTS)
+    assert len(model.seen) == sent
+
+
+def test_the_cascade_keeps_the_contract_for_empty_text(tiny_predictor):
+    predictor, model = cascade(tiny_predictor, 1.0)
+    empty, post = predictor.predict_batch(["   ", "i love pizza"])
+    assert (empty.status, empty.label, model.seen) == (
+        "no_text",
+        None,
+        ["i love pizza"],
+    )
+    assert post.label == "positive" and post.needs_review is False
+
+
+def test_the_cascade_version_changes_with_either_model_or_the_cutoff():
+    base = cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.7)
+    assert base["backend"] == "cascade"
+    for other in (
+        cascade_card({"model_sha256": "c"}, {"model_sha256": "b"}, 0.7),
+        cascade_card({"model_sha256": "a"}, {"model_sha256": "c"}, 0.7),
+        cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.8),
+    ):
+        assert other["model_sha256"] != base["model_sha256"]
+
+
+def test_backend_of_each_tier(tiny_predictor):
+    predictor, _ = cascade(tiny_predictor, 0.5)
+    assert backend_of(tiny_predictor) == "classic"
+    assert backend_of(predictor.transformer) == "transformer"
+    assert backend_of(predictor) == "cascade"
+
+
+def test_an_unknown_backend_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="classic, transformer, cascade"):
+        load_predictor(backend="bert")
+
+
+@pytest.mark.parametrize(
+    "environ, expected",
+    [({}, "classic"), ({config.BACKEND_ENV: " Cascade "}, "cascade")],
+)
+def test_backend_from_env(environ, expected):
+    assert config.backend_from_env(environ) == expected
+
+
+def test_a_wrong_backend_in_the_environment_says_what_to_use():
+    with pytest.raises(ValueError, match="use one of classic"):
+        config.backend_from_env({config.BACKEND_ENV: "gpt"})
+
+
+def test_class_bias_raises_macro_recall_of_a_model_that_ignores_a_class():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 3000)
+    logits = rng.normal(0, 1, (3000, 3))
+    logits[np.arange(3000), labels] += 1.5
+    logits[:, 0] -= 2.0  # the model rarely says class 0
+    before = macro_recall_of(labels, logits.argmax(1), 3)
+    bias = fit_class_bias(logits, labels)
+    assert bias[1] == 0.0 and bias[0] > 1.0
+    assert macro_recall_of(labels, (logits + bias).argmax(1), 3) > before + 0.1
+
+
+def test_temperature_is_recovered_from_overconfident_logits():
+    rng = np.random.default_rng(1)
+    honest = rng.normal(0, 1.5, (20000, 3))
+    labels = np.array([rng.choice(3, p=p) for p in softmax(honest)])
+    assert fit_temperature(honest * 3.0, labels) == pytest.approx(3.0, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("love it @alice", "love it @bob_99"),
+        ("see https://t.co/abc now", "see http://example.com/x?y=1 now"),
+        ("SO HAPPYYYYY", "so happyy"),
+    ],
+)
+def test_the_encoder_reads_mentions_links_and_shouting_alike(a, b):
+    assert encoder_text(a) == encoder_text(b)
+
+
+def test_the_encoder_reads_emoji_as_words():
+    assert "smiling face with heart-eyes" in encoder_text("new phone 😍")
