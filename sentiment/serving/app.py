@@ -33,60 +33,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import AsyncIterator, Callable
 
-import orjson
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sentiment import config
 from sentiment.model.predictor import Predictor
-from sentiment.model.tiers import backend_of, load_local_predictor
+from sentiment.model.tiers import load_local_predictor
 from sentiment.ops.log_writer import QueuedLogWriter
 from sentiment.ops.logstore import LogStoreError, PredictionLog, open_default_log
 from sentiment.serving.auth import ApiKeyError, ApiKeys
-from sentiment.serving.batcher import LOGGED, MicroBatcher
-from sentiment.serving.bodies import http_error, invalid_request, parse_body
-from sentiment.serving.brands_routes import brand_outputs, register_brand_routes
-from sentiment.serving.docs import add_lean_post, openapi_with_keys
+from sentiment.serving.batcher import MicroBatcher
+from sentiment.serving.bodies import http_error, invalid_request
+from sentiment.serving.brands_routes import register_brand_routes
+from sentiment.serving.docs import openapi_with_keys
 from sentiment.serving.middleware import ApiMiddleware, Gate, configure_logging
-from sentiment.serving.schemas import (
-    BatchOut,
-    BatchRequest,
-    HealthOut,
-    PredictionOut,
-    PredictRequest,
+from sentiment.serving.routes import (
+    Service,
+    add_prediction_routes,
+    add_status_routes,
 )
 
 # One logger for the whole service, so its JSON lines share one handler.
 log = logging.getLogger("sentiment.serving")
-
-# Says whether an answer's predictions are in the prediction log: "true",
-# "false" (not logged: the log was busy or failing; counted in /health), or
-# "off" (logging is switched off).
-LOGGED_HEADER = "X-Prediction-Logged"
-
-# Card fields that name software versions or the code's commit; /model leaves
-# them out unless SENTIMENT_API_SHOW_VERSIONS is on.
-VERSION_FIELDS = frozenset({"versions", "git_commit"})
-
-
-@dataclass
-class _Service:
-    predictor: Predictor
-    batcher: MicroBatcher
-    writer: QueuedLogWriter | None
-
-    @property
-    def prediction_log(self) -> PredictionLog | None:
-        """The log the writer writes to (None when logging is off)."""
-        return None if self.writer is None else self.writer.prediction_log
 
 
 def create_app(
@@ -138,102 +111,9 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error)
 
     documented: list[APIRoute] = []  # lean routes, described for the docs
-
-    async def predict(request: Request) -> Response:
-        """Predict one text."""
-        service = _service(request)
-        body = await parse_body(request, PredictRequest)
-        _check_backend(service, body.backend)
-        log_id = uuid.uuid4().hex
-        predictions, logged = await service.batcher.predict(
-            [body.text], body.threshold, request.state.request_id, log_id
-        )
-        (output,) = await brand_outputs(
-            service.prediction_log if logged == LOGGED else None,
-            log_id,
-            service.predictor.version,
-            [body.text],
-            predictions,
-            [body.created_at],
-            [body.brand],
-            body.score_all_languages,
-        )
-        return _json(output, logged)
-
-    async def predict_batch(request: Request) -> Response:
-        """Predict many texts."""
-        service = _service(request)
-        body = await parse_body(request, BatchRequest)
-        _check_backend(service, body.backend)
-        log_id = uuid.uuid4().hex
-        predictions, logged = await service.batcher.predict(
-            body.texts, body.threshold, request.state.request_id, log_id
-        )
-        none = [None] * len(body.texts)
-        outputs = await brand_outputs(
-            service.prediction_log if logged == LOGGED else None,
-            log_id,
-            service.predictor.version,
-            body.texts,
-            predictions,
-            body.created_at or none,
-            body.brand or none,
-            body.score_all_languages,
-        )
-        return _json({"predictions": outputs}, logged)
-
-    add_lean_post(app, documented, "/predict", predict, PredictRequest, PredictionOut)
-    add_lean_post(
-        app,
-        documented,
-        "/predict/batch",
-        predict_batch,
-        BatchRequest,
-        BatchOut,
-        description=(
-            f"Predict up to {config.MAX_BATCH_TEXTS:,} texts; results in input order."
-        ),
-    )
-
+    add_prediction_routes(app, documented)
     register_brand_routes(app)
-
-    @app.get("/health", response_model=HealthOut)
-    async def health(request: Request) -> JSONResponse:
-        """Alive, whether the model is loaded (503 until it is), and the log's state.
-
-        ``prediction_log.not_logged`` counts predictions answered without a log
-        row since start-up (see the ``X-Prediction-Logged`` header).
-        """
-        service = getattr(request.app.state, "service", None)
-        if service is None:
-            return JSONResponse(
-                {
-                    "status": "starting",
-                    "model_loaded": False,
-                    "model_version": None,
-                    "prediction_log": None,
-                },
-                status_code=503,
-            )
-        writer = service.writer
-        return JSONResponse(
-            {
-                "status": "ok",
-                "model_loaded": True,
-                "model_version": service.predictor.version,
-                "prediction_log": writer
-                and {"not_logged": writer.not_logged, "queued": writer.queued},
-            }
-        )
-
-    @app.get("/model")
-    async def model_card(request: Request) -> dict[str, Any]:
-        """The model card (models/model.json) of the loaded model."""
-        card = _service(request).predictor.card
-        if show_versions:
-            return card
-        return {k: v for k, v in card.items() if k not in VERSION_FIELDS}
-
+    add_status_routes(app, show_versions)
     openapi_with_keys(app, documented)
     return app
 
@@ -242,7 +122,7 @@ def _start(
     load: Callable[[], Predictor],
     keys: Callable[[], ApiKeys | None],
     gate: Gate,
-) -> tuple[_Service, PredictionLog | None]:
+) -> tuple[Service, PredictionLog | None]:
     """Keys, model, log and batcher, or a CRITICAL log line saying what is wrong."""
     try:
         gate.keys = keys()
@@ -274,31 +154,4 @@ def _start(
             "api_keys": "off" if gate.keys is None else len(gate.keys.keys),
         },
     )
-    return _Service(predictor, batcher, writer), prediction_log
-
-
-def _json(content: Any, logged: str) -> Response:
-    return Response(
-        orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY),
-        media_type="application/json",
-        headers={LOGGED_HEADER: logged},
-    )
-
-
-def _check_backend(service: _Service, backend: str | None) -> None:
-    """A request may name the tier it expects; this server runs one."""
-    served = backend_of(service.predictor)
-    if backend is not None and backend != served:
-        raise HTTPException(
-            409,
-            f"This server runs the {served} tier, not {backend}. Send "
-            f'"backend": "{served}" (or no backend), or start a server with '
-            f"{config.BACKEND_ENV}={backend}.",
-        )
-
-
-def _service(request: Request) -> _Service:
-    service = getattr(request.app.state, "service", None)
-    if service is None:
-        raise HTTPException(503, "The model is not loaded yet; retry shortly.")
-    return service
+    return Service(predictor, batcher, writer), prediction_log

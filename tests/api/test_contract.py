@@ -20,6 +20,7 @@ from sentiment.ops.logstore import LogStoreError, PredictionLog  # noqa: E402
 from sentiment.serving import app as api  # noqa: E402
 from sentiment.serving import middleware  # noqa: E402
 from sentiment.serving.auth import ApiKeys, hash_key  # noqa: E402
+from sentiment.serving.routes import LOGGED_HEADER  # noqa: E402
 
 PREDICTION_KEYS = {
     "label",
@@ -294,7 +295,7 @@ def test_answered_predictions_are_in_the_prediction_log_under_the_request_id(
         "/predict/batch", json={"texts": texts}, headers={"X-Request-ID": "log-1"}
     )
     assert response.status_code == 200
-    assert response.headers[api.LOGGED_HEADER] == "true"
+    assert response.headers[LOGGED_HEADER] == "true"
     with PredictionLog(_prediction_log_in_tmp) as prediction_log:
         rows = prediction_log.query(
             "SELECT * FROM predictions WHERE correlation_id = ?", ["log-1"]
@@ -325,8 +326,8 @@ def test_two_answers_with_one_caller_request_id_get_two_log_rows(
     first = client.post("/predict", json={"text": "i love pizza"}, headers=same)
     second = client.post("/predict", json={"text": "i hate my car"}, headers=same)
     assert (first.status_code, second.status_code) == (200, 200)
-    assert first.headers[api.LOGGED_HEADER] == second.headers[api.LOGGED_HEADER]
-    assert second.headers[api.LOGGED_HEADER] == "true"
+    assert first.headers[LOGGED_HEADER] == second.headers[LOGGED_HEADER]
+    assert second.headers[LOGGED_HEADER] == "true"
     with PredictionLog(_prediction_log_in_tmp) as prediction_log:
         rows = prediction_log.query(
             "SELECT request_id, text, label FROM predictions "

@@ -24,7 +24,7 @@ pytest.importorskip("uvicorn", reason=API_EXTRA)
 from sentiment import config  # noqa: E402
 from sentiment.model.artifacts import save_model  # noqa: E402
 from sentiment.ops.logstore import PredictionLog  # noqa: E402
-from sentiment.serving.app import LOGGED_HEADER  # noqa: E402
+from sentiment.serving.routes import LOGGED_HEADER  # noqa: E402
 from sentiment.serving.local_server import LocalServer  # noqa: E402
 
 CLIENTS = 20

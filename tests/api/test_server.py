@@ -21,7 +21,7 @@ from sentiment.model.artifacts import save_model  # noqa: E402
 from sentiment.model.language import languages  # noqa: E402
 from sentiment.model.predictor import Prediction, Predictor  # noqa: E402
 from sentiment.serving import client, local_server, middleware  # noqa: E402
-from sentiment.serving.app import VERSION_FIELDS  # noqa: E402
+from sentiment.serving.routes import VERSION_FIELDS  # noqa: E402
 from tests.conftest import tiny_dataset  # noqa: E402
 from tests.tricky_posts import SPECIAL_TEXTS  # noqa: E402
 
