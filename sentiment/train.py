@@ -59,27 +59,14 @@ def train(
     started = time.perf_counter()
     steps = ["load data", "fit on training split", "validate", "refit on all data"]
     steps += ["evaluate on test set"] * (test_path is not None) + ["save"]
-    bar = tqdm(total=len(steps), desc="training", unit="step", disable=not progress)
-    begun: list[str] = []
+    progress_bar = _Steps(steps, progress)
 
-    def step(name: str) -> None:
-        if begun:
-            bar.update(1)
-        begun.append(name)
-        bar.set_postfix_str(name)
-
-    step("load data")
+    progress_bar.step("load data")
     data, training_data = load_training_data(
         data_path, text_col, label_col, label_map, feedback_db
     )
     log.info(data.report.summary())
-    counts = Counter(data.labels)
-    missing = [label for label in config.LABELS if counts[label] < 2]
-    if missing:
-        raise DataError(
-            f"Need at least 2 examples of every class to train; too few of "
-            f"{', '.join(missing)} in {data_path} (counts: {dict(counts)})."
-        )
+    _check_every_class(data.labels, data_path)
     train_x, val_x, train_y, val_y = train_test_split(
         data.texts,
         data.labels,
@@ -88,9 +75,9 @@ def train(
         random_state=seed,
     )
 
-    step("fit on training split")
+    progress_bar.step("fit on training split")
     pipeline = build_pipeline(seed=seed).fit(train_x, train_y)
-    step("validate")
+    progress_bar.step("validate")
     scored = Predictor(pipeline).score(val_x)
     validation = compute_metrics(
         val_y, scored["sentiment"].tolist(), scored["confidence"]
@@ -99,22 +86,15 @@ def train(
         pipeline, val_x, scored, val_y, "validation split", seed
     )
 
-    step("refit on all data")
+    progress_bar.step("refit on all data")
     pipeline = build_pipeline(seed=seed).fit(data.texts, data.labels)
 
     test = None
     if test_path is not None:
-        step("evaluate on test set")
-        test_data = load_labelled(test_path, text_col, label_col, label_map)
-        scored = Predictor(pipeline).score(test_data.texts)
-        test = {
-            "data": describe_file(test_path, test_data.labels),
-            **compute_metrics(
-                test_data.labels, scored["sentiment"].tolist(), scored["confidence"]
-            ),
-        }
+        progress_bar.step("evaluate on test set")
+        test = _test_metrics(pipeline, test_path, text_col, label_col, label_map)
 
-    step("save")
+    progress_bar.step("save")
     card = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training_data": training_data,
@@ -136,9 +116,59 @@ def train(
     }
     card = save_model(pipeline, out, card)
     save_reference(reference, out, card)
-    bar.update(1)
-    bar.close()
+    progress_bar.close()
     return card
+
+
+class _Steps:
+    """A progress bar over named steps: a step is done when the next begins."""
+
+    def __init__(self, steps: list[str], progress: bool) -> None:
+        self.bar = tqdm(
+            total=len(steps), desc="training", unit="step", disable=not progress
+        )
+        self.begun = False
+
+    def step(self, name: str) -> None:
+        """Mark the previous step done and show ``name``."""
+        if self.begun:
+            self.bar.update(1)
+        self.begun = True
+        self.bar.set_postfix_str(name)
+
+    def close(self) -> None:
+        """Mark the last step done."""
+        self.bar.update(1)
+        self.bar.close()
+
+
+def _check_every_class(labels: Sequence[str], data_path: object) -> None:
+    """Refuse data with fewer than 2 examples of a class (the split needs 2)."""
+    counts = Counter(labels)
+    missing = [label for label in config.LABELS if counts[label] < 2]
+    if missing:
+        raise DataError(
+            f"Need at least 2 examples of every class to train; too few of "
+            f"{', '.join(missing)} in {data_path} (counts: {dict(counts)})."
+        )
+
+
+def _test_metrics(
+    pipeline: Any,
+    test_path: str | Path,
+    text_col: str,
+    label_col: str,
+    label_map: dict[str, str] | None,
+) -> dict[str, Any]:
+    """The fitted pipeline's metrics on the labelled file at ``test_path``."""
+    test_data = load_labelled(test_path, text_col, label_col, label_map)
+    scored = Predictor(pipeline).score(test_data.texts)
+    return {
+        "data": describe_file(test_path, test_data.labels),
+        **compute_metrics(
+            test_data.labels, scored["sentiment"].tolist(), scored["confidence"]
+        ),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
