@@ -10,14 +10,11 @@ a failed run never clobbers an existing output.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
-from tqdm import tqdm
 
 from sentiment import config
 from sentiment.batch.brand_scoring import (
@@ -27,10 +24,11 @@ from sentiment.batch.brand_scoring import (
     content_keys,
     score_brand_chunk,
 )
-from sentiment.batch.step import ScoreSummary
+from sentiment.batch.step import ScoreSummary, file_progress
 from sentiment.files.formats import DataError, detect_format
 from sentiment.files.output import to_csv_text
 from sentiment.files.reading import read_csv_chunks, require_columns
+from sentiment.files.storage import atomic_write
 from sentiment.files.timestamps import detect_time_column
 from sentiment.model.predictor import Predictor, model_version
 from sentiment.ops.brand_summary import add_counts, summarize_brands
@@ -98,21 +96,14 @@ def score_brand_file(
         raise DataError("--output must differ from the input file, or it is lost.")
     fmt = detect_format(input_path)
     run = BrandRun({}, ScoreSummary())
-    parts, request_id, out, tmp = [], None, None, None
-    try:
-        if output_path is not None:
-            folder = Path(output_path).resolve().parent
-            fd, tmp = tempfile.mkstemp(prefix=".brands-", suffix=".csv", dir=folder)
-            out = os.fdopen(fd, "w", encoding="utf-8", newline="")
+    parts: list[pd.DataFrame] = []
+    request_id: str | None = None
+
+    def score(out: TextIO | None) -> None:
+        nonlocal options, request_id
         with (
             open(input_path, "rb") as handle,
-            tqdm(
-                total=input_path.stat().st_size,
-                unit="B",
-                unit_scale=True,
-                desc="scoring",
-                disable=not progress,
-            ) as bar,
+            file_progress(input_path, progress) as bar,
         ):
             chunks = read_csv_chunks(handle, input_path, fmt, text_col, chunk_rows)
             for number, chunk in enumerate(chunks):
@@ -126,6 +117,8 @@ def score_brand_file(
                         to_csv_text(done.rows, done.scored, fmt.delimiter, number == 0)
                     )
                 if prediction_log is not None:
+                    # Logged as scored: content keys make a re-run after a
+                    # failure add no row twice.
                     logged = _log_chunk(
                         prediction_log,
                         model_version(predictor),
@@ -140,15 +133,16 @@ def score_brand_file(
                 run.unsupported_language += done.unsupported
                 parts.append(done.counts)
                 bar.update(handle.tell() - bar.n)
-        if out is not None:
-            out.close()
-            os.replace(tmp, output_path)
-            tmp = None
-    finally:
-        if out is not None and not out.closed:
-            out.close()
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+
+    if output_path is None:
+        score(None)
+    else:
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", encoding="utf-8", newline="") as out:
+                score(out)
+
+        atomic_write(Path(output_path), write, mode=None)
     run.counts = add_counts(parts)
     basis = f"posted_at ({run.time_col})" if run.time_col else None
     brand_order = options.watchlist.names if options.watchlist else None

@@ -9,11 +9,9 @@ import logging
 from functools import partial
 from pathlib import Path
 
-from tqdm import tqdm
-
 from sentiment import config
 from sentiment.batch.pool import map_ordered
-from sentiment.batch.step import ScoreSummary, _score_csv_rows
+from sentiment.batch.step import ScoreSummary, _score_csv_rows, file_progress
 from sentiment.files.formats import DataError, detect_format
 from sentiment.files.output import header_csv_text
 from sentiment.files.reading import (
@@ -73,13 +71,7 @@ def score_csv(
         def write(tmp: Path) -> None:
             with (
                 open(input_path, "rb") as handle,
-                tqdm(
-                    total=input_path.stat().st_size,
-                    unit="B",
-                    unit_scale=True,
-                    desc="scoring",
-                    disable=not progress,
-                ) as bar,
+                file_progress(input_path, progress) as bar,
                 open(tmp, "w", encoding="utf-8", newline="") as out,
             ):
                 table = TableReader(handle, fmt, input_path)

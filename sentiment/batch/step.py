@@ -4,9 +4,8 @@ out, plus counts for the summary."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
-
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -117,4 +116,17 @@ def _score_csv_rows(
     summary.add(scored)
     return _ScoredChunk(
         scored_csv_text(rows, scored, delimiter), summary, texts, scored
+    )
+
+
+def file_progress(path: Path, enabled: bool) -> Any:
+    """A progress bar over the bytes of ``path`` (update it with ``handle.tell()``)."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        desc="scoring",
+        disable=not enabled,
     )

@@ -7,9 +7,7 @@ import hashlib
 import math
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Iterator, Sequence
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
     import pandas as pd
