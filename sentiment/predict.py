@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"needs_review below this confidence (default {config.DEFAULT_THRESHOLD})",
     )
+    parser.add_argument(
+        "--score-all-languages",
+        action="store_true",
+        help="score posts in every language; by default posts in a language the "
+        "model was not trained for (it reads English) keep their row with status "
+        "unsupported_language and no label",
+    )
     cli.add_model_options(parser)
     parser.add_argument(
         "--no-progress", action="store_true", help="hide the progress bar"
@@ -137,6 +144,7 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
                 scheduler=args.scheduler,
                 workers=jobs,
                 progress=not args.no_progress,
+                score_all_languages=args.score_all_languages,
             )
         else:
             summary = score_csv(
@@ -149,6 +157,7 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
                 prediction_log=prediction_log,
                 jobs=jobs,
                 delimiter=DELIMITER_OPTIONS.get(args.delimiter),
+                score_all_languages=args.score_all_languages,
             )
     except ModuleNotFoundError as e:
         print(
@@ -164,6 +173,12 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
         f"{config.MAX_TEXT_CHARS:,} characters.",
         file=sys.stderr,
     )
+    if summary.other_language:
+        print(
+            f"{summary.other_language:,} posts in another language were not scored "
+            "(status unsupported_language); --score-all-languages scores them.",
+            file=sys.stderr,
+        )
     if prediction_log is not None:
         print(
             f"Logged to {prediction_log.path}; {prediction_log.dropped:,} rows could "

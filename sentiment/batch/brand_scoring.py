@@ -14,16 +14,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
-from sentiment.files.output import PROBABILITY_COLUMNS
+from sentiment.batch.step import score_languages
 from sentiment.files.timestamps import iso_or_none, parse_times
-from sentiment.model.language import (
-    STATUS_UNSUPPORTED_LANGUAGE,
-    is_supported,
-    languages,
-)
+from sentiment.model.language import STATUS_UNSUPPORTED_LANGUAGE
 from sentiment.model.predictor import Predictor
 from sentiment.ops.brand_summary import count_mentions
 from sentiment.ops.watchlist import Watchlist, brands_from_column, join_brands
@@ -70,26 +65,6 @@ def tag_brands(chunk: pd.DataFrame, text_col: str, options: BrandOptions) -> lis
         matched = options.watchlist.match_all(texts)
         found = [list(dict.fromkeys(a + b)) for a, b in zip(matched, found)]
     return found
-
-
-def score_languages(
-    predictor: Predictor,
-    texts: Sequence[object],
-    threshold: float | None,
-    score_all_languages: bool = False,
-) -> tuple[pd.DataFrame, list[str]]:
-    """Predictions for ``texts`` and their languages; unsupported ones unscored."""
-    found = languages(texts)
-    skip = np.array([not score_all_languages and not is_supported(x) for x in found])
-    scored = predictor.score(
-        [None if s else t for t, s in zip(texts, skip)], threshold
-    ).reset_index(drop=True)
-    if skip.any():
-        scored.loc[skip, "sentiment"] = ""
-        scored.loc[skip, ["confidence", *PROBABILITY_COLUMNS]] = np.nan
-        scored.loc[skip, "needs_review"] = False
-        scored.loc[skip, "status"] = STATUS_UNSUPPORTED_LANGUAGE
-    return scored, found
 
 
 def score_brand_chunk(

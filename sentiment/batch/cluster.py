@@ -81,6 +81,7 @@ def score_dask(
     workers: int | None = None,
     partition_rows: int | None = None,
     progress: bool = True,
+    score_all_languages: bool = False,
 ) -> ScoreSummary:
     """Score CSV/TSV or Parquet file(s) on Dask into ``output_dir``, one part each.
 
@@ -107,6 +108,7 @@ def score_dask(
         tqdm(desc="partitions", unit="part", disable=not progress) as bar,
     ):
         runner = _PartRunner(client, predictor, text_col, threshold, bar)
+        runner.score_all_languages = score_all_languages
         limit = PENDING_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
         for number, (task, argument) in enumerate(tasks):
             parts.append(output_dir / f"part-{number:05d}.{suffix}")
@@ -153,6 +155,7 @@ class _PartRunner:
     ) -> None:
         self.client, self.predictor, self.bar = client, predictor, bar
         self.text_col, self.threshold = text_col, threshold
+        self.score_all_languages = False
         self.summary = ScoreSummary()
         self.running = as_completed()
         self._parts: dict[Future, _Part] = {}
@@ -174,6 +177,7 @@ class _PartRunner:
             str(part.path),
             self.text_col,
             self.threshold,
+            score_all_languages=self.score_all_languages,
             pure=False,
         )
         self._parts[future] = part
@@ -298,6 +302,7 @@ def _score_csv_part(
     text_col: str,
     threshold: float | None,
     delimiter: str,
+    score_all_languages: bool = False,
 ) -> ScoreSummary:
     """Score one partition of CSV rows and write it as a CSV part with a header."""
     summary = ScoreSummary()
@@ -305,7 +310,9 @@ def _score_csv_part(
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as out:
             for start, chunk in _chunks(rows):
-                scored, counts = score_chunk(predictor, chunk, text_col, threshold)
+                scored, counts = score_chunk(
+                    predictor, chunk, text_col, threshold, score_all_languages
+                )
                 out.write(to_csv_text(chunk, scored, delimiter, header=start == 0))
                 summary.merge(counts)
 
@@ -321,6 +328,7 @@ def _score_parquet_part(
     part: str,
     text_col: str,
     threshold: float | None,
+    score_all_languages: bool = False,
 ) -> ScoreSummary:
     """Score some row groups of a Parquet file and write them as a Parquet part.
 
@@ -334,7 +342,9 @@ def _score_parquet_part(
     summary = ScoreSummary()
     scored = []
     for _, chunk in _chunks(texts):
-        predictions, counts = score_chunk(predictor, chunk, text_col, threshold)
+        predictions, counts = score_chunk(
+            predictor, chunk, text_col, threshold, score_all_languages
+        )
         scored.append(predictions[OUTPUT_COLUMNS])
         summary.merge(counts)
     predictions = pa.Table.from_pandas(

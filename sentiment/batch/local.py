@@ -39,6 +39,7 @@ def score_csv(
     prediction_log: PredictionLog | None = None,
     jobs: int = 1,
     delimiter: str | None = None,
+    score_all_languages: bool = False,
 ) -> ScoreSummary:
     """Score a CSV/TSV chunk by chunk into ``output_path`` (UTF-8, same delimiter).
 
@@ -51,6 +52,8 @@ def score_csv(
     place (:class:`StagedLog`). With ``jobs`` > 1, chunks are scored by that
     many worker processes and written in input order by this one: the output
     is byte for byte that of ``jobs=1``. ``delimiter`` overrides detection.
+    Posts in a language the model was not trained for are not scored (status
+    ``unsupported_language``) unless ``score_all_languages``.
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
@@ -82,6 +85,7 @@ def score_csv(
                     text_index=table.header.index(text_col),
                     threshold=threshold,
                     delimiter=fmt.delimiter,
+                    score_all_languages=score_all_languages,
                 )
                 for done in map_ordered(
                     task, row_chunks(table, chunk_rows), predictor, jobs

@@ -13,7 +13,12 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
     import pandas as pd
 
 from sentiment import config
-from sentiment.files.output import scored_csv_text
+from sentiment.files.output import PROBABILITY_COLUMNS, scored_csv_text
+from sentiment.model.language import (
+    STATUS_UNSUPPORTED_LANGUAGE,
+    is_supported,
+    languages,
+)
 from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
@@ -58,6 +63,7 @@ class ScoreSummary:
     needs_review: int = 0
     no_signal: int = 0
     truncated: int = 0
+    other_language: int = 0  # not scored: a language the model was not trained on
 
     def add(self, scored: pd.DataFrame | dict[str, np.ndarray]) -> None:
         """Count a ``Predictor.score`` table, or its columns as arrays."""
@@ -66,6 +72,8 @@ class ScoreSummary:
         self.no_signal += int((scored["status"] == STATUS_NO_SIGNAL).sum())
         self.needs_review += int(scored["needs_review"].sum())
         self.truncated += int(scored["truncated"].sum())
+        other = scored["status"] == STATUS_UNSUPPORTED_LANGUAGE
+        self.other_language += int(other.sum())
 
     def merge(self, other: ScoreSummary) -> None:
         """Add the counts of another run (a chunk or a partition) to these."""
@@ -73,11 +81,37 @@ class ScoreSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+def score_languages(
+    predictor: Predictor,
+    texts: Sequence[object],
+    threshold: float | None,
+    score_all_languages: bool = False,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Predictions for ``texts`` and their languages.
+
+    Posts in a language the model was not trained for keep their row with
+    status ``unsupported_language`` and no label, unless ``score_all_languages``.
+    The one scoring step of every batch engine.
+    """
+    found = languages(texts)
+    skip = np.array([not score_all_languages and not is_supported(x) for x in found])
+    scored = predictor.score(
+        [None if s else t for t, s in zip(texts, skip)], threshold
+    ).reset_index(drop=True)
+    if skip.any():
+        scored.loc[skip, "sentiment"] = ""
+        scored.loc[skip, ["confidence", *PROBABILITY_COLUMNS]] = np.nan
+        scored.loc[skip, "needs_review"] = False
+        scored.loc[skip, "status"] = STATUS_UNSUPPORTED_LANGUAGE
+    return scored, found
+
+
 def score_chunk(
     predictor: Predictor,
     chunk: pd.DataFrame,
     text_col: str,
     threshold: float | None = None,
+    score_all_languages: bool = False,
 ) -> tuple[pd.DataFrame, ScoreSummary]:
     """The predictions for ``chunk[text_col]`` (a :meth:`Predictor.score` table).
 
@@ -87,7 +121,9 @@ def score_chunk(
     texts = chunk[text_col]
     if texts.hasnans:  # Parquet and in-memory frames can hold missing values
         texts = texts.astype(object).where(texts.notna(), None)
-    scored = predictor.score(texts.tolist(), threshold)
+    scored, _ = score_languages(
+        predictor, texts.tolist(), threshold, score_all_languages
+    )
     summary = ScoreSummary()
     summary.add(scored)
     return scored, summary
@@ -108,10 +144,11 @@ def _score_csv_rows(
     text_index: int,
     threshold: float | None,
     delimiter: str,
+    score_all_languages: bool = False,
 ) -> _ScoredChunk:
     """Score the cells at ``text_index`` of ``rows``; their lines of the scored file."""
     texts = [row[text_index] for row in rows]
-    scored = predictor.score(texts, threshold)
+    scored, _ = score_languages(predictor, texts, threshold, score_all_languages)
     summary = ScoreSummary()
     summary.add(scored)
     return _ScoredChunk(

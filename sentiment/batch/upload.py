@@ -9,8 +9,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from sentiment import config
-from sentiment.batch.brand_scoring import score_languages
-from sentiment.batch.step import ScoreSummary
+from sentiment.batch.step import ScoreSummary, score_languages
 from sentiment.files.formats import DataError
 from sentiment.files.output import scored_csv_text
 from sentiment.files.upload import PLAIN_TEXT_SUFFIX, UploadedTable
