@@ -48,11 +48,16 @@ COPY models/ models/
 
 # Editable install: the code stays in this folder, where config finds models/
 # beside sentiment/ (a regular install would move it into site-packages).
-# The compiled scoring core needs a C compiler only while it is built.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev \
+# The compiled scoring core needs a C compiler and Python's headers only while
+# it is built: python:slim has the headers, Debian's python3 (our CI's base)
+# gets them from python3-dev; all of it is removed in the same layer.
+RUN build_deps="gcc libc6-dev"; \
+    if ! python -c "import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))"; \
+    then build_deps="$build_deps python3-dev"; fi; \
+    apt-get update \
+    && apt-get install -y --no-install-recommends $build_deps \
     && pip install --no-deps -e . \
-    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y \
+    && apt-get purge -y $build_deps && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* \
     && python -c "import sentiment.model._fastscore"
 

@@ -24,11 +24,10 @@ fi
 
 echo "base image $tag from ${sources[*]}" >&2
 # minbase: essential packages and apt only. python3-venv because Debian's pip
-# may not install into the system Python (PEP 668); passwd for useradd; gcc,
-# libc6-dev and python3-dev to build the compiled scoring core (Cython).
+# may not install into the system Python (PEP 668); passwd for useradd.
 # Check-Valid-Until: snapshot mirrors serve Release files past their date.
 mmdebstrap --variant=minbase --format=tar --quiet \
-    --include=python3,python3-venv,python3-dev,gcc,libc6-dev,passwd,ca-certificates \
+    --include=python3,python3-venv,passwd,ca-certificates \
     --aptopt='Acquire::Check-Valid-Until "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/man/*' \
