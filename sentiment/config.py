@@ -415,3 +415,12 @@ def backend_from_env(environ: Mapping[str, str] = os.environ) -> str:
             f"use one of {', '.join(BACKENDS)}."
         )
     return backend
+
+
+# --- retraining that starts itself (issue 14): python -m sentiment.retrain --auto ---
+RETRAIN_MIN_CORRECTIONS = 50  # new agreed corrections since the last run
+RETRAIN_WATCH_DIR = PROJECT_ROOT / "data" / "incoming"  # new labelled CSV/TSV
+RETRAIN_WORK_DIR = PROJECT_ROOT / "build" / "retrain"  # candidates and their cards
+RETRAIN_DRIFT_MIN_ROWS = 200  # logged posts (with text) before drift is checked
+RETRAIN_DRIFT_DAYS = 7  # drift window when no run is recorded yet
+RETRAIN_COOLDOWN_HOURS = 24  # drift alone fires again only this long after a run
