@@ -404,6 +404,9 @@ CASCADE_CUTOFF = 0.75
 # Which tier the API and the page load when nothing else says (a server runs
 # one tier; a request naming another gets a clear error).
 BACKEND_ENV = "SENTIMENT_BACKEND"
+# --- retraining that starts itself (issue 14): python -m sentiment.retrain --auto
+RETRAIN = {"corrections": 50, "drift_rows": 200, "drift_days": 7, "cooldown_h": 24.0}
+RETRAIN_IN, RETRAIN_OUT = PROJECT_ROOT / "data/incoming", PROJECT_ROOT / "build/retrain"
 
 
 def backend_from_env(environ: Mapping[str, str] = os.environ) -> str:
@@ -415,12 +418,3 @@ def backend_from_env(environ: Mapping[str, str] = os.environ) -> str:
             f"use one of {', '.join(BACKENDS)}."
         )
     return backend
-
-
-# --- retraining that starts itself (issue 14): python -m sentiment.retrain --auto ---
-RETRAIN_MIN_CORRECTIONS = 50  # new agreed corrections since the last run
-RETRAIN_WATCH_DIR = PROJECT_ROOT / "data" / "incoming"  # new labelled CSV/TSV
-RETRAIN_WORK_DIR = PROJECT_ROOT / "build" / "retrain"  # candidates and their cards
-RETRAIN_DRIFT_MIN_ROWS = 200  # logged posts (with text) before drift is checked
-RETRAIN_DRIFT_DAYS = 7  # drift window when no run is recorded yet
-RETRAIN_COOLDOWN_HOURS = 24  # drift alone fires again only this long after a run

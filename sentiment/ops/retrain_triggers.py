@@ -87,13 +87,13 @@ def drift_trigger(
     reference: Path,
     predictor: Predictor,
     since: str | None,
-    min_rows: int = config.RETRAIN_DRIFT_MIN_ROWS,
-    cooldown_hours: float = config.RETRAIN_COOLDOWN_HOURS,
+    min_rows: int = int(config.RETRAIN["drift_rows"]),
+    cooldown_hours: float = config.RETRAIN["cooldown_h"],
     now: datetime | None = None,
 ) -> Trigger:
     """Fires when posts logged since ``since`` drift from ``reference``.
 
-    With no earlier run the window is the last ``RETRAIN_DRIFT_DAYS`` days.
+    With no earlier run the window is the last ``config.RETRAIN["drift_days"]`` days.
     """
     now = now or datetime.now(timezone.utc)
     if since is not None:
@@ -106,7 +106,7 @@ def drift_trigger(
             )
         start = last
     else:
-        start = now - timedelta(days=config.RETRAIN_DRIFT_DAYS)
+        start = now - timedelta(days=config.RETRAIN["drift_days"])
     rows = int(
         prediction_log.query(
             "SELECT COUNT(*) AS n FROM predictions WHERE ts > ? AND text IS NOT NULL "
