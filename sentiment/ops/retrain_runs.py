@@ -95,7 +95,10 @@ def list_runs(prediction_log: PredictionLog, limit: int = 200) -> pd.DataFrame:
         "SELECT * FROM retrain_runs ORDER BY id DESC LIMIT ?", (int(limit),)
     )
     for column in JSON_COLUMNS:
-        frame[column] = [json.loads(v) if v else {} for v in frame[column]]
+        # NULL (a run still going) reads as NaN once pandas sees other rows.
+        frame[column] = [
+            json.loads(v) if isinstance(v, str) else {} for v in frame[column]
+        ]
     return frame
 
 
