@@ -84,8 +84,12 @@ def check_triggers(settings: RetrainSettings, prediction_log: PredictionLog) -> 
     """Every trigger's verdict, against the last recorded run."""
     last = runs.last_run(prediction_log)
     since = last["started_at"] if last else None
+    # Corrections count from the last run that used them: a failed run did not.
+    done = runs.last_run(prediction_log, completed=True)
     triggers = [
-        corrections_trigger(prediction_log, since, settings.min_corrections),
+        corrections_trigger(
+            prediction_log, done and done["started_at"], settings.min_corrections
+        ),
         new_files_trigger(settings.watch_dir, runs.used_file_hashes(prediction_log)),
     ]
     served = settings.models_dir / config.DEFAULT_MODEL_PATH.name

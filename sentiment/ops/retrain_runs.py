@@ -102,9 +102,14 @@ def list_runs(prediction_log: PredictionLog, limit: int = 200) -> pd.DataFrame:
     return frame
 
 
-def last_run(prediction_log: PredictionLog) -> dict[str, Any] | None:
-    """The most recent run as a dict, or None when there is none."""
-    frame = list_runs(prediction_log, limit=1)
+def last_run(
+    prediction_log: PredictionLog, completed: bool = False
+) -> dict[str, Any] | None:
+    """The most recent run as a dict (None when there is none); ``completed``:
+    the most recent that reached the gate (promoted or rejected)."""
+    frame = list_runs(prediction_log)
+    if completed:
+        frame = frame[frame["decision"].isin([PROMOTED, REJECTED])]
     return None if frame.empty else frame.iloc[0].to_dict()
 
 

@@ -2,7 +2,8 @@
 sentiment.retrain --auto``, each a verdict with the facts behind it.
 
 * corrections: at least ``min_corrections`` agreed corrections saved since the
-  last recorded run (disagreements never count: retraining leaves them out);
+  last run that reached the gate (disagreements never count: retraining
+  leaves them out);
 * new_files: a labelled CSV/TSV in the watched folder whose SHA-256 no earlier
   run took in;
 * drift: the posts logged since the last run (with text, at least

@@ -49,6 +49,17 @@ def test_corrections_older_than_the_last_run_do_not_count(log_with_posts):
     assert corrections_trigger(log_with_posts, since, threshold=1).fired is True
 
 
+def test_the_last_completed_run_skips_failed_and_running_ones(log_with_posts):
+    assert runs.last_run(log_with_posts) is None
+    rejected = runs.start_run(log_with_posts, "corrections", {})
+    runs.finish_run(log_with_posts, rejected, runs.REJECTED, "worse")
+    failed = runs.start_run(log_with_posts, "corrections", {})
+    runs.finish_run(log_with_posts, failed, runs.FAILED, "OSError: disk full")
+    runs.start_run(log_with_posts, "drift", {})
+    assert runs.last_run(log_with_posts)["decision"] == runs.RUNNING
+    assert runs.last_run(log_with_posts, completed=True)["id"] == rejected
+
+
 def test_a_watched_file_fires_once_and_other_files_are_ignored(
     tmp_path, log_with_posts
 ):
