@@ -9,7 +9,7 @@ APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help install app demo test lint format vectors train evaluate screenshot drift status api bench brand-posts
+.PHONY: help install app demo test lint format vectors train evaluate screenshot drift status retrain api bench brand-posts
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ drift: install ## Drift of the SemEval test set against the committed model's pr
 
 status: install ## Prediction-log counts, settings and dropped rows
 	$(BIN)/python -m sentiment.monitor status
+
+retrain: install ## Retrain if corrections, new files or drift call for it; promote if the gate passes (RETRAIN_ARGS=--dry-run)
+	$(BIN)/python -m sentiment.retrain --auto $(RETRAIN_ARGS)
 
 api: install ## Start the REST API on http://127.0.0.1:8000 (SENTIMENT_API_HOST to change; needs SENTIMENT_API_KEYS or _FILE)
 	$(BIN)/python -m sentiment.api --port 8000

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.access import reviewer_or_stop
+from app_pages.retrain_history import retrain_history_ui
 from app_pages.charts import (
     confidence_chart,
     label_mix_chart,
@@ -85,6 +86,7 @@ def render(context: PageContext) -> None:
     activity_ui(view, freq, window)
     log_stats_ui(view.stats)
     drift_ui(prediction_log, context.predictor, window, since)
+    retrain_history_ui(prediction_log)
 
 
 def activity_ui(view: MonitoringView, freq: str, window: str) -> None:

@@ -404,6 +404,9 @@ CASCADE_CUTOFF = 0.75
 # Which tier the API and the page load when nothing else says (a server runs
 # one tier; a request naming another gets a clear error).
 BACKEND_ENV = "SENTIMENT_BACKEND"
+# --- retraining that starts itself (issue 14): python -m sentiment.retrain --auto
+RETRAIN = {"corrections": 50, "drift_rows": 200, "drift_days": 7, "cooldown_h": 24.0}
+RETRAIN_IN, RETRAIN_OUT = PROJECT_ROOT / "data/incoming", PROJECT_ROOT / "build/retrain"
 
 
 def backend_from_env(environ: Mapping[str, str] = os.environ) -> str:

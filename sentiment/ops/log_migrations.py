@@ -3,7 +3,8 @@
 The ``meta`` table's ``schema_version`` says which upgrades a file has had:
 1 the first release; 2 the append-only correction history (moved by
 ``corrections.migrate_corrections``, which must run before the schema script,
-whose ``corrections`` view replaces the old table); 3 the columns below.
+whose ``corrections`` view replaces the old table); 3 the columns below; 4 the
+``retrain_runs`` table of ``python -m sentiment.retrain``.
 Each upgrade runs once, in one ``BEGIN IMMEDIATE`` transaction that reads the
 version again, so two processes opening an old file at the same moment do
 not both apply it. Columns are only ever added (nullable), so older readers
@@ -39,7 +40,24 @@ _V3 = [
         payload TEXT NOT NULL
     )""",
 ]
-MIGRATIONS: dict[int, list[str]] = {3: _V3}
+# Version 4 (issue 14): one row per retraining run, what fired it and its outcome
+# (see sentiment.ops.retrain_runs; the JSON columns hold objects).
+_V4 = [
+    """CREATE TABLE IF NOT EXISTS retrain_runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,      -- UTC ISO 8601
+        finished_at TEXT,              -- NULL while running (or if it crashed)
+        trigger TEXT NOT NULL,         -- fired triggers, '+'-separated
+        trigger_detail TEXT,           -- JSON: every trigger's verdict and facts
+        data_hashes TEXT,              -- JSON: SHA-256 of each data source
+        metrics TEXT,                  -- JSON: gate metrics of candidate, current
+        decision TEXT NOT NULL,        -- running, promoted, rejected, failed
+        reason TEXT,
+        candidate_path TEXT,
+        candidate_sha256 TEXT
+    )""",
+]
+MIGRATIONS: dict[int, list[str]] = {3: _V3, 4: _V4}
 LATEST_VERSION = max(MIGRATIONS)
 
 

@@ -34,7 +34,7 @@ def test_an_old_log_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
             {"text": "good", "posted_at": None, "brand": None, "content_key": None}
         ]
         conn = sqlite3.connect(path)
-        assert schema_version(conn) == LATEST_VERSION == 3
+        assert schema_version(conn) == LATEST_VERSION == 4
         conn.close()
     # Opening it again does not apply the upgrade twice.
     with PredictionLog(path) as log:
