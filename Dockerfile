@@ -58,7 +58,7 @@ RUN build_deps="gcc libc6-dev"; \
     && apt-get install -y --no-install-recommends $build_deps \
     && pip install --no-deps -e . \
     && apt-get purge -y $build_deps && apt-get autoremove -y \
-    && rm -rf /var/lib/apt/lists/* \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* \
     && python -c "import sentiment.model._fastscore"
 
 ENV SENTIMENT_LOG_DB=/home/app/data/predictions.db \

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -76,12 +77,15 @@ def engine_run(engine: str, *args: str, timeout: float = 120) -> str:
     return result.stdout
 
 
-def http(url: str, body: dict | None = None, timeout: float = 10) -> tuple[int, bytes]:
-    """GET (or POST ``body`` as JSON) and return (status, body)."""
+def http(
+    url: str, body: dict | None = None, timeout: float = 10, key: str | None = None
+) -> tuple[int, bytes]:
+    """GET (or POST ``body`` as JSON, with API ``key`` if given); (status, body)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -181,20 +185,25 @@ def check_page(engine: str, image: str, name: str, timeout: float) -> list[str]:
 
 
 def check_api(engine: str, image: str, name: str, timeout: float) -> list[str]:
-    """Check 6: the API started as the Dockerfile's header says."""
+    """Check 6: the API started as the Dockerfile's header says, with a key."""
     port = free_port()
+    key = secrets.token_urlsafe(24)  # made for this run, never stored
     engine_run(
         engine, "run", "--detach", "--name", name, "-p", f"127.0.0.1:{port}:8000",
         "-e", "HEALTHCHECK_URL=http://127.0.0.1:8000/health",
-        *health_options(engine), image,
-        "uvicorn", "sentiment.api:app", "--host", "0.0.0.0", "--port", "8000",
+        "-e", "SENTIMENT_API_HOST=0.0.0.0", "-e", f"SENTIMENT_API_KEYS={key}",
+        *health_options(engine), image, "python", "-m", "sentiment.api",
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     seconds = wait_for(engine, name, f"{base}/health", None, timeout)
     notes = [f"api: /health 200 after {seconds:.1f} s"]
+    status, _ = http(f"{base}/predict", {"text": POSITIVE})
+    if status != 401:
+        raise SmokeFailure(f"api: POST /predict without a key gave {status}, not 401")
+    notes.append("api: POST /predict without a key 401")
     labels = []
     for text in (POSITIVE, NEGATIVE):
-        status, body = http(f"{base}/predict", {"text": text})
+        status, body = http(f"{base}/predict", {"text": text}, key=key)
         if status != 200:
             raise SmokeFailure(f"api: POST /predict gave {status}: {body[:300]!r}")
         labels.append(json.loads(body)["label"])
