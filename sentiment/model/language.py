@@ -18,6 +18,10 @@ from sentiment import config
 # The status of a post in a language the model was not trained for.
 STATUS_UNSUPPORTED_LANGUAGE = "unsupported_language"
 
+# The lite model reads at most this many characters; cut here, or the library
+# cuts and logs a line for every longer post.
+_DETECT_CHARS = 80
+
 # Handles, hashtags and links say nothing about the language and pull short
 # posts towards whatever language a brand name resembles.
 _NOT_LANGUAGE_RE = re.compile(r"[@#]\w+|https?://\S+|www\.\S+")
@@ -41,7 +45,7 @@ def detect_language(text: object) -> tuple[str, float]:
     cleaned = " ".join(_NOT_LANGUAGE_RE.sub(" ", text).split())
     if not any(ch.isalpha() for ch in cleaned):
         return "", 0.0
-    (best,) = _detector().detect(cleaned, k=1)
+    (best,) = _detector().detect(cleaned[:_DETECT_CHARS], k=1)
     return str(best["lang"]), float(best["score"])
 
 

