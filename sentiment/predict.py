@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Sequence
 
 from sentiment import cli, config
-from sentiment.batch.local import score_csv
 from sentiment.batch.pool import available_cores
 from sentiment.model.predictor import model_version
 from sentiment.model.tiers import load_predictor
@@ -147,6 +146,10 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
                 score_all_languages=args.score_all_languages,
             )
         else:
+            # Here, not at the top: it loads pandas, which `--text` never needs
+            # (a third of the cold start).
+            from sentiment.batch.local import score_csv
+
             summary = score_csv(
                 args.input,
                 args.output,

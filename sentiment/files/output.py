@@ -15,9 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is built, not at start-up
+    import pandas as pd
 
 from sentiment import config
 
@@ -51,6 +52,8 @@ def neutralize_cell(cell: str) -> str:
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with :func:`neutralize_cell` applied to its text cells."""
+    import pandas as pd
+
     out = frame.copy()
     for position in range(out.shape[1]):
         values = out.iloc[:, position]
