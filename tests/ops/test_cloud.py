@@ -280,7 +280,11 @@ def azure_container(tmp_path, monkeypatch) -> str:
         yield f"az://{name}"
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # it may finish its shutdown slowly
+            server.kill()
+            server.wait(timeout=5)
 
 
 def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
