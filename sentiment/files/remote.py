@@ -25,6 +25,10 @@ _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 INSTALL_HINT = "pip install -r requirements-cloud.txt"
 
+# Bytes fetched per ranged GET when reading an input: what one open input holds
+# in memory (s3fs's default, 50 MiB, is more than scoring needs).
+READ_BLOCK_BYTES = 8 * 2**20
+
 
 class RemoteError(DataError):
     """A URL cannot be used: no SDK for its scheme, or a malformed URL."""
@@ -68,9 +72,17 @@ def open_input(url: str) -> BinaryIO:
     Raises FileNotFoundError (an OSError) when there is no such object.
     """
     fs, path = filesystem(url)
-    if not fs.isfile(path):
+    if not _is_file(fs, path, url):
         raise FileNotFoundError(f"{url} does not exist or is not a file.")
-    return fs.open(path, "rb")
+    return fs.open(path, "rb", block_size=READ_BLOCK_BYTES)
+
+
+def _is_file(fs: Any, path: str, url: str) -> bool:
+    """Whether the object exists; an SDK error (access denied) names the URL."""
+    try:
+        return bool(fs.isfile(path))
+    except OSError as error:
+        raise OSError(f"Cannot read {url}: {error}") from error
 
 
 def size(url: str) -> int:
@@ -96,7 +108,7 @@ def deliver(url: str, write: Callable[[Path], None]) -> None:
         tmp = Path(folder) / Path(path).name
         tmp.touch()
         write(tmp)
-        fs.put_file(str(tmp), path)
+        _put(fs, tmp, path, url)
 
 
 def upload_files(files: Iterable[Path], url_folder: str) -> list[str]:
@@ -106,9 +118,17 @@ def upload_files(files: Iterable[Path], url_folder: str) -> list[str]:
     for file in files:
         url = f"{url_folder.rstrip('/')}/{file.name}"
         fs, path = filesystem(url)
-        fs.put_file(str(file), path)
+        _put(fs, file, path, url)
         written.append(url)
     return written
+
+
+def _put(fs: Any, local: Path, path: str, url: str) -> None:
+    """Upload ``local`` whole; an SDK error names the URL it was for."""
+    try:
+        fs.put_file(str(local), path)
+    except OSError as error:  # no such bucket, access denied...
+        raise OSError(f"Cannot upload to {url}: {error}") from error
 
 
 def download(urls: Iterable[str], folder: Path, optional: bool = False) -> list[Path]:
@@ -120,7 +140,7 @@ def download(urls: Iterable[str], folder: Path, optional: bool = False) -> list[
     fetched = []
     for url in urls:
         fs, path = filesystem(url)
-        if not fs.isfile(path):
+        if not _is_file(fs, path, url):
             if optional:
                 continue
             raise FileNotFoundError(f"{url} does not exist or is not a file.")

@@ -15,7 +15,7 @@ import pytest
 
 from sentiment import config, predict
 from sentiment import train as train_command
-from sentiment.files import remote
+from sentiment.files import decoding, remote
 from sentiment.files.remote import RemoteError
 from sentiment.model import artifacts
 from sentiment.model.artifacts import ModelLoadError
@@ -114,6 +114,49 @@ def test_predict_round_trip_equals_the_local_run(bucket, saved_tiny_model, tmp_p
 
     assert code == 0
     assert get(f"{bucket}/out.csv") == (tmp_path / "out.csv").read_bytes()
+
+
+def test_the_input_is_streamed_in_ranged_reads(
+    bucket, saved_tiny_model, tmp_path, monkeypatch
+):
+    """Never fetched whole: ranged GETs of a block or two, and the same output
+    as the local run."""
+    rows = "".join(f"{i},i love this phone number {i}\n" for i in range(20_000))
+    posts = ("id,text\n" + rows).encode()
+    (tmp_path / "in.csv").write_bytes(posts)
+    assert run_predict(tmp_path / "in.csv", tmp_path / "out.csv", saved_tiny_model) == 0
+    put(f"{bucket}/big.csv", posts)
+    # Small blocks for the store and the reader, so a small file has many.
+    monkeypatch.setattr(remote, "READ_BLOCK_BYTES", 64 * 1024)
+    monkeypatch.setattr(decoding, "_BLOCK", 64 * 1024)
+    ranges = []
+    fetch = s3fs.core.S3File._fetch_range
+
+    def record(self, start, end):
+        ranges.append(end - start)
+        return fetch(self, start, end)
+
+    monkeypatch.setattr(s3fs.core.S3File, "_fetch_range", record)
+
+    assert run_predict(f"{bucket}/big.csv", f"{bucket}/out.csv", saved_tiny_model) == 0
+
+    assert len(posts) > 10 * 64 * 1024
+    # A read fetches what the reader asks for plus one block ahead, no more.
+    assert len(ranges) > 5 and max(ranges) <= 2 * 64 * 1024
+    assert get(f"{bucket}/out.csv") == (tmp_path / "out.csv").read_bytes()
+
+
+def test_an_output_bucket_that_does_not_exist_is_one_clear_line(
+    bucket, saved_tiny_model, capsys
+):
+    put(f"{bucket}/in.csv", POSTS.encode())
+    code = run_predict(
+        f"{bucket}/in.csv", "s3://no-such-bucket-x1/out.csv", saved_tiny_model
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "no-such-bucket-x1" in err
 
 
 def test_a_failing_run_leaves_the_remote_output_untouched(
