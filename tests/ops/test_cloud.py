@@ -287,10 +287,11 @@ AZURITE_KEY = (
 )
 
 
-@pytest.fixture()
-def azure_container(tmp_path, monkeypatch) -> str:
-    """A container on a real Azurite Blob service on 127.0.0.1, stopped after."""
-    adlfs = pytest.importorskip(
+@pytest.fixture(scope="module")
+def azurite_connection(tmp_path_factory) -> str:
+    """A real Azurite Blob service on 127.0.0.1 for this module; its connection
+    string (the emulator's published development account)."""
+    pytest.importorskip(
         "adlfs",
         reason="the cloud extra is missing: pip install -r requirements-cloud.txt",
     )
@@ -298,29 +299,20 @@ def azure_container(tmp_path, monkeypatch) -> str:
     if binary is None:
         pytest.skip("azurite-blob is not installed (npm install -g azurite@3.37.0)")
     port = free_port()
+    location = tmp_path_factory.mktemp("azurite")
     server = subprocess.Popen(
         [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port)]
-        + [
-            "--location",
-            str(tmp_path / "azurite"),
-            "--silent",
-            "--skipApiVersionCheck",
-        ],
+        + ["--location", str(location), "--silent", "--skipApiVersionCheck"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         _wait_for_port(port, server)
-        monkeypatch.setenv(
-            "AZURE_STORAGE_CONNECTION_STRING",
+        yield (
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
             f"AccountKey={AZURITE_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;",
+            f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
         )
-        adlfs.AzureBlobFileSystem.clear_instance_cache()
-        name = f"c{uuid.uuid4().hex[:12]}"
-        remote.filesystem(f"az://{name}/x")[0].mkdir(name)
-        yield f"az://{name}"
     finally:
         server.terminate()
         try:
@@ -328,6 +320,18 @@ def azure_container(tmp_path, monkeypatch) -> str:
         except subprocess.TimeoutExpired:  # it may finish its shutdown slowly
             server.kill()
             server.wait(timeout=5)
+
+
+@pytest.fixture()
+def azure_container(azurite_connection, monkeypatch) -> str:
+    """A fresh container, the connection string where the Azure SDK reads it."""
+    import adlfs
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_connection)
+    adlfs.AzureBlobFileSystem.clear_instance_cache()
+    name = f"c{uuid.uuid4().hex[:12]}"
+    remote.filesystem(f"az://{name}/x")[0].mkdir(name)
+    return f"az://{name}"
 
 
 def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
@@ -361,3 +365,30 @@ def test_predict_round_trip_on_azure_blob(azure_container, saved_tiny_model, tmp
 
     assert code == 0
     assert get(f"{azure_container}/out.csv") == (tmp_path / "out.csv").read_bytes()
+
+
+def test_a_signed_model_loads_from_azure_blob(
+    azure_container, tiny_pipeline, tmp_path, monkeypatch
+):
+    seed = new_private_key()
+    (tmp_path / "signing.key").write_text(seed.hex())
+    monkeypatch.setenv(config.SIGNING_KEY_ENV, str(tmp_path / "signing.key"))
+    monkeypatch.setenv(config.TRUSTED_KEYS_ENV, public_key_hex(seed))
+    local = tmp_path / "m" / "model.pkl"
+    artifacts.save_model(tiny_pipeline, local, {"versions": {}})
+    remote.upload_files(
+        [local, local.with_suffix(".npz"), local.with_suffix(".json")],
+        f"{azure_container}/models",
+    )
+    here = load_predictor(local, allow_outside_models_dir=True)
+
+    there = load_predictor(f"{azure_container}/models/model.pkl")
+
+    assert [there.predict(t) for t in TEXTS] == [here.predict(t) for t in TEXTS]
+
+
+def test_the_dask_engine_refuses_urls(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        predict.main(["s3://b/in.csv", "--output", "out/", "--engine", "dask"])
+    assert exit_info.value.code == 2
+    assert "local paths only" in capsys.readouterr().err
