@@ -50,13 +50,16 @@ def score_csv(
     appended. Memory stays flat whatever the file size. The output is written
     to a temporary file beside ``output_path`` and renamed over it only when
     every row is written: a refused or failed run leaves an existing file as
-    it was. With a ``prediction_log`` the rows are logged as source "batch",
-    one request id per run and the row number as item, once the output is in
-    place (:class:`StagedLog`). With ``jobs`` > 1, chunks are scored by that
-    many worker processes and written in input order by this one: the output
-    is byte for byte that of ``jobs=1``. ``delimiter`` overrides detection.
-    Posts in a language the model was not trained for are not scored (status
-    ``unsupported_language``) unless ``score_all_languages``.
+    it was. Either path may be a URL (s3://, az://): the input is then read
+    in ranged blocks and the output uploaded whole once every row is written
+    (:mod:`sentiment.files.remote`). With a ``prediction_log`` the rows are
+    logged as source "batch", one request id per run and the row number as
+    item, once the output is in place (:class:`StagedLog`). With ``jobs`` > 1,
+    chunks are scored by that many worker processes and written in input
+    order by this one: the output is byte for byte that of ``jobs=1``.
+    ``delimiter`` overrides detection. Posts in a language the model was not
+    trained for are not scored (status ``unsupported_language``) unless
+    ``score_all_languages``.
     """
     input_path, output_path = _local_or_url(input_path), _local_or_url(output_path)
     if _same_file(input_path, output_path):
