@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 from typing import Callable
 
 from sentiment import config
 from sentiment.files.formats import DataError
+from sentiment.files.remote import path_or_url
 from sentiment.model.artifacts import ModelLoadError
 from sentiment.ops.logstore import LogStoreError
 
@@ -53,7 +53,7 @@ def add_model_options(parser: argparse.ArgumentParser, what: str = "model") -> N
     """``--model PATH`` and ``--trust-model-path`` (loading outside models/)."""
     parser.add_argument(
         "--model",
-        type=Path,
+        type=path_or_url,
         default=None,
         help=f"{what} .pkl (default {config.DEFAULT_MODEL_PATH.name} in models/)",
     )

@@ -19,10 +19,10 @@ DEFAULT_MODEL_PATH = MODELS_DIR / "model.pkl"
 MODEL_PATH_ENV = "SENTIMENT_MODEL_PATH"
 
 
-def model_path_from_env() -> Path | None:
-    """The model path set in ``$SENTIMENT_MODEL_PATH``, or None when unset or empty."""
+def model_path_from_env() -> Path | str | None:
+    """``$SENTIMENT_MODEL_PATH`` (a URL stays a str), or None when unset or empty."""
     value = os.environ.get(MODEL_PATH_ENV, "").strip()
-    return Path(value).expanduser() if value else None
+    return (value if "://" in value else Path(value).expanduser()) if value else None
 
 
 # The public benchmark sits beside the checkout (never inside it).

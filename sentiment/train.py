@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -22,7 +23,10 @@ from tqdm import tqdm
 from sentiment import cli, config
 from sentiment.files.formats import DataError
 from sentiment.files.labelled import load_labelled, parse_label_map
-from sentiment.model.artifacts import save_model
+from sentiment.files.remote import download, is_url, parent_url, path_or_url
+from sentiment.files.remote import upload_files, url_name
+from sentiment.model.artifacts import card_path, save_model
+from sentiment.model.export import arrays_path
 from sentiment.model.card import (
     describe_file,
     describe_vectors,
@@ -34,7 +38,7 @@ from sentiment.model.metrics import compute_metrics, format_metrics
 from sentiment.model.pipeline import build_pipeline
 from sentiment.model.predictor import Predictor
 from sentiment.ops.feedback import load_training_data
-from sentiment.ops.reference import build_reference, save_reference
+from sentiment.ops.reference import build_reference, reference_path, save_reference
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.parser_for("train", __doc__)
     parser.add_argument(
         "--data",
-        type=Path,
+        type=path_or_url,
         required=True,
         action="append",
         help="labelled CSV/TSV; repeat to train on several files",
@@ -193,11 +197,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(default {config.LOG_DB_ENV} or {config.DEFAULT_LOG_DB.name})",
     )
     cli.add_column_options(parser)
-    parser.add_argument("--out", type=Path, default=config.DEFAULT_MODEL_PATH)
+    parser.add_argument(
+        "--out",
+        type=path_or_url,
+        default=config.DEFAULT_MODEL_PATH,
+        help="where to write model.pkl and its .npz, .json and .reference.json "
+        "(a URL such as s3://bucket/models/model.pkl: uploaded after training)",
+    )
     parser.add_argument("--seed", type=int, default=config.SEED)
     parser.add_argument(
         "--test-data",
-        type=Path,
+        type=path_or_url,
         default=None,
         help="held-out labelled file scored once after training, recorded in the card",
     )
@@ -307,17 +317,26 @@ def _pick_cutoff(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    card = train(
-        args.data,
-        args.out,
-        args.text_col,
-        args.label_col,
-        parse_label_map(args.label_map),
-        args.seed,
-        args.test_data,
-        progress=not args.no_progress,
-        feedback_db=args.include_feedback,
-    )
+    # Data on cloud storage is downloaded (training reads it whole anyway); a
+    # model for a URL is written locally, then uploaded once training is done.
+    with tempfile.TemporaryDirectory(prefix="sentiment-train-") as folder:
+        work = Path(folder)
+        data = [_local_copy(p, work / f"data{i}") for i, p in enumerate(args.data)]
+        test = args.test_data and _local_copy(args.test_data, work / "test")
+        out = work / "out" / url_name(args.out) if is_url(args.out) else args.out
+        card = train(
+            data,
+            out,
+            args.text_col,
+            args.label_col,
+            parse_label_map(args.label_map),
+            args.seed,
+            test,
+            progress=not args.no_progress,
+            feedback_db=args.include_feedback,
+        )
+        if is_url(args.out):
+            upload_files(_model_files(Path(out)), parent_url(args.out))
     print(f"\nValidation ({config.VALIDATION_SIZE:.0%} stratified split of the data):")
     print(format_metrics(card["validation_metrics"]))
     if card["test_metrics"]:
@@ -325,9 +344,28 @@ def _train(args: argparse.Namespace) -> int:
         print(format_metrics(card["test_metrics"]))
     print(
         f"\nSaved {args.out} ({card['model_bytes'] / 1e6:.1f} MB) and its card "
-        f"{Path(args.out).with_suffix('.json')} in {card['training_seconds']} s."
+        f"{_card_name(args.out)} in {card['training_seconds']} s."
     )
     return 0
+
+
+def _card_name(out: str | Path) -> str:
+    """Where the card of the model at ``out`` (a path or a URL) is."""
+    if is_url(out):
+        return f"{parent_url(str(out))}/{card_path(url_name(str(out))).name}"
+    return str(card_path(out))
+
+
+def _local_copy(path: str | Path, folder: Path) -> Path:
+    """``path`` itself when local; a URL is downloaded into ``folder`` first."""
+    return download([path], folder)[0] if is_url(path) else Path(path)
+
+
+def _model_files(model: Path) -> list[Path]:
+    """A trained model's files in upload order: the card last, so a reader never
+    sees a new card before the files it vouches for."""
+    files = [model, arrays_path(model), reference_path(model)]
+    return [f for f in files if f.is_file()] + [card_path(model)]
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ import contextlib
 import logging
 from functools import partial
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from sentiment import config
 from sentiment.batch.pool import map_ordered
 from sentiment.batch.step import ScoreSummary, _score_csv_rows, file_progress
-from sentiment.files.formats import DataError, detect_format
+from sentiment.files.formats import _SNIFF_BYTES as SNIFF_BYTES
+from sentiment.files.formats import DataError, TableFormat, detect_format
 from sentiment.files.output import header_csv_text
+from sentiment.files import remote
 from sentiment.files.reading import (
     TableReader,
     check_input_columns,
@@ -47,20 +50,23 @@ def score_csv(
     appended. Memory stays flat whatever the file size. The output is written
     to a temporary file beside ``output_path`` and renamed over it only when
     every row is written: a refused or failed run leaves an existing file as
-    it was. With a ``prediction_log`` the rows are logged as source "batch",
-    one request id per run and the row number as item, once the output is in
-    place (:class:`StagedLog`). With ``jobs`` > 1, chunks are scored by that
-    many worker processes and written in input order by this one: the output
-    is byte for byte that of ``jobs=1``. ``delimiter`` overrides detection.
-    Posts in a language the model was not trained for are not scored (status
-    ``unsupported_language``) unless ``score_all_languages``.
+    it was. Either path may be a URL (s3://, az://): the input is then read
+    in ranged blocks and the output uploaded whole once every row is written
+    (:mod:`sentiment.files.remote`). With a ``prediction_log`` the rows are
+    logged as source "batch", one request id per run and the row number as
+    item, once the output is in place (:class:`StagedLog`). With ``jobs`` > 1,
+    chunks are scored by that many worker processes and written in input
+    order by this one: the output is byte for byte that of ``jobs=1``.
+    ``delimiter`` overrides detection. Posts in a language the model was not
+    trained for are not scored (status ``unsupported_language``) unless
+    ``score_all_languages``.
     """
-    input_path, output_path = Path(input_path), Path(output_path)
-    if input_path.resolve() == output_path.resolve():
+    input_path, output_path = _local_or_url(input_path), _local_or_url(output_path)
+    if _same_file(input_path, output_path):
         raise DataError(
             "--output must differ from the input file, or it is overwritten."
         )
-    fmt = detect_format(input_path, delimiter=delimiter)
+    fmt = _detect_format(input_path, delimiter)
     summary = ScoreSummary()
     with contextlib.ExitStack() as stack:
         staged = (
@@ -73,8 +79,8 @@ def score_csv(
 
         def write(tmp: Path) -> None:
             with (
-                open(input_path, "rb") as handle,
-                file_progress(input_path, progress) as bar,
+                _open_input(input_path) as handle,
+                _progress(input_path, progress) as bar,
                 open(tmp, "w", encoding="utf-8", newline="") as out,
             ):
                 table = TableReader(handle, fmt, input_path)
@@ -97,9 +103,51 @@ def score_csv(
                     bar.update(handle.tell() - bar.n)
             warn_about_decoding(table)
 
-        atomic_write(output_path, write, mode=None)
+        if isinstance(output_path, str):
+            remote.deliver(output_path, write)  # uploaded whole, once complete
+        else:
+            atomic_write(output_path, write, mode=None)
         if staged is not None:
             _, not_logged = staged.commit()
             if not_logged:
                 log.error("%d scored rows could not be logged.", not_logged)
     return summary
+
+
+# Inputs and outputs may be URLs (s3://, az://: sentiment.files.remote); a URL
+# is kept as a str, a local path is a Path.
+def _local_or_url(path: str | Path) -> str | Path:
+    """``path`` as a URL string when it is one, else as a Path."""
+    return str(path) if remote.is_url(path) else Path(path)
+
+
+def _same_file(first: str | Path, second: str | Path) -> bool:
+    """True when both name one file (same URL, or same resolved local path)."""
+    if isinstance(first, str) or isinstance(second, str):
+        return str(first) == str(second)
+    return first.resolve() == second.resolve()
+
+
+def _detect_format(source: str | Path, delimiter: str | None) -> TableFormat:
+    """The input's format; for a URL, from its first block only (not downloaded)."""
+    if isinstance(source, str):
+        head = remote.read_head(source, SNIFF_BYTES)
+        return detect_format(head, name=source, delimiter=delimiter)
+    return detect_format(source, delimiter=delimiter)
+
+
+def _open_input(source: str | Path) -> BinaryIO:
+    """The input as a binary stream: a local file, or an object read in blocks."""
+    return remote.open_input(source) if isinstance(source, str) else open(source, "rb")
+
+
+def _progress(source: str | Path, enabled: bool) -> Any:
+    """A progress bar over the input's bytes (local file or object)."""
+    if isinstance(source, str):
+        from tqdm import tqdm
+
+        total = remote.size(source)
+        return tqdm(
+            total=total, unit="B", unit_scale=True, desc="scoring", disable=not enabled
+        )
+    return file_progress(source, enabled)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from sentiment import config
+from sentiment.files.remote import is_url
 from sentiment.model.artifacts import (
     ModelLoadError,
     load_fast_model,
@@ -20,6 +21,7 @@ from sentiment.model.artifacts import (
     load_pipeline,
 )
 from sentiment.model.preprocess import clean_unicode
+from sentiment.model.remote_model import fetch_model
 
 # Scoring loads numpy only: scikit-learn, SciPy and pandas are imported when a
 # caller asks for the pipeline (explanations) or a DataFrame (``score``).
@@ -357,6 +359,10 @@ def load_predictor(
     Scores with the model's arrays (see artifacts.load_fast_model); a model
     saved before arrays existed is loaded from its pickle, with a warning.
     """
+    if is_url(path):
+        # Downloaded and its origin checked there; loaded below as trusted.
+        path = fetch_model(str(path), allow_outside_models_dir)
+        allow_outside_models_dir = True
     path = Path(path) if path is not None else config.DEFAULT_MODEL_PATH
     fast = load_fast_model(path, allow_outside_models_dir)
     if fast is not None:
