@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sentiment import config
 from sentiment.files.labelled import load_labelled
 from sentiment.model.calibration import macro_recall_of
-from sentiment.model.card import _describe_file
+from sentiment.model.card import describe_file
 from sentiment.model.pipeline import build_pipeline
 from sentiment.model.predictor import Predictor
 from sentiment.model.transformer import load_onnx_model, save_transformer_card
@@ -86,7 +86,7 @@ def pick_cascade_cutoff(
     cutoff = choose_cutoff(table, tolerance)
     card["cascade"] = {
         "cutoff": cutoff,
-        "chosen_on": _describe_file(data_path, data.labels)
+        "chosen_on": describe_file(data_path, data.labels)
         | {"split": f"{config.VALIDATION_SIZE:.0%} stratified, seed {seed}"},
         "tolerance": tolerance,
         "classic_alone_macro_recall": round(
