@@ -106,6 +106,19 @@ def score_languages(
     return scored, found
 
 
+def score_texts(
+    predictor: Predictor,
+    texts: Sequence[object],
+    threshold: float | None,
+    score_all_languages: bool = False,
+) -> pd.DataFrame:
+    """:func:`score_languages` without the languages; when every language is
+    scored, no language is detected at all (it costs as much as scoring)."""
+    if score_all_languages:
+        return predictor.score(texts, threshold)
+    return score_languages(predictor, texts, threshold)[0]
+
+
 def score_chunk(
     predictor: Predictor,
     chunk: pd.DataFrame,
@@ -121,9 +134,7 @@ def score_chunk(
     texts = chunk[text_col]
     if texts.hasnans:  # Parquet and in-memory frames can hold missing values
         texts = texts.astype(object).where(texts.notna(), None)
-    scored, _ = score_languages(
-        predictor, texts.tolist(), threshold, score_all_languages
-    )
+    scored = score_texts(predictor, texts.tolist(), threshold, score_all_languages)
     summary = ScoreSummary()
     summary.add(scored)
     return scored, summary
@@ -148,7 +159,7 @@ def _score_csv_rows(
 ) -> _ScoredChunk:
     """Score the cells at ``text_index`` of ``rows``; their lines of the scored file."""
     texts = [row[text_index] for row in rows]
-    scored, _ = score_languages(predictor, texts, threshold, score_all_languages)
+    scored = score_texts(predictor, texts, threshold, score_all_languages)
     summary = ScoreSummary()
     summary.add(scored)
     return _ScoredChunk(

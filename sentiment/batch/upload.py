@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from sentiment import config
-from sentiment.batch.step import ScoreSummary, score_languages
+from sentiment.batch.step import ScoreSummary, score_texts
 from sentiment.files.formats import DataError
 from sentiment.files.output import scored_csv_text
 from sentiment.files.upload import PLAIN_TEXT_SUFFIX, UploadedTable
@@ -39,10 +39,7 @@ def score_frame(
     parts = []
     for start in range(0, total, chunk_rows):
         part = list(texts[start : start + chunk_rows])
-        if score_all_languages:
-            parts.append(predictor.score(part, threshold))
-        else:
-            parts.append(score_languages(predictor, part, threshold)[0])
+        parts.append(score_texts(predictor, part, threshold, score_all_languages))
         if on_progress is not None:
             on_progress(min(start + chunk_rows, total), total)
     if not parts:
