@@ -150,6 +150,41 @@ def download(urls: Iterable[str], folder: Path, optional: bool = False) -> list[
     return fetched
 
 
+def read_object(url: str) -> bytes:
+    """The whole object at ``url``, fetched now (never from a listing cache).
+
+    For small objects (a pointer); raises FileNotFoundError when it is absent.
+    """
+    fs, path = filesystem(url)
+    try:
+        return bytes(fs.cat_file(path))
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{url} does not exist.") from error
+    except OSError as error:
+        raise OSError(f"Cannot read {url}: {error}") from error
+
+
+def write_object(url: str, data: bytes) -> None:
+    """Write ``data`` to ``url`` with one PUT: readers see the old object or
+    the new one, never a mix (S3 and Azure Blob replace an object atomically)."""
+    fs, path = filesystem(url)
+    try:
+        fs.pipe_file(path, data)
+    except OSError as error:
+        raise OSError(f"Cannot upload to {url}: {error}") from error
+
+
+def list_objects(url_prefix: str) -> list[str]:
+    """The URLs of every object under ``url_prefix``, listed now, sorted."""
+    fs, path = filesystem(url_prefix)
+    fs.invalidate_cache()  # s3fs keeps listings: another process may have written
+    scheme = url_prefix.split("://", 1)[0]
+    try:
+        return sorted(f"{scheme}://{key}" for key in fs.find(path))
+    except FileNotFoundError:  # adlfs: no such container
+        return []
+
+
 def parent_url(url: str) -> str:
     """``s3://bucket/a/b.pkl`` -> ``s3://bucket/a``."""
     return url.rstrip("/").rsplit("/", 1)[0]
