@@ -91,9 +91,7 @@ def test_a_failing_gate_leaves_the_pointer_and_versions_untouched(prefix, models
     "name, message",
     [("model.npz", "does not match its card"), ("model.json", "current.json names")],
 )
-def test_a_changed_object_in_versions_is_refused_at_load(
-    prefix, models, name, message
-):
+def test_a_changed_object_in_versions_is_refused_at_load(prefix, models, name, message):
     (first, _), _, _, evaluation = models
     _promote(first, prefix, evaluation)
     pointer = json.loads(get(registry.pointer_url(prefix)))
