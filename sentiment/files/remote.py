@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
 
-from sentiment.files.formats import DataError
+from sentiment.files.formats import _SNIFF_BYTES as SNIFF_BYTES
+from sentiment.files.formats import DataError, TableFormat, detect_format
 
 # A scheme and "://"; "file://" is a local path and goes the local way.
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -183,6 +184,36 @@ def list_objects(url_prefix: str) -> list[str]:
         return sorted(f"{scheme}://{key}" for key in fs.find(path))
     except FileNotFoundError:  # adlfs: no such container
         return []
+
+
+def glob_urls(pattern: str) -> list[str]:
+    """The URLs of the objects matching a glob URL (``s3://b/in/*.csv``), sorted."""
+    fs, path = filesystem(pattern)
+    fs.invalidate_cache()
+    scheme = pattern.split("://", 1)[0]
+    return sorted(f"{scheme}://{key}" for key in fs.glob(path) if fs.isfile(key))
+
+
+# Inputs and outputs may be URLs or local paths: a URL is kept as a str, a
+# local path is a Path, and these open either.
+def local_or_url(path: str | Path) -> str | Path:
+    """``path`` as a URL string when it is one, else as a Path."""
+    return str(path) if is_url(path) else Path(path)
+
+
+def detect_source_format(
+    source: str | Path, delimiter: str | None = None
+) -> TableFormat:
+    """The input's format; for a URL, from its first block only (not downloaded)."""
+    if isinstance(source, str):
+        head = read_head(source, SNIFF_BYTES)
+        return detect_format(head, name=source, delimiter=delimiter)
+    return detect_format(source, delimiter=delimiter)
+
+
+def open_source(source: str | Path) -> BinaryIO:
+    """The input as a binary stream: a local file, or an object read in blocks."""
+    return open_input(source) if isinstance(source, str) else open(source, "rb")
 
 
 def parent_url(url: str) -> str:

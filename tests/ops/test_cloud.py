@@ -275,10 +275,3 @@ def test_a_signed_model_loads_from_azure_blob(
     there = load_predictor(f"{azure_container}/models/model.pkl")
 
     assert [there.predict(t) for t in TEXTS] == [here.predict(t) for t in TEXTS]
-
-
-def test_the_dask_engine_refuses_urls(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        predict.main(["s3://b/in.csv", "--output", "out/", "--engine", "dask"])
-    assert exit_info.value.code == 2
-    assert "local paths only" in capsys.readouterr().err
