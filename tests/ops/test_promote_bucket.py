@@ -109,7 +109,9 @@ def test_the_command_line_and_the_model_path_variable(
     prefix = f"{bucket}/models/"
     common = ["--eval", str(evaluation), "--models-dir", prefix, "--trust-model-path"]
     assert promote.main([str(first), *common]) == 0
-    assert promote.main([str(second), *common]) == 0
+    # The candidate may be a URL too: downloaded and checked like any model URL.
+    remote.upload_files(sorted(second.parent.iterdir()), f"{bucket}/candidates")
+    assert promote.main([f"{bucket}/candidates/model.pkl", *common]) == 0
     assert promote.main([str(worse), *common]) == 1
     assert "Not promoted: macro-recall" in capsys.readouterr().err
     monkeypatch.setenv(config.MODEL_PATH_ENV, prefix)
