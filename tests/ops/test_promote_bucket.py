@@ -131,3 +131,5 @@ def test_an_empty_registry_is_a_clear_error(bucket, capsys):
         load_predictor(f"{bucket}/models/", allow_outside_models_dir=True)
     assert promote.main(["--rollback", "--models-dir", f"{bucket}/models/"]) == 2
     assert "No replaced model" in capsys.readouterr().err
+    assert promote.main(["--recover", "--models-dir", f"{bucket}/models/"]) == 0
+    assert "Nothing to recover" in capsys.readouterr().out
