@@ -74,10 +74,7 @@ def is_parquet(source: Source) -> bool:
 
 
 def _exists(source: Source) -> bool:
-    if isinstance(source, str):
-        fs, path = remote.filesystem(source)
-        return bool(fs.isfile(path))
-    return source.is_file()
+    return remote.is_object(source) if isinstance(source, str) else source.is_file()
 
 
 def check_output_dir(output_dir: Source) -> None:

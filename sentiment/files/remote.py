@@ -86,6 +86,12 @@ def _is_file(fs: Any, path: str, url: str) -> bool:
         raise OSError(f"Cannot read {url}: {error}") from error
 
 
+def is_object(url: str) -> bool:
+    """Whether an object exists at ``url`` (an SDK error names the URL)."""
+    fs, path = filesystem(url)
+    return _is_file(fs, path, url)
+
+
 def size(url: str) -> int:
     """The size of the object at ``url`` in bytes."""
     fs, path = filesystem(url)

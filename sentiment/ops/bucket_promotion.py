@@ -9,8 +9,11 @@ served model (:mod:`sentiment.model.registry`). A run that fails or is killed
 before that PUT leaves the pointer, so the served model, as it was; at worst
 an unreferenced version folder is left behind, which nothing reads.
 
-Two promotions at the same moment: the last pointer written wins (the other
-version stays in ``versions/``, unserved). Run one promotion at a time.
+The gate takes a while; another promotion or rollback may switch the pointer
+meanwhile. The pointer is read again just before the PUT, and a run that finds
+it changed refuses, so it never replaces a model it did not gate against. Two
+runs whose re-read and PUT fall within the same instant can still both write
+(the last one wins); run one promotion at a time.
 """
 
 from __future__ import annotations
@@ -101,8 +104,14 @@ def _write_pointer(
     """Replace ``current.json`` with one PUT (the switch of the served model).
 
     ``history`` is what rollback can return to, latest last; ``replaced`` the
-    pointer this one replaces (None: the first promotion).
+    pointer this one replaces (None: the first promotion), which must still be
+    there.
     """
+    if registry.read_pointer(prefix) != replaced:
+        raise PromotionError(
+            f"{registry.pointer_url(prefix)} changed while this ran (another "
+            "promotion or rollback); nothing was switched. Run it again."
+        )
     pointer = {
         "format": registry.POINTER_FORMAT,
         **_entry(entry),

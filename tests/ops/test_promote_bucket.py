@@ -133,3 +133,22 @@ def test_an_empty_registry_is_a_clear_error(bucket, capsys):
     assert "No replaced model" in capsys.readouterr().err
     assert promote.main(["--recover", "--models-dir", f"{bucket}/models/"]) == 0
     assert "Nothing to recover" in capsys.readouterr().out
+
+
+def test_a_pointer_switched_during_the_gate_is_not_overwritten(
+    bucket, models, monkeypatch
+):
+    (first, _), (second, second_sha), _, evaluation = models
+    prefix = f"{bucket}/models/"
+    real_gate = bucket_promotion.gate
+
+    def gate_while_another_promotes(*args, **kwargs):
+        decision = real_gate(*args, **kwargs)
+        monkeypatch.setattr(bucket_promotion, "gate", real_gate)
+        _promote(second, prefix, evaluation)  # finishes first
+        return decision
+
+    monkeypatch.setattr(bucket_promotion, "gate", gate_while_another_promotes)
+    with pytest.raises(PromotionError, match="changed while this ran"):
+        _promote(first, prefix, evaluation)
+    assert json.loads(get(registry.pointer_url(prefix)))["model_sha256"] == second_sha
