@@ -10,7 +10,8 @@
 
 SOURCE is a CSV/TSV of posts, a prediction-log file (``*.db``), or ``log`` for
 the configured log. ``--reference`` is a reference profile (``.json``, default:
-the one beside the model) or a CSV/TSV. T is an ISO date/time (UTC) or an age
+the one beside the model, also for a ``--model`` URL or registry prefix) or a
+CSV/TSV. T is an ISO date/time (UTC) or an age
 such as ``24h``, ``7d``. Periods follow the posting time of the posts where
 the log has it (``--time auto``), and every report says which time it used.
 ``alerts`` checks each brand against its own baseline and posts every alert
@@ -29,6 +30,7 @@ from typing import Any, Sequence
 
 from sentiment import cli, config
 from sentiment.model.predictor import load_predictor
+from sentiment.model.remote_model import localize
 from sentiment.ops.brand_alerts import (
     alert_dict,
     brand_series,
@@ -52,12 +54,12 @@ def _print_json(data: Any) -> None:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    predictor = load_predictor(
-        args.model, allow_outside_models_dir=args.trust_model_path
-    )
+    # A model URL (or registry prefix) is downloaded once, with its profile.
+    model, trusted = localize(args.model, args.trust_model_path)
+    predictor = load_predictor(model, allow_outside_models_dir=trusted)
     report = check_drift(
         args.current,
-        args.reference or default_reference(args.model),
+        args.reference or default_reference(model, shown_as=args.model),
         predictor,
         args.text_col,
         args.since and parse_time(args.since),

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from sentiment import cli, config
 from sentiment.batch.pool import available_cores
-from sentiment.files.remote import is_url, path_or_url
+from sentiment.files.remote import path_or_url
 from sentiment.model.predictor import model_version
 from sentiment.model.tiers import load_predictor
 from sentiment.ops.logstore import open_default_log
@@ -30,13 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
         "input",
         nargs="?",
         type=path_or_url,
-        help="CSV/TSV file to score (--engine dask: CSV/TSV or Parquet; globs allowed)",
+        help="CSV/TSV file or URL to score (--engine dask: CSV/TSV or Parquet; "
+        "globs allowed)",
     )
     parser.add_argument(
         "--output",
         "-o",
         type=path_or_url,
-        help="where to write the scored file (--engine dask: a new folder of parts)",
+        help="where to write the scored file (--engine dask: a new folder or URL "
+        "prefix for the parts)",
     )
     parser.add_argument("--text", help="score this one text and print JSON")
     cli.add_column_options(parser, labels=False)
@@ -105,8 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--output is required with an input file")
     if args.scheduler is not None and args.engine != "dask":
         parser.error("--scheduler needs --engine dask")
-    if args.engine == "dask" and (is_url(args.input) or is_url(args.output)):
-        parser.error("--engine dask reads and writes local paths only (not URLs)")
     if args.delimiter is not None and args.engine == "dask":
         parser.error("--delimiter works with --engine local only")
     jobs = available_cores() if args.jobs is None else args.jobs

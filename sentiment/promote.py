@@ -20,6 +20,12 @@ or rollback also does. Plain model files in ``models/`` (a fresh clone, or
 ``train --out models/model.pkl``) are moved into a version folder first.
 Running services load the model at start: restart them to serve the promoted one.
 
+``--models-dir`` may be a registry prefix on cloud storage (``s3://bucket/
+models/``, ``az://container/models/``): the same gate, then the candidate is
+uploaded to ``versions/<time>-<sha>/`` and the pointer ``current.json`` is
+replaced with one PUT (see sentiment.ops.bucket_promotion). Load the served
+model with ``--model s3://bucket/models/``. The candidate may be a URL too.
+
 Exit codes: 0 promoted or rolled back, 1 the candidate failed the gate, 2 error.
 """
 
@@ -33,14 +39,18 @@ from typing import Sequence
 
 from sentiment import cli, config
 from sentiment.files.labelled import parse_label_map
-from sentiment.ops.promotion import promote, recover, rollback
+from sentiment.files.remote import is_url, path_or_url
+from sentiment.ops.bucket_promotion import promote_in_bucket, rollback_in_bucket
+from sentiment.ops.promotion import Decision, promote, recover, rollback
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sentiment.promote``; returns the exit code."""
     cli.setup_logging()
     parser = cli.parser_for("promote", __doc__)
-    parser.add_argument("candidate", nargs="?", type=Path, help="candidate model.pkl")
+    parser.add_argument(
+        "candidate", nargs="?", type=path_or_url, help="candidate model.pkl"
+    )
     parser.add_argument(
         "--eval",
         type=Path,
@@ -56,7 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="remove what an interrupted promote or rollback left",
     )
-    parser.add_argument("--models-dir", type=Path, default=config.MODELS_DIR)
+    parser.add_argument(
+        "--models-dir",
+        type=path_or_url,
+        default=config.MODELS_DIR,
+        help="models folder, or a registry prefix URL (s3://bucket/models/)",
+    )
     cli.add_trust_option(parser)
     cli.add_column_options(parser)
     args = parser.parse_args(argv)
@@ -66,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
+    if is_url(args.models_dir):
+        return _promote_in_bucket(args)
     if args.recover:
         done = recover(args.models_dir)
         print("Removed unfinished copies." if done else "Nothing to recover.")
@@ -84,6 +101,32 @@ def _promote(args: argparse.Namespace) -> int:
         args.label_col,
         parse_label_map(args.label_map),
     )
+    return _report(decision)
+
+
+def _promote_in_bucket(args: argparse.Namespace) -> int:
+    """The same commands on a registry prefix URL."""
+    if args.recover:
+        print("Nothing to recover: a registry changes only by its pointer's one PUT.")
+        return 0
+    if args.rollback:
+        print(f"Serving the model in {rollback_in_bucket(args.models_dir)} again.")
+        return 0
+    decision = promote_in_bucket(
+        args.candidate,
+        args.models_dir,
+        args.eval,
+        args.margin,
+        args.trust_model_path,
+        args.text_col,
+        args.label_col,
+        parse_label_map(args.label_map),
+    )
+    return _report(decision)
+
+
+def _report(decision: Decision) -> int:
+    """Print the decision; the exit code (0 promoted, 1 refused by the gate)."""
     print(json.dumps(decision.to_dict(), indent=2))
     print(
         f"{'Promoted' if decision.promoted else 'Not promoted'}: {decision.reason}.",

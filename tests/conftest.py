@@ -12,6 +12,9 @@ from sentiment.model.artifacts import save_model
 from sentiment.model.pipeline import build_pipeline
 from sentiment.model.predictor import Predictor, load_predictor
 
+# The object-store fixtures (moto S3, Azurite Blob): any test module may ask for them.
+pytest_plugins = ["tests.cloud_servers"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _prediction_log_in_tmp(tmp_path_factory):

@@ -17,7 +17,10 @@ parts hold exactly the rows of ``python -m sentiment.predict INPUT -o OUT.csv``.
 The predictor is sent to every worker once. Workers write the parts
 themselves, so with ``--scheduler`` the output folder (and Parquet inputs)
 must be on storage every worker sees at the same path, and the workers need
-this package and its pinned requirements installed.
+this package and its pinned requirements installed. A bucket is such storage:
+INPUT and ``--output`` may be URLs (``s3://bucket/in/*.csv``, ``s3://bucket/
+scored/``); each part is then uploaded whole by its worker, and the workers
+need the cloud extra and credentials in their own environment.
 """
 
 from __future__ import annotations
@@ -36,14 +39,18 @@ from tqdm import tqdm
 
 from sentiment.batch.pool import PENDING_PER_WORKER, available_cores
 from sentiment.batch.partitions import (
-    PARQUET_SUFFIXES,
     PARTITION_ROWS,
+    Source,
     check_output_dir,
     csv_tasks,
+    is_parquet,
+    missing_parts,
     parquet_tasks,
+    part_target,
     resolve_inputs,
 )
 from sentiment.batch.step import ScoreSummary
+from sentiment.files import remote
 from sentiment.files.formats import DataError
 from sentiment.model.predictor import Predictor
 
@@ -76,23 +83,25 @@ def score_dask(
     """Score CSV/TSV or Parquet file(s) on Dask into ``output_dir``, one part each.
 
     ``input_path`` is a file or a glob (``data/*.parquet``), all CSV/TSV or
-    all Parquet. Without ``scheduler`` a local cluster of ``workers`` processes
-    (default: all cores) is started and stopped; with it, that cluster is used.
-    ``output_dir`` must be new or empty. Partitions hold about
-    ``partition_rows`` rows (default ``PARTITION_ROWS``). Returns the counts.
+    all Parquet, local or a URL. Without ``scheduler`` a local cluster of
+    ``workers`` processes (default: all cores) is started and stopped; with it,
+    that cluster is used. ``output_dir`` (a folder, or a URL prefix) must be new
+    or empty. Partitions hold about ``partition_rows`` rows (default
+    ``PARTITION_ROWS``). Returns the counts.
     """
     sources = resolve_inputs(input_path)
-    output_dir = Path(output_dir)
+    output_dir = remote.local_or_url(output_dir)
     check_output_dir(output_dir)
-    parquet = sources[0].suffix.lower() in PARQUET_SUFFIXES
+    parquet = is_parquet(sources[0])
     make_tasks = parquet_tasks if parquet else csv_tasks
     tasks = make_tasks(sources, text_col, partition_rows or PARTITION_ROWS)
     # The first partition is read before any cluster starts, so a wrong column
     # or a malformed file is reported at once.
     tasks = itertools.chain([next(tasks)], tasks)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if isinstance(output_dir, Path):  # a bucket has no folders to make
+        output_dir.mkdir(parents=True, exist_ok=True)
     suffix = "parquet" if parquet else "csv"
-    parts: list[Path] = []
+    parts: list[str] = []
     with (
         _connect(scheduler, workers or available_cores()) as client,
         tqdm(desc="partitions", unit="part", disable=not progress) as bar,
@@ -101,13 +110,13 @@ def score_dask(
         runner.score_all_languages = score_all_languages
         limit = PENDING_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
         for number, (task, argument) in enumerate(tasks):
-            parts.append(output_dir / f"part-{number:05d}.{suffix}")
+            parts.append(part_target(output_dir, number, suffix))
             runner.submit(_Part(task, argument, parts[-1]))
             while runner.running.count() >= limit:
                 runner.collect(next(runner.running))
         for future in runner.running:  # includes parts sent again meanwhile
             runner.collect(future)
-    _check_parts_arrived(parts, scheduler)
+    _check_parts_arrived(parts, output_dir, scheduler)
     return runner.summary
 
 
@@ -122,8 +131,13 @@ class _Part:
 
     task: Callable[..., ScoreSummary]
     argument: Any
-    path: Path
+    path: str  # a local path or a URL
     attempts: int = 0
+
+    @property
+    def name(self) -> str:
+        """The part's file name (``part-00003.csv``), for messages."""
+        return Path(self.path).name
 
 
 class _PartRunner:
@@ -164,7 +178,7 @@ class _PartRunner:
             part.task,
             self.shared,
             part.argument,
-            str(part.path),
+            part.path,
             self.text_col,
             self.threshold,
             score_all_languages=self.score_all_languages,
@@ -181,11 +195,11 @@ class _PartRunner:
         except CancelledError as lost:  # its result died with its worker
             if part.attempts > RESUBMITS:
                 raise ClusterError(
-                    f"{part.path.name} was lost {part.attempts} times with the "
+                    f"{part.name} was lost {part.attempts} times with the "
                     "workers running it. Check the workers' logs (memory, "
                     "crashes), then run again into a new folder."
                 ) from lost
-            log.warning("%s lost with its worker; sending it again", part.path.name)
+            log.warning("%s lost with its worker; sending it again", part.name)
             self.submit(part)
             return
         self.bar.update()
@@ -233,12 +247,14 @@ def _connected_client(scheduler: str | None, workers: int) -> Iterator[Client]:
         yield client
 
 
-def _check_parts_arrived(parts: list[Path], scheduler: str | None) -> None:
-    missing = [p for p in parts if not p.is_file()]
+def _check_parts_arrived(
+    parts: list[str], output_dir: Source, scheduler: str | None
+) -> None:
+    missing = missing_parts(parts, output_dir)
     if missing:
         raise DataError(
-            f"{len(missing)} of {len(parts)} parts are not in {missing[0].parent} "
-            f"(first: {missing[0].name}). The workers of {scheduler or 'the cluster'} "
+            f"{len(missing)} of {len(parts)} parts are not in {output_dir} "
+            f"(first: {missing[0]}). The workers of {scheduler or 'the cluster'} "
             "wrote them to their own disks: --output must be on storage they share "
-            "with this machine."
+            "with this machine (a shared folder, or a bucket URL)."
         )

@@ -8,13 +8,12 @@ import contextlib
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sentiment import config
 from sentiment.batch.pool import map_ordered
 from sentiment.batch.step import ScoreSummary, _score_csv_rows, file_progress
-from sentiment.files.formats import _SNIFF_BYTES as SNIFF_BYTES
-from sentiment.files.formats import DataError, TableFormat, detect_format
+from sentiment.files.formats import DataError
 from sentiment.files.output import header_csv_text
 from sentiment.files import remote
 from sentiment.files.reading import (
@@ -61,12 +60,13 @@ def score_csv(
     trained for are not scored (status ``unsupported_language``) unless
     ``score_all_languages``.
     """
-    input_path, output_path = _local_or_url(input_path), _local_or_url(output_path)
+    input_path = remote.local_or_url(input_path)
+    output_path = remote.local_or_url(output_path)
     if _same_file(input_path, output_path):
         raise DataError(
             "--output must differ from the input file, or it is overwritten."
         )
-    fmt = _detect_format(input_path, delimiter)
+    fmt = remote.detect_source_format(input_path, delimiter)
     summary = ScoreSummary()
     with contextlib.ExitStack() as stack:
         staged = (
@@ -79,7 +79,7 @@ def score_csv(
 
         def write(tmp: Path) -> None:
             with (
-                _open_input(input_path) as handle,
+                remote.open_source(input_path) as handle,
                 _progress(input_path, progress) as bar,
                 open(tmp, "w", encoding="utf-8", newline="") as out,
             ):
@@ -114,31 +114,11 @@ def score_csv(
     return summary
 
 
-# Inputs and outputs may be URLs (s3://, az://: sentiment.files.remote); a URL
-# is kept as a str, a local path is a Path.
-def _local_or_url(path: str | Path) -> str | Path:
-    """``path`` as a URL string when it is one, else as a Path."""
-    return str(path) if remote.is_url(path) else Path(path)
-
-
 def _same_file(first: str | Path, second: str | Path) -> bool:
     """True when both name one file (same URL, or same resolved local path)."""
     if isinstance(first, str) or isinstance(second, str):
         return str(first) == str(second)
     return first.resolve() == second.resolve()
-
-
-def _detect_format(source: str | Path, delimiter: str | None) -> TableFormat:
-    """The input's format; for a URL, from its first block only (not downloaded)."""
-    if isinstance(source, str):
-        head = remote.read_head(source, SNIFF_BYTES)
-        return detect_format(head, name=source, delimiter=delimiter)
-    return detect_format(source, delimiter=delimiter)
-
-
-def _open_input(source: str | Path) -> BinaryIO:
-    """The input as a binary stream: a local file, or an object read in blocks."""
-    return remote.open_input(source) if isinstance(source, str) else open(source, "rb")
 
 
 def _progress(source: str | Path, enabled: bool) -> Any:

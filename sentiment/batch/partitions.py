@@ -3,7 +3,14 @@ that scores one partition into its part (run on a worker).
 
 CSV/TSV partitions are rows read here with the single-process parser; Parquet
 partitions are row groups each worker reads itself. Each task scores with the
-same step as the single-process run and writes its part atomically.
+same step as the single-process run and writes its part atomically: a local
+file renamed into place, or an object uploaded whole once complete.
+
+Inputs and the output folder may be URLs (``s3://bucket/in/*.csv``,
+``az://container/scored/``, :mod:`sentiment.files.remote`). Workers then read
+Parquet row groups and write parts on the object store themselves, with the
+credentials their own environment gives the SDKs (``AWS_*``, ``~/.aws``,
+``AZURE_STORAGE_CONNECTION_STRING``...).
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ import pyarrow.parquet as pq
 
 from sentiment import config
 from sentiment.batch.step import ScoreSummary, score_chunk
-from sentiment.files.formats import DataError, detect_format
+from sentiment.files import remote
+from sentiment.files.formats import DataError
 from sentiment.files.output import OUTPUT_COLUMNS, to_csv_text
 from sentiment.files.reading import check_input_columns, read_csv_chunks
 from sentiment.files.storage import atomic_write
@@ -33,17 +41,25 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 PARTITION_ROWS = 20_000
 
 
-def resolve_inputs(input_path: str | Path) -> list[Path]:
+Source = Path | str  # a local file, or an object's URL
+
+
+def resolve_inputs(input_path: str | Path) -> list[Source]:
+    """The input files (or objects) a path, URL or glob of either names."""
     pattern = str(input_path)
     if glob.has_magic(pattern):
-        sources = [Path(p) for p in sorted(glob.glob(pattern)) if Path(p).is_file()]
+        sources: list[Source] = (
+            list(remote.glob_urls(pattern))
+            if remote.is_url(pattern)
+            else [Path(p) for p in sorted(glob.glob(pattern)) if Path(p).is_file()]
+        )
         if not sources:
             raise DataError(f"No file matches {pattern}.")
     else:
-        sources = [Path(pattern)]
-        if not sources[0].is_file():
+        sources = [remote.local_or_url(pattern)]
+        if not _exists(sources[0]):
             raise DataError(f"{pattern} does not exist or is not a file.")
-    kinds = {s.suffix.lower() in PARQUET_SUFFIXES for s in sources}
+    kinds = {is_parquet(s) for s in sources}
     if len(kinds) > 1:
         raise DataError(
             f"{pattern} matches both Parquet and CSV/TSV files; score each kind "
@@ -52,7 +68,24 @@ def resolve_inputs(input_path: str | Path) -> list[Path]:
     return sources
 
 
-def check_output_dir(output_dir: Path) -> None:
+def is_parquet(source: Source) -> bool:
+    """Whether a file or object is Parquet, by its name."""
+    return Path(str(source)).suffix.lower() in PARQUET_SUFFIXES
+
+
+def _exists(source: Source) -> bool:
+    return remote.is_object(source) if isinstance(source, str) else source.is_file()
+
+
+def check_output_dir(output_dir: Source) -> None:
+    """Refuse an output folder (or URL prefix) that already holds something."""
+    if isinstance(output_dir, str):
+        if remote.list_objects(output_dir):
+            raise DataError(
+                f"{output_dir} already holds objects. --output with --engine dask "
+                "names a new prefix for the parts; choose another."
+            )
+        return
     if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
         raise DataError(
             f"{output_dir} already exists and is not an empty folder. --output "
@@ -60,16 +93,41 @@ def check_output_dir(output_dir: Path) -> None:
         )
 
 
+def part_target(output_dir: Source, number: int, suffix: str) -> str:
+    """Where part ``number`` is written: a local path or a URL, as a string."""
+    name = f"part-{number:05d}.{suffix}"
+    if isinstance(output_dir, str):
+        return f"{output_dir.rstrip('/')}/{name}"
+    return str(output_dir / name)
+
+
+def missing_parts(parts: list[str], output_dir: Source) -> list[str]:
+    """The parts that are not where this process can see them."""
+    if isinstance(output_dir, str):
+        present = set(remote.list_objects(output_dir))
+        return [part for part in parts if part not in present]
+    return [part for part in parts if not Path(part).is_file()]
+
+
+def _write_part(part: str, write: Callable[[Path], None]) -> None:
+    """Write a part whole: a task Dask re-runs (its worker died) replaces it,
+    and a reader never sees half of one."""
+    if remote.is_url(part):
+        remote.deliver(part, write)
+    else:
+        atomic_write(Path(part), write)
+
+
 Task = tuple[Callable[..., ScoreSummary], Any]
 
 
 def csv_tasks(
-    sources: list[Path], text_col: str, partition_rows: int
+    sources: list[Source], text_col: str, partition_rows: int
 ) -> Iterator[Task]:
     for source in sources:
-        fmt = detect_format(source)
+        fmt = remote.detect_source_format(source)
         score_part = partial(_score_csv_part, delimiter=fmt.delimiter)
-        with open(source, "rb") as handle:
+        with remote.open_source(source) as handle:
             yield from (
                 (score_part, chunk)
                 for chunk in read_csv_chunks(
@@ -79,7 +137,7 @@ def csv_tasks(
 
 
 def parquet_tasks(
-    sources: list[Path], text_col: str, partition_rows: int
+    sources: list[Source], text_col: str, partition_rows: int
 ) -> Iterator[Task]:
     for source in sources:
         metadata = _parquet_metadata(source)
@@ -104,9 +162,10 @@ def _is_text_type(arrow_type: pa.DataType) -> bool:
     )
 
 
-def _parquet_metadata(source: Path) -> pq.FileMetaData:
+def _parquet_metadata(source: Source) -> pq.FileMetaData:
     try:
-        return pq.read_metadata(source)
+        with remote.open_source(source) as handle:
+            return pq.read_metadata(handle)
     except (pa.ArrowInvalid, OSError) as e:
         raise DataError(f"{source} is not a readable Parquet file: {e}") from e
 
@@ -148,9 +207,7 @@ def _score_csv_part(
                 out.write(to_csv_text(chunk, scored, delimiter, header=start == 0))
                 summary.merge(counts)
 
-    # Atomic: a task Dask re-runs (its worker died) rewrites its part, and a
-    # reader never sees half of one.
-    atomic_write(Path(part), write)
+    _write_part(part, write)
     return summary
 
 
@@ -169,7 +226,8 @@ def _score_parquet_part(
     is not opened by spreadsheets.
     """
     source, groups = source_and_groups
-    table = pq.ParquetFile(source).read_row_groups(groups)
+    with remote.open_source(remote.local_or_url(source)) as handle:
+        table = pq.ParquetFile(handle).read_row_groups(groups)
     texts = table.column(text_col).to_pandas().to_frame(text_col)
     summary = ScoreSummary()
     scored = []
@@ -184,7 +242,7 @@ def _score_parquet_part(
     )
     for name in OUTPUT_COLUMNS:
         table = table.append_column(name, predictions.column(name))
-    atomic_write(Path(part), lambda tmp: pq.write_table(table, tmp))
+    _write_part(part, lambda tmp: pq.write_table(table, tmp))
     return summary
 
 

@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
 
-from sentiment.files.formats import DataError
+from sentiment.files.formats import _SNIFF_BYTES as SNIFF_BYTES
+from sentiment.files.formats import DataError, TableFormat, detect_format
 
 # A scheme and "://"; "file://" is a local path and goes the local way.
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -85,6 +86,12 @@ def _is_file(fs: Any, path: str, url: str) -> bool:
         raise OSError(f"Cannot read {url}: {error}") from error
 
 
+def is_object(url: str) -> bool:
+    """Whether an object exists at ``url`` (an SDK error names the URL)."""
+    fs, path = filesystem(url)
+    return _is_file(fs, path, url)
+
+
 def size(url: str) -> int:
     """The size of the object at ``url`` in bytes."""
     fs, path = filesystem(url)
@@ -148,6 +155,71 @@ def download(urls: Iterable[str], folder: Path, optional: bool = False) -> list[
         fs.get_file(path, str(local))
         fetched.append(local)
     return fetched
+
+
+def read_object(url: str) -> bytes:
+    """The whole object at ``url``, fetched now (never from a listing cache).
+
+    For small objects (a pointer); raises FileNotFoundError when it is absent.
+    """
+    fs, path = filesystem(url)
+    try:
+        return bytes(fs.cat_file(path))
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{url} does not exist.") from error
+    except OSError as error:
+        raise OSError(f"Cannot read {url}: {error}") from error
+
+
+def write_object(url: str, data: bytes) -> None:
+    """Write ``data`` to ``url`` with one PUT: readers see the old object or
+    the new one, never a mix (S3 and Azure Blob replace an object atomically)."""
+    fs, path = filesystem(url)
+    try:
+        fs.pipe_file(path, data)
+    except OSError as error:
+        raise OSError(f"Cannot upload to {url}: {error}") from error
+
+
+def list_objects(url_prefix: str) -> list[str]:
+    """The URLs of every object under ``url_prefix``, listed now, sorted."""
+    fs, path = filesystem(url_prefix)
+    fs.invalidate_cache()  # s3fs keeps listings: another process may have written
+    scheme = url_prefix.split("://", 1)[0]
+    try:
+        return sorted(f"{scheme}://{key}" for key in fs.find(path))
+    except FileNotFoundError:  # adlfs: no such container
+        return []
+
+
+def glob_urls(pattern: str) -> list[str]:
+    """The URLs of the objects matching a glob URL (``s3://b/in/*.csv``), sorted."""
+    fs, path = filesystem(pattern)
+    fs.invalidate_cache()
+    scheme = pattern.split("://", 1)[0]
+    return sorted(f"{scheme}://{key}" for key in fs.glob(path) if fs.isfile(key))
+
+
+# Inputs and outputs may be URLs or local paths: a URL is kept as a str, a
+# local path is a Path, and these open either.
+def local_or_url(path: str | Path) -> str | Path:
+    """``path`` as a URL string when it is one, else as a Path."""
+    return str(path) if is_url(path) else Path(path)
+
+
+def detect_source_format(
+    source: str | Path, delimiter: str | None = None
+) -> TableFormat:
+    """The input's format; for a URL, from its first block only (not downloaded)."""
+    if isinstance(source, str):
+        head = read_head(source, SNIFF_BYTES)
+        return detect_format(head, name=source, delimiter=delimiter)
+    return detect_format(source, delimiter=delimiter)
+
+
+def open_source(source: str | Path) -> BinaryIO:
+    """The input as a binary stream: a local file, or an object read in blocks."""
+    return open_input(source) if isinstance(source, str) else open(source, "rb")
 
 
 def parent_url(url: str) -> str:

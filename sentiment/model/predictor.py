@@ -13,7 +13,6 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from sentiment import config
-from sentiment.files.remote import is_url
 from sentiment.model.artifacts import (
     ModelLoadError,
     load_fast_model,
@@ -21,7 +20,7 @@ from sentiment.model.artifacts import (
     load_pipeline,
 )
 from sentiment.model.preprocess import clean_unicode
-from sentiment.model.remote_model import fetch_model
+from sentiment.model.remote_model import localize
 
 # Scoring loads numpy only: scikit-learn, SciPy and pandas are imported when a
 # caller asks for the pipeline (explanations) or a DataFrame (``score``).
@@ -359,11 +358,9 @@ def load_predictor(
     Scores with the model's arrays (see artifacts.load_fast_model); a model
     saved before arrays existed is loaded from its pickle, with a warning.
     """
-    if is_url(path):
-        # Downloaded and its origin checked there; loaded below as trusted.
-        path = fetch_model(str(path), allow_outside_models_dir)
-        allow_outside_models_dir = True
-    path = Path(path) if path is not None else config.DEFAULT_MODEL_PATH
+    # A URL is downloaded and its origin checked there; loaded below as trusted.
+    path, allow_outside_models_dir = localize(path, allow_outside_models_dir)
+    path = path if path is not None else config.DEFAULT_MODEL_PATH
     fast = load_fast_model(path, allow_outside_models_dir)
     if fast is not None:
         model, card = fast

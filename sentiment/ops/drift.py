@@ -272,12 +272,19 @@ def compare(
     return report
 
 
-def default_reference(model_path: str | Path | None) -> Path:
-    """The reference profile beside the model; a clear error if there is none."""
+def default_reference(
+    model_path: str | Path | None, shown_as: str | Path | None = None
+) -> Path:
+    """The reference profile beside the model; a clear error if there is none.
+
+    ``shown_as`` names the model in that error when ``model_path`` is a
+    download of it (a URL's model, in a temporary folder).
+    """
     path = reference_path(model_path or config.DEFAULT_MODEL_PATH)
     if not path.is_file():
+        where = f"beside {shown_as}" if shown_as and shown_as != model_path else path
         raise DataError(
-            f"No reference profile {path}. Training writes one beside the model "
+            f"No reference profile {where}. Training writes one beside the model "
             "(python -m sentiment.train); or compare with the training data: "
             "--reference train.csv."
         )

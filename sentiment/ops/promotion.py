@@ -16,6 +16,7 @@ from sentiment.model.artifacts import card_path, load_model, read_card
 from sentiment.model.export import arrays_path
 from sentiment.model.metrics import evaluate_predictor
 from sentiment.model.predictor import Predictor
+from sentiment.model.remote_model import localize
 from sentiment.ops import model_versions as versions
 from sentiment.ops.errors import PromotionError
 from sentiment.ops.reference import reference_path
@@ -41,7 +42,7 @@ class Decision:
     candidate: dict[str, Any]
     current: dict[str, Any] | None
     margin: float
-    archived: Path | None = None
+    archived: Path | str | None = None  # the replaced version (folder or URL)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "archived": self.archived and str(self.archived)}
@@ -141,6 +142,45 @@ def _metrics(model: Path, texts: list[str], labels: list[str], trust: bool) -> d
     }
 
 
+def gate(
+    candidate: Path,
+    current: Path | None,
+    eval_path: str | Path | None,
+    margin: float,
+    trust_candidate: bool,
+    text_col: str = "text",
+    label_col: str = "label",
+    label_map: dict[str, str] | None = None,
+) -> Decision:
+    """Score ``candidate`` and the ``current`` model (None: there is none) on
+    the same labelled set; promoted (not yet installed) if it is not worse.
+
+    The current model is loaded as trusted: it lies where the caller serves from.
+    """
+    eval_path = Path(eval_path or config.SEMEVAL_TEST)
+    data = load_labelled(eval_path, text_col, label_col, label_map)
+    cand = _metrics(candidate, data.texts, data.labels, trust_candidate)
+    if current is None:
+        return Decision(True, "no current model", cand, None, margin)
+    now = _metrics(current, data.texts, data.labels, True)
+    if now["model_sha256"] == cand["model_sha256"]:
+        return Decision(False, "the candidate is the current model", cand, now, margin)
+    if cand["macro_recall"] < now["macro_recall"] - margin:
+        return Decision(
+            False,
+            f"macro-recall {cand['macro_recall']:.4f} is below the current "
+            f"{now['macro_recall']:.4f} minus the margin {margin} on {eval_path.name}",
+            cand,
+            now,
+            margin,
+        )
+    reason = (
+        f"macro-recall {cand['macro_recall']:.4f} vs current "
+        f"{now['macro_recall']:.4f} (margin {margin}) on {eval_path.name}"
+    )
+    return Decision(True, reason, cand, now, margin)
+
+
 def promote(
     candidate: str | Path,
     eval_path: str | Path | None = None,
@@ -151,40 +191,25 @@ def promote(
     label_col: str = "label",
     label_map: dict[str, str] | None = None,
 ) -> Decision:
-    """Gate ``candidate`` against the current model and promote it if it passes."""
+    """Gate ``candidate`` (a path or URL) against the current model and promote
+    it if it passes."""
     models_dir = Path(models_dir)
     recover(models_dir)
-    eval_path = Path(eval_path or config.SEMEVAL_TEST)
-    data = load_labelled(eval_path, text_col, label_col, label_map)
-    cand = _metrics(Path(candidate), data.texts, data.labels, allow_outside_models_dir)
+    candidate, trust = localize(candidate, allow_outside_models_dir)
     current_path = models_dir / config.DEFAULT_MODEL_PATH.name
-    current = None
-    if current_path.is_file():
-        # The current model lives in models_dir, which the caller chose.
-        current = _metrics(current_path, data.texts, data.labels, True)
-        if current["model_sha256"] == cand["model_sha256"]:
-            return Decision(
-                False, "the candidate is the current model", cand, current, margin
-            )
-        floor = current["macro_recall"] - margin
-        if cand["macro_recall"] < floor:
-            return Decision(
-                False,
-                f"macro-recall {cand['macro_recall']:.4f} is below the current "
-                f"{current['macro_recall']:.4f} minus the margin {margin} on "
-                f"{eval_path.name}",
-                cand,
-                current,
-                margin,
-            )
-    archived = _install(models_dir, Path(candidate), REPLACED)
-    reason = (
-        "no current model"
-        if current is None
-        else f"macro-recall {cand['macro_recall']:.4f} vs current "
-        f"{current['macro_recall']:.4f} (margin {margin}) on {eval_path.name}"
+    decision = gate(
+        candidate,
+        current_path if current_path.is_file() else None,
+        eval_path,
+        margin,
+        trust,
+        text_col,
+        label_col,
+        label_map,
     )
-    return Decision(True, reason, cand, current, margin, archived)
+    if decision.promoted:
+        decision.archived = _install(models_dir, candidate, REPLACED)
+    return decision
 
 
 def archive_entries(models_dir: str | Path = config.MODELS_DIR) -> list[Path]:

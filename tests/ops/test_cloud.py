@@ -1,7 +1,6 @@
 """Datasets and models on cloud storage, against real servers: moto's S3 (in
 this process, on 127.0.0.1) and Azurite's Blob service (a subprocess; the test
-skips when ``azurite-blob`` is not installed: CI installs it with npm); the
-servers and their buckets are fixtures of tests/ops/conftest.py."""
+skips when ``azurite-blob`` is not installed: CI installs it with npm)."""
 
 from __future__ import annotations
 
@@ -17,27 +16,17 @@ from sentiment.model import artifacts
 from sentiment.model.artifacts import ModelLoadError
 from sentiment.model.predictor import load_predictor
 from sentiment.model.signing import new_private_key, public_key_hex
+from tests.cloud_servers import get, put
 from tests.conftest import write_tiny_csv
 
 s3fs = pytest.importorskip(
     "s3fs", reason="the cloud extra is missing: pip install -r requirements-cloud.txt"
 )
-pytest.importorskip(
+moto_server = pytest.importorskip(
     "moto.server", reason="moto[server] is missing: pip install -r requirements-dev.txt"
 )
 
 POSTS = 'id,text\n1,i love this phone\n2,"so angry, with my car"\n3,news at 5pm\n'
-
-
-def put(url: str, data: bytes) -> None:
-    fs, path = remote.filesystem(url)
-    fs.pipe_file(path, data)
-
-
-def get(url: str) -> bytes:
-    fs, path = remote.filesystem(url)
-    fs.invalidate_cache()
-    return fs.cat_file(path)
 
 
 def run_predict(src: str | Path, out: str | Path, model: Path) -> int:
@@ -286,10 +275,3 @@ def test_a_signed_model_loads_from_azure_blob(
     there = load_predictor(f"{azure_container}/models/model.pkl")
 
     assert [there.predict(t) for t in TEXTS] == [here.predict(t) for t in TEXTS]
-
-
-def test_the_dask_engine_refuses_urls(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        predict.main(["s3://b/in.csv", "--output", "out/", "--engine", "dask"])
-    assert exit_info.value.code == 2
-    assert "local paths only" in capsys.readouterr().err

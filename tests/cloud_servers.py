@@ -1,6 +1,10 @@
-"""Object stores on 127.0.0.1 for the cloud and DVC-remote tests: moto's S3 API
-(in this process) and Azurite's Blob service (a subprocess; skipped when
-``azurite-blob`` is not installed: CI installs it with npm)."""
+"""Real object stores for tests, on 127.0.0.1: moto's S3 (in this process) and
+Azurite's Blob service (a subprocess). Each stops by itself after its module.
+
+Credentials and endpoints are set the way the SDKs read them (``AWS_*``,
+``AZURE_STORAGE_CONNECTION_STRING``), so processes started from the test
+(Dask workers) inherit them. Registered for every test by pytest_plugins in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +18,10 @@ import pytest
 
 from sentiment.files import remote
 
-AZURITE_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
-    "KBHBeksoGMGw=="
-)
 CLOUD_EXTRA = "the cloud extra is missing: pip install -r requirements-cloud.txt"
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -31,6 +30,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def moto_endpoint():
     """A real S3 API (moto) on 127.0.0.1, stopped after this module."""
+    pytest.importorskip("s3fs", reason=CLOUD_EXTRA)
     moto_server = pytest.importorskip(
         "moto.server",
         reason="moto[server] is missing: pip install -r requirements-dev.txt",
@@ -47,15 +47,33 @@ def moto_endpoint():
 @pytest.fixture()
 def bucket(moto_endpoint, monkeypatch) -> str:
     """A fresh bucket; credentials and endpoint the way the SDKs read them."""
-    s3fs = pytest.importorskip("s3fs", reason=CLOUD_EXTRA)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    import s3fs
+
     s3fs.S3FileSystem.clear_instance_cache()  # one built for another endpoint
     name = f"b-{uuid.uuid4().hex[:12]}"
     remote.filesystem(f"s3://{name}/x")[0].mkdir(name)
     return f"s3://{name}"
+
+
+def put(url: str, data: bytes) -> None:
+    fs, path = remote.filesystem(url)
+    fs.pipe_file(path, data)
+
+
+def get(url: str) -> bytes:
+    fs, path = remote.filesystem(url)
+    fs.invalidate_cache()
+    return fs.cat_file(path)
+
+
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+    "KBHBeksoGMGw=="
+)
 
 
 @pytest.fixture(scope="module")
