@@ -3,7 +3,8 @@ Azurite's Blob service (a subprocess). Each stops by itself after its module.
 
 Credentials and endpoints are set the way the SDKs read them (``AWS_*``,
 ``AZURE_STORAGE_CONNECTION_STRING``), so processes started from the test
-(Dask workers) inherit them. Registered for every test by pytest_plugins in tests/conftest.py.
+(Dask workers) inherit them. Registered for every test by pytest_plugins
+in tests/conftest.py.
 """
 
 from __future__ import annotations
