@@ -17,18 +17,36 @@ import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Sequence
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from sentiment import config
 from sentiment.files.output import PROBABILITY_COLUMNS
+from sentiment.ops.log_rows import prediction_records
 from sentiment.ops.logstore import PredictionLog
 
-_SCORE_COLUMNS = ["sentiment", "confidence", *PROBABILITY_COLUMNS, "needs_review"]
+# The prediction as the log stores it (ops.log_rows.prediction_records).
+_RECORD_COLUMNS = [
+    "label",
+    "confidence",
+    *PROBABILITY_COLUMNS,
+    "needs_review",
+    "status",
+]
 
 
-_COLUMNS = ["item", "text", *_SCORE_COLUMNS, "status"]
+_COLUMNS = ["item", "text", *_RECORD_COLUMNS]
+
+
+class _StagedRecords(NamedTuple):
+    """Staged predictions, already in the log's form, for ``PredictionLog.append``."""
+
+    records: list[tuple]
+
+    def log_records(self) -> Iterator[tuple]:
+        return iter(self.records)
 
 
 class StagedLog:
@@ -73,14 +91,13 @@ class StagedLog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add(self, texts: Sequence[str], scored: pd.DataFrame) -> None:
-        """Stage ``scored`` (a ``Predictor.score`` table): predictions of ``texts``."""
-        columns = [scored[c].tolist() for c in _SCORE_COLUMNS]
-        statuses = scored["status"].tolist()
+    def add(self, texts: Sequence[str], scored: pd.DataFrame | Any) -> None:
+        """Stage the predictions of ``texts``: a ``Predictor.score`` table or its
+        arrays (see :func:`prediction_records`)."""
         first = self.staged
         rows = (
-            (first + i, text, *values, status)
-            for i, (text, *values, status) in enumerate(zip(texts, *columns, statuses))
+            (first + i, text, *record)
+            for i, (text, record) in enumerate(zip(texts, prediction_records(scored)))
         )
         self._conn.execute("BEGIN")
         self._conn.executemany(
@@ -97,19 +114,17 @@ class StagedLog:
         """
         logged = not_logged = 0
         for start in range(0, self.staged, self.rows_per_commit):
-            batch = pd.read_sql_query(
-                f"SELECT {', '.join(_COLUMNS)} FROM staged WHERE item >= ? AND "
+            batch = self._conn.execute(
+                f"SELECT {', '.join(_COLUMNS[1:])} FROM staged WHERE item >= ? AND "
                 "item < ? ORDER BY item",
-                self._conn,
-                params=(start, start + self.rows_per_commit),
-            )
-            batch["needs_review"] = batch["needs_review"].astype(bool)
+                (start, start + self.rows_per_commit),
+            ).fetchall()
             result = self.target.append(
                 self.source,
                 self.request_id,
                 self.model_version,
-                batch["text"].tolist(),
-                batch,
+                [text for text, *_ in batch],
+                _StagedRecords([tuple(record) for _, *record in batch]),
                 first_item=start,
             )
             if result.logged:
