@@ -146,6 +146,15 @@ def prediction_records(
         )
 
 
+def text_columns(text: object, keep_text: bool) -> tuple[int, str | None, str]:
+    """The log's ``text_length``, ``text`` (None when not kept) and ``text_sha256``."""
+    return (
+        len(text) if isinstance(text, (str, bytes)) else 0,
+        safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
+        text_sha256(text),
+    )
+
+
 def as_number(value: Any) -> float | None:
     """A float for SQLite: None for a missing value or NaN."""
     if value is None:
@@ -194,9 +203,7 @@ def build_rows(
                     first_item + i,
                     model_version,
                     *record,
-                    len(text) if isinstance(text, (str, bytes)) else 0,
-                    safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
-                    text_sha256(text),
+                    *text_columns(text, keep_text),
                     correlation_id,
                 )
                 for i, (text, record) in enumerate(zip(texts, records))

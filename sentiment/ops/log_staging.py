@@ -4,8 +4,9 @@ The log records answered predictions. A batch run answers when its output file
 is renamed into place; if it fails on line 2,502, the 2,000 rows scored before
 were never delivered and must not be in the log. So :class:`StagedLog` keeps
 the run's rows in a scratch SQLite file beside the log (memory stays flat for
-a million rows) and :meth:`StagedLog.commit` appends them to the log, through
-:meth:`PredictionLog.append`, only after the rename. They go in transactions of
+a million rows), already in the log's form, and :meth:`StagedLog.commit`
+appends them to the log (:meth:`PredictionLog.write_rows`) only after the
+rename. They go in transactions of
 ``config.LOG_STAGED_ROWS_PER_COMMIT`` rows so that other writers (the API)
 never wait behind one huge transaction.
 """
@@ -17,36 +18,26 @@ import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     import pandas as pd
 
 from sentiment import config
-from sentiment.files.output import PROBABILITY_COLUMNS
-from sentiment.ops.log_rows import prediction_records
+from sentiment.ops.log_rows import (
+    COLUMNS,
+    CORRELATION_COLUMN,
+    prediction_records,
+    text_columns,
+    utc_now,
+)
 from sentiment.ops.logstore import PredictionLog
 
-# The prediction as the log stores it (ops.log_rows.prediction_records).
-_RECORD_COLUMNS = [
-    "label",
-    "confidence",
-    *PROBABILITY_COLUMNS,
-    "needs_review",
-    "status",
-]
-
-
-_COLUMNS = ["item", "text", *_RECORD_COLUMNS]
-
-
-class _StagedRecords(NamedTuple):
-    """Staged predictions, already in the log's form, for ``PredictionLog.append``."""
-
-    records: list[tuple]
-
-    def log_records(self) -> Iterator[tuple]:
-        return iter(self.records)
+# A staged row is the log's row from ``item`` on, without what is the same
+# for the whole run (timestamp, source, request and model, no correlation id):
+# item, label ... status (ops.log_rows.prediction_records), text_length, text,
+# text_sha256 (ops.log_rows.text_columns).
+_STAGED = ["item", *COLUMNS[COLUMNS.index("label") : COLUMNS.index(CORRELATION_COLUMN)]]
 
 
 class StagedLog:
@@ -81,8 +72,8 @@ class StagedLog:
         self._conn.execute("PRAGMA journal_mode = OFF")
         self._conn.execute("PRAGMA synchronous = OFF")
         self._conn.execute(
-            f"CREATE TABLE staged ({_COLUMNS[0]} INTEGER PRIMARY KEY, "
-            f"{', '.join(_COLUMNS[1:])})"
+            f"CREATE TABLE staged ({_STAGED[0]} INTEGER PRIMARY KEY, "
+            f"{', '.join(_STAGED[1:])})"
         )
 
     def __enter__(self) -> StagedLog:
@@ -93,15 +84,15 @@ class StagedLog:
 
     def add(self, texts: Sequence[str], scored: pd.DataFrame | Any) -> None:
         """Stage the predictions of ``texts``: a ``Predictor.score`` table or its
-        arrays (see :func:`prediction_records`)."""
-        first = self.staged
+        arrays (see :func:`prediction_records`), as the log will store them."""
+        first, keep_text = self.staged, self.target.store_text
         rows = (
-            (first + i, text, *record)
+            (first + i, *record, *text_columns(text, keep_text))
             for i, (text, record) in enumerate(zip(texts, prediction_records(scored)))
         )
         self._conn.execute("BEGIN")
         self._conn.executemany(
-            f"INSERT INTO staged VALUES ({', '.join('?' * len(_COLUMNS))})", rows
+            f"INSERT INTO staged VALUES ({', '.join('?' * len(_STAGED))})", rows
         )
         self._conn.execute("COMMIT")
         self.staged += len(texts)
@@ -113,24 +104,23 @@ class StagedLog:
         :mod:`sentiment.ops.logstore`); nothing is raised.
         """
         logged = not_logged = 0
+        run = (self.source, self.request_id)
         for start in range(0, self.staged, self.rows_per_commit):
-            batch = self._conn.execute(
-                f"SELECT {', '.join(_COLUMNS[1:])} FROM staged WHERE item >= ? AND "
+            staged = self._conn.execute(
+                f"SELECT {', '.join(_STAGED)} FROM staged WHERE item >= ? AND "
                 "item < ? ORDER BY item",
                 (start, start + self.rows_per_commit),
-            ).fetchall()
-            result = self.target.append(
-                self.source,
-                self.request_id,
-                self.model_version,
-                [text for text, *_ in batch],
-                _StagedRecords([tuple(record) for _, *record in batch]),
-                first_item=start,
             )
+            ts = utc_now()
+            rows = [
+                (ts, *run, item, self.model_version, *values, None)
+                for item, *values in staged
+            ]
+            (result,) = self.target.write_rows(self.source, [self.request_id], [rows])
             if result.logged:
-                logged += len(batch)
+                logged += len(rows)
             else:
-                not_logged += len(batch)
+                not_logged += len(rows)
         return logged, not_logged
 
     def close(self) -> None:
