@@ -104,18 +104,22 @@ class StagedLog:
         :mod:`sentiment.ops.logstore`); nothing is raised.
         """
         logged = not_logged = 0
-        run = (self.source, self.request_id)
+        # The log's rows whole, in its column order, straight from SQLite: the
+        # run's own values are parameters, the rest are staged columns.
+        run = {"source": self.source, "request_id": self.request_id}
+        run["model_version"] = self.model_version
+        values = [
+            "NULL" if c == CORRELATION_COLUMN else c if c in _STAGED else f":{c}"
+            for c in COLUMNS
+        ]
+        select = (
+            f"SELECT {', '.join(values)} FROM staged "
+            "WHERE item >= :start AND item < :stop ORDER BY item"
+        )
         for start in range(0, self.staged, self.rows_per_commit):
-            staged = self._conn.execute(
-                f"SELECT {', '.join(_STAGED)} FROM staged WHERE item >= ? AND "
-                "item < ? ORDER BY item",
-                (start, start + self.rows_per_commit),
-            )
-            ts = utc_now()
-            rows = [
-                (ts, *run, item, self.model_version, *values, None)
-                for item, *values in staged
-            ]
+            window = {"start": start, "stop": start + self.rows_per_commit}
+            params = {**run, "ts": utc_now(), **window}
+            rows = self._conn.execute(select, params).fetchall()
             (result,) = self.target.write_rows(self.source, [self.request_id], [rows])
             if result.logged:
                 logged += len(rows)

@@ -1,6 +1,7 @@
 """score_csv keeps every row in order, adds predictions, neutralises formulas."""
 
 import csv
+import hashlib
 
 import pandas as pd
 import pytest
@@ -158,6 +159,27 @@ def test_rows_are_logged_once_the_output_is_in_place(tmp_path, tiny_predictor):
     assert logged["text"].tolist() == texts
     scored = read_table(tmp_path / "out.csv")
     assert logged["label"].fillna("").tolist() == scored["sentiment"].tolist()
+
+
+def test_a_log_without_text_storage_gets_hashes_of_the_batch_posts(
+    tmp_path, tiny_predictor
+):
+    posts = ["i love pizza", "", "café broken"]
+    (tmp_path / "in.csv").write_text("text\n" + "\n".join(posts) + "\n", "utf-8")
+    with PredictionLog(tmp_path / "log.db", store_text=False) as prediction_log:
+        score_csv(
+            tmp_path / "in.csv",
+            tmp_path / "out.csv",
+            tiny_predictor,
+            progress=False,
+            prediction_log=prediction_log,
+        )
+        logged = prediction_log.predictions()
+    assert logged["text"].isna().all()
+    assert logged["text_sha256"].tolist() == [
+        hashlib.sha256(p.encode("utf-8")).hexdigest() for p in posts
+    ]
+    assert logged["text_length"].tolist() == [len(p) for p in posts]
 
 
 def test_a_refused_column_leaves_the_old_output(tmp_path, tiny_predictor):
