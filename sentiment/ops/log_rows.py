@@ -148,6 +148,14 @@ def prediction_records(
 
 def text_columns(text: object, keep_text: bool) -> tuple[int, str | None, str]:
     """The log's ``text_length``, ``text`` (None when not kept) and ``text_sha256``."""
+    if isinstance(text, str):
+        try:  # the usual text: valid UTF-8 as it is, so one encoding serves both
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: see safe_text
+            pass
+        else:
+            kept = text[: config.MAX_TEXT_CHARS] if keep_text else None
+            return len(text), kept, hashlib.sha256(data).hexdigest()
     return (
         len(text) if isinstance(text, (str, bytes)) else 0,
         safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
