@@ -5,8 +5,8 @@ is renamed into place; if it fails on line 2,502, the 2,000 rows scored before
 were never delivered and must not be in the log. So :class:`StagedLog` keeps
 the run's rows in a scratch SQLite file beside the log (memory stays flat for
 a million rows), already in the log's form, and :meth:`StagedLog.commit`
-appends them to the log (:meth:`PredictionLog.write_rows`) only after the
-rename. They go in transactions of
+has SQLite copy them into the log (:meth:`PredictionLog.copy_rows`) only
+after the rename. They go in transactions of
 ``config.LOG_STAGED_ROWS_PER_COMMIT`` rows so that other writers (the API)
 never wait behind one huge transaction.
 """
@@ -104,8 +104,8 @@ class StagedLog:
         :mod:`sentiment.ops.logstore`); nothing is raised.
         """
         logged = not_logged = 0
-        # The log's rows whole, in its column order, straight from SQLite: the
-        # run's own values are parameters, the rest are staged columns.
+        # The log's rows whole, in its column order, copied by SQLite from the
+        # scratch file: the run's own values are parameters, the rest columns.
         run = {"source": self.source, "request_id": self.request_id}
         run["model_version"] = self.model_version
         values = [
@@ -113,18 +113,19 @@ class StagedLog:
             for c in COLUMNS
         ]
         select = (
-            f"SELECT {', '.join(values)} FROM staged "
+            f"SELECT {', '.join(values)} FROM scratch.staged "
             "WHERE item >= :start AND item < :stop ORDER BY item"
         )
         for start in range(0, self.staged, self.rows_per_commit):
-            window = {"start": start, "stop": start + self.rows_per_commit}
-            params = {**run, "ts": utc_now(), **window}
-            rows = self._conn.execute(select, params).fetchall()
-            (result,) = self.target.write_rows(self.source, [self.request_id], [rows])
+            stop = min(start + self.rows_per_commit, self.staged)
+            params = {**run, "ts": utc_now(), "start": start, "stop": stop}
+            result = self.target.copy_rows(
+                self.source, self.request_id, self.path, select, params, stop - start
+            )
             if result.logged:
-                logged += len(rows)
+                logged += stop - start
             else:
-                not_logged += len(rows)
+                not_logged += stop - start
         return logged, not_logged
 
     def close(self) -> None:
