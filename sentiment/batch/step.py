@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
     import pandas as pd
 
 from sentiment import config
-from sentiment.files.output import PROBABILITY_COLUMNS, scored_csv_text
+from sentiment.files.output import scored_csv_text
 from sentiment.model.language import (
     STATUS_UNSUPPORTED_LANGUAGE,
     is_supported,
@@ -65,8 +65,10 @@ class ScoreSummary:
     truncated: int = 0
     other_language: int = 0  # not scored: a language the model was not trained on
 
-    def add(self, scored: pd.DataFrame | dict[str, np.ndarray]) -> None:
+    def add(self, scored: pd.DataFrame | dict[str, np.ndarray] | _Scores) -> None:
         """Count a ``Predictor.score`` table, or its columns as arrays."""
+        if isinstance(scored, _Scores):
+            scored = scored._asdict()
         self.rows += len(scored["status"])
         self.no_text += int((scored["status"] == STATUS_NO_TEXT).sum())
         self.no_signal += int((scored["status"] == STATUS_NO_SIGNAL).sum())
@@ -81,29 +83,59 @@ class ScoreSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def score_languages(
+def score_language_columns(
     predictor: Predictor,
     texts: Sequence[object],
     threshold: float | None,
     score_all_languages: bool = False,
-) -> tuple[pd.DataFrame, list[str]]:
-    """Predictions for ``texts`` and their languages.
+) -> tuple[_Scores, list[str]]:
+    """Predictions for ``texts`` (as arrays) and their languages.
 
     Posts in a language the model was not trained for keep their row with
     status ``unsupported_language`` and no label, unless ``score_all_languages``.
     The one scoring step of every batch engine.
     """
     found = languages(texts)
-    skip = np.array([not score_all_languages and not is_supported(x) for x in found])
-    scored = predictor.score(
+    skip = np.array(
+        [not score_all_languages and not is_supported(x) for x in found], dtype=bool
+    )
+    # Skipped posts are scored as no text (no label, no scores, no review);
+    # only their status changes.
+    scores = predictor.score_columns(
         [None if s else t for t, s in zip(texts, skip)], threshold
-    ).reset_index(drop=True)
+    )
     if skip.any():
-        scored.loc[skip, "sentiment"] = ""
-        scored.loc[skip, ["confidence", *PROBABILITY_COLUMNS]] = np.nan
-        scored.loc[skip, "needs_review"] = False
-        scored.loc[skip, "status"] = STATUS_UNSUPPORTED_LANGUAGE
-    return scored, found
+        status = scores.status.astype(object)
+        status[skip] = STATUS_UNSUPPORTED_LANGUAGE
+        scores = scores._replace(status=status)
+    return scores, found
+
+
+def score_languages(
+    predictor: Predictor,
+    texts: Sequence[object],
+    threshold: float | None,
+    score_all_languages: bool = False,
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`score_language_columns` as a :meth:`Predictor.score` table."""
+    scores, found = score_language_columns(
+        predictor, texts, threshold, score_all_languages
+    )
+    return scores.frame(), found
+
+
+def score_text_columns(
+    predictor: Predictor,
+    texts: Sequence[object],
+    threshold: float | None,
+    score_all_languages: bool = False,
+) -> _Scores:
+    """:func:`score_language_columns` without the languages; when every
+    language is scored, no language is detected at all (it costs as much as
+    scoring)."""
+    if score_all_languages:
+        return predictor.score_columns(texts, threshold)
+    return score_language_columns(predictor, texts, threshold)[0]
 
 
 def score_texts(
@@ -112,11 +144,8 @@ def score_texts(
     threshold: float | None,
     score_all_languages: bool = False,
 ) -> pd.DataFrame:
-    """:func:`score_languages` without the languages; when every language is
-    scored, no language is detected at all (it costs as much as scoring)."""
-    if score_all_languages:
-        return predictor.score(texts, threshold)
-    return score_languages(predictor, texts, threshold)[0]
+    """:func:`score_text_columns` as a :meth:`Predictor.score` table."""
+    return score_text_columns(predictor, texts, threshold, score_all_languages).frame()
 
 
 def score_chunk(
@@ -146,7 +175,7 @@ class _ScoredChunk(NamedTuple):
     csv_text: str
     summary: ScoreSummary
     texts: list[str]  # for the prediction log
-    scored: pd.DataFrame
+    scored: _Scores
 
 
 def _score_csv_rows(
@@ -157,9 +186,13 @@ def _score_csv_rows(
     delimiter: str,
     score_all_languages: bool = False,
 ) -> _ScoredChunk:
-    """Score the cells at ``text_index`` of ``rows``; their lines of the scored file."""
+    """Score the cells at ``text_index`` of ``rows``; their lines of the scored file.
+
+    No DataFrame: from the rows to arrays to lines (pandas would cost more
+    than the model).
+    """
     texts = [row[text_index] for row in rows]
-    scored = score_texts(predictor, texts, threshold, score_all_languages)
+    scored = score_text_columns(predictor, texts, threshold, score_all_languages)
     summary = ScoreSummary()
     summary.add(scored)
     return _ScoredChunk(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 if TYPE_CHECKING:  # pandas is imported where a table is built, not at start-up
     import pandas as pd
@@ -76,20 +76,21 @@ def _numbers(values: list[float]) -> list[str]:
     return ["" if v != v else f"{v:.4f}" for v in values]
 
 
-def prediction_cells(scored: pd.DataFrame) -> list[tuple[str, ...]]:
-    """The ``OUTPUT_COLUMNS`` cells of each row of a :meth:`Predictor.score` table."""
-    numbers = [
-        _numbers(scored[c].tolist()) for c in ["confidence", *PROBABILITY_COLUMNS]
-    ]
-    review = ["True" if r else "False" for r in scored["needs_review"].tolist()]
-    return list(
-        zip(
-            scored["sentiment"].tolist(),
-            *numbers,
-            review,
-            scored["status"].tolist(),
-        )
-    )
+def prediction_cells(scored: pd.DataFrame | Any) -> list[tuple[str, ...]]:
+    """The ``OUTPUT_COLUMNS`` cells of each row of a :meth:`Predictor.score`
+    table, or of its arrays (:meth:`Predictor.score_columns`: no pandas)."""
+    if hasattr(scored, "columns"):  # a DataFrame
+        labels = scored["sentiment"].tolist()
+        numbers = [scored[c].tolist() for c in ["confidence", *PROBABILITY_COLUMNS]]
+        needs_review = scored["needs_review"].tolist()
+        status = scored["status"].tolist()
+    else:
+        labels = scored.labels.tolist()
+        numbers = [scored.confidence.tolist(), *scored.probabilities.T.tolist()]
+        needs_review = scored.needs_review.tolist()
+        status = scored.status.tolist()
+    review = ["True" if r else "False" for r in needs_review]
+    return list(zip(labels, *map(_numbers, numbers), review, status))
 
 
 def header_csv_text(header: Sequence[str], delimiter: str) -> str:
@@ -102,7 +103,7 @@ def header_csv_text(header: Sequence[str], delimiter: str) -> str:
 
 def scored_csv_text(
     rows: Iterable[Sequence[str]],
-    scored: pd.DataFrame,
+    scored: pd.DataFrame | Any,
     delimiter: str,
     header: Sequence[str] | None = None,
     spreadsheet_safe: bool = True,
@@ -110,7 +111,7 @@ def scored_csv_text(
     """The CSV text of ``rows`` with their predictions, after ``header`` if given.
 
     ``rows`` are the input's cells (strings), ``scored`` the predictions for
-    them in order (a :meth:`Predictor.score` table). ``spreadsheet_safe=False``
+    them in order (see :func:`prediction_cells`). ``spreadsheet_safe=False``
     leaves cells exactly as they were (for files read by code, never opened in
     a spreadsheet).
     """

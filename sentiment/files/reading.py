@@ -13,9 +13,10 @@ from __future__ import annotations
 import csv
 import logging
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads only for the readers that build frames
+    import pandas as pd
 
 from sentiment import config
 from sentiment.files.decoding import DecodedLines
@@ -152,6 +153,8 @@ def read_table(
             return read_table(handle, fmt, name)
     if fmt is None:
         raise ValueError("read_table needs fmt for an open file")
+    import pandas as pd
+
     table = TableReader(source, fmt, name)
     rows = list(table)
     warn_about_decoding(table)
@@ -166,6 +169,8 @@ def read_csv_chunks(
     Raises DataError when the text column is missing or named twice, an output
     column is already there, or the table is malformed.
     """
+    import pandas as pd
+
     table = TableReader(handle, fmt, path)
     check_input_columns(table.header, text_col, path)
     for rows in row_chunks(table, chunk_rows):
@@ -188,7 +193,7 @@ def require_columns(
     ``frame`` is a DataFrame or its column names. The message lists the
     columns found.
     """
-    found = list(frame.columns if isinstance(frame, pd.DataFrame) else frame)
+    found = list(frame.columns if hasattr(frame, "columns") else frame)
     missing = [c for c in columns if c not in found]
     if missing:
         listed = ", ".join(repr(c) for c in found)

@@ -281,18 +281,18 @@ class _Scores(NamedTuple):
     def log_records(self) -> Any:
         """(label, confidence, probabilities..., needs_review, status) per row,
         as the prediction log stores them (None for a missing value)."""
-        probabilities = self.probabilities.tolist()
-        for i, label in enumerate(self.labels.tolist()):
-            if not label:
-                yield (None, None, *([None] * len(config.LABELS)), 0, NO_TEXT.status)
-                continue
-            yield (
-                label,
-                float(self.confidence[i]),
-                *probabilities[i],
-                int(self.needs_review[i]),
-                str(self.status[i]),
-            )
+        empty = (None, None, *([None] * len(config.LABELS)))
+        rows = zip(
+            self.labels.tolist(),
+            self.confidence.tolist(),
+            self.probabilities.tolist(),
+            self.needs_review.tolist(),
+            self.status.tolist(),
+        )
+        for label, confidence, probabilities, needs_review, status in rows:
+            # No label (no text, another language): no scores either.
+            scores = (label, confidence, *probabilities) if label else empty
+            yield (*scores, int(needs_review), str(status))
 
     def frame(self) -> Any:
         """The table (a pandas DataFrame) :meth:`Predictor.score` returns."""

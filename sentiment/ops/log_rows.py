@@ -146,6 +146,23 @@ def prediction_records(
         )
 
 
+def text_columns(text: object, keep_text: bool) -> tuple[int, str | None, str]:
+    """The log's ``text_length``, ``text`` (None when not kept) and ``text_sha256``."""
+    if isinstance(text, str):
+        try:  # the usual text: valid UTF-8 as it is, so one encoding serves both
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: see safe_text
+            pass
+        else:
+            kept = text[: config.MAX_TEXT_CHARS] if keep_text else None
+            return len(text), kept, hashlib.sha256(data).hexdigest()
+    return (
+        len(text) if isinstance(text, (str, bytes)) else 0,
+        safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
+        text_sha256(text),
+    )
+
+
 def as_number(value: Any) -> float | None:
     """A float for SQLite: None for a missing value or NaN."""
     if value is None:
@@ -194,9 +211,7 @@ def build_rows(
                     first_item + i,
                     model_version,
                     *record,
-                    len(text) if isinstance(text, (str, bytes)) else 0,
-                    safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
-                    text_sha256(text),
+                    *text_columns(text, keep_text),
                     correlation_id,
                 )
                 for i, (text, record) in enumerate(zip(texts, records))

@@ -4,8 +4,9 @@ The log records answered predictions. A batch run answers when its output file
 is renamed into place; if it fails on line 2,502, the 2,000 rows scored before
 were never delivered and must not be in the log. So :class:`StagedLog` keeps
 the run's rows in a scratch SQLite file beside the log (memory stays flat for
-a million rows) and :meth:`StagedLog.commit` appends them to the log, through
-:meth:`PredictionLog.append`, only after the rename. They go in transactions of
+a million rows), already in the log's form, and :meth:`StagedLog.commit`
+has SQLite copy them into the log (:meth:`PredictionLog.copy_rows`) only
+after the rename. They go in transactions of
 ``config.LOG_STAGED_ROWS_PER_COMMIT`` rows so that other writers (the API)
 never wait behind one huge transaction.
 """
@@ -17,18 +18,26 @@ import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from sentiment import config
-from sentiment.files.output import PROBABILITY_COLUMNS
+from sentiment.ops.log_rows import (
+    COLUMNS,
+    CORRELATION_COLUMN,
+    prediction_records,
+    text_columns,
+    utc_now,
+)
 from sentiment.ops.logstore import PredictionLog
 
-_SCORE_COLUMNS = ["sentiment", "confidence", *PROBABILITY_COLUMNS, "needs_review"]
-
-
-_COLUMNS = ["item", "text", *_SCORE_COLUMNS, "status"]
+# A staged row is the log's row from ``item`` on, without what is the same
+# for the whole run (timestamp, source, request and model, no correlation id):
+# item, label ... status (ops.log_rows.prediction_records), text_length, text,
+# text_sha256 (ops.log_rows.text_columns).
+_STAGED = ["item", *COLUMNS[COLUMNS.index("label") : COLUMNS.index(CORRELATION_COLUMN)]]
 
 
 class StagedLog:
@@ -63,8 +72,8 @@ class StagedLog:
         self._conn.execute("PRAGMA journal_mode = OFF")
         self._conn.execute("PRAGMA synchronous = OFF")
         self._conn.execute(
-            f"CREATE TABLE staged ({_COLUMNS[0]} INTEGER PRIMARY KEY, "
-            f"{', '.join(_COLUMNS[1:])})"
+            f"CREATE TABLE staged ({_STAGED[0]} INTEGER PRIMARY KEY, "
+            f"{', '.join(_STAGED[1:])})"
         )
 
     def __enter__(self) -> StagedLog:
@@ -73,18 +82,17 @@ class StagedLog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add(self, texts: Sequence[str], scored: pd.DataFrame) -> None:
-        """Stage ``scored`` (a ``Predictor.score`` table): predictions of ``texts``."""
-        columns = [scored[c].tolist() for c in _SCORE_COLUMNS]
-        statuses = scored["status"].tolist()
-        first = self.staged
+    def add(self, texts: Sequence[str], scored: pd.DataFrame | Any) -> None:
+        """Stage the predictions of ``texts``: a ``Predictor.score`` table or its
+        arrays (see :func:`prediction_records`), as the log will store them."""
+        first, keep_text = self.staged, self.target.store_text
         rows = (
-            (first + i, text, *values, status)
-            for i, (text, *values, status) in enumerate(zip(texts, *columns, statuses))
+            (first + i, *record, *text_columns(text, keep_text))
+            for i, (text, record) in enumerate(zip(texts, prediction_records(scored)))
         )
         self._conn.execute("BEGIN")
         self._conn.executemany(
-            f"INSERT INTO staged VALUES ({', '.join('?' * len(_COLUMNS))})", rows
+            f"INSERT INTO staged VALUES ({', '.join('?' * len(_STAGED))})", rows
         )
         self._conn.execute("COMMIT")
         self.staged += len(texts)
@@ -96,26 +104,28 @@ class StagedLog:
         :mod:`sentiment.ops.logstore`); nothing is raised.
         """
         logged = not_logged = 0
+        # The log's rows whole, in its column order, copied by SQLite from the
+        # scratch file: the run's own values are parameters, the rest columns.
+        run = {"source": self.source, "request_id": self.request_id}
+        run["model_version"] = self.model_version
+        values = [
+            "NULL" if c == CORRELATION_COLUMN else c if c in _STAGED else f":{c}"
+            for c in COLUMNS
+        ]
+        select = (
+            f"SELECT {', '.join(values)} FROM scratch.staged "
+            "WHERE item >= :start AND item < :stop ORDER BY item"
+        )
         for start in range(0, self.staged, self.rows_per_commit):
-            batch = pd.read_sql_query(
-                f"SELECT {', '.join(_COLUMNS)} FROM staged WHERE item >= ? AND "
-                "item < ? ORDER BY item",
-                self._conn,
-                params=(start, start + self.rows_per_commit),
-            )
-            batch["needs_review"] = batch["needs_review"].astype(bool)
-            result = self.target.append(
-                self.source,
-                self.request_id,
-                self.model_version,
-                batch["text"].tolist(),
-                batch,
-                first_item=start,
+            stop = min(start + self.rows_per_commit, self.staged)
+            params = {**run, "ts": utc_now(), "start": start, "stop": stop}
+            result = self.target.copy_rows(
+                self.source, self.request_id, self.path, select, params, stop - start
             )
             if result.logged:
-                logged += len(batch)
+                logged += stop - start
             else:
-                not_logged += len(batch)
+                not_logged += stop - start
         return logged, not_logged
 
     def close(self) -> None:

@@ -45,12 +45,7 @@ from sentiment import config
 from sentiment.ops.corrections import DISAGREEMENT, migrate_corrections
 from sentiment.ops.log_migrations import migrate
 from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts
-from sentiment.ops.log_rows import (
-    INSERT,
-    SCHEMA,
-    build_rows,
-    utc_now,
-)
+from sentiment.ops.log_rows import COLUMNS, INSERT, SCHEMA, build_rows, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -296,29 +291,50 @@ class PredictionLog(LogQueries):
             return [LogResult(request_id, 0, False) for request_id in ids]
         return [LogResult(i, n, k) for i, n, k in zip(ids, written, claim_once())]
 
+    def copy_rows(
+        self,
+        source: str,
+        request_id: str,
+        scratch: Path,
+        select: str,
+        params: dict[str, Any],
+        rows: int,
+    ) -> LogResult:
+        """:meth:`write_rows` of the ``rows`` log rows (whole, in ``COLUMNS``
+        order) that ``select`` reads from the SQLite file ``scratch``, attached
+        as schema ``scratch``: SQLite copies them, no Python object per row."""
+        insert = f"INSERT INTO predictions ({', '.join(COLUMNS)}) {select} "
+        insert += "ON CONFLICT (request_id, item) DO NOTHING"
+        try:
+            (written,) = self._write([[params]], insert=insert, attach=scratch)
+        except (sqlite3.Error, OSError) as e:
+            self.record_drop(source, request_id, rows, e)
+            return LogResult(request_id, 0, False)
+        return LogResult(request_id, written, True)
+
     def _write(
         self,
         requests: list[list[tuple]],
         claim: Callable[[], Sequence[bool]] | None = None,
         insert: str = INSERT,
+        attach: Path | None = None,
     ) -> list[int]:
-        """Insert the (claimed) requests' rows in one transaction; rows written each."""
-
-        def take_all() -> list[bool]:
-            return [True] * len(requests)
-
-        claim = claim or take_all
+        """Insert the (claimed) requests' rows in one transaction; rows written
+        each. ``attach``: a file ``insert`` reads, as schema ``scratch``."""
+        claim = claim or (lambda: [True] * len(requests))
         if not any(requests):
             claim()
             return [0] * len(requests)
         written = []
         with self._lock:
             conn = self._connection()
+            if attach is not None:  # ATTACH cannot run inside a transaction
+                conn.execute("ATTACH DATABASE ? AS scratch", (str(attach),))
             # IMMEDIATE takes the write lock up front, so the busy timeout
             # applies to it; a deferred transaction that upgrades can fail
             # at once with SQLITE_BUSY instead of waiting.
-            conn.execute("BEGIN IMMEDIATE")
             try:
+                conn.execute("BEGIN IMMEDIATE")
                 for rows, kept in zip(requests, claim(), strict=True):
                     before = conn.total_changes
                     if kept:
@@ -329,6 +345,9 @@ class PredictionLog(LogQueries):
                 if conn.in_transaction:
                     conn.rollback()
                 raise
+            finally:
+                if attach is not None:
+                    conn.execute("DETACH DATABASE scratch")
         return written
 
     def record_drop(

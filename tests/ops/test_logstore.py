@@ -158,6 +158,35 @@ def test_a_locked_log_drops_visibly_and_the_answer_still_comes(
     assert log.integrity_check() == "ok"
 
 
+def test_a_batch_the_locked_log_cannot_take_counts_every_row_dropped(
+    tmp_path, tiny_predictor
+):
+    # Staged rows are copied by SQLite in one statement per transaction; a
+    # failed copy must still count each of its rows, and a retry add none twice.
+    from sentiment.ops.log_staging import StagedLog
+
+    path = tmp_path / "p.db"
+    log = PredictionLog(path, busy_timeout_ms=50)
+    texts = ["i love pizza", "", "i hate my car"] * 5
+    with StagedLog(log, "batch", "v", rows_per_commit=4) as staged:
+        staged.add(texts[:7], tiny_predictor.score_columns(texts[:7]))
+        staged.add(texts[7:], tiny_predictor.score_columns(texts[7:]))
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        assert staged.commit() == (0, len(texts))
+        assert log.dropped == dropped_rows(path) == len(texts)
+        holder.execute("ROLLBACK")
+        assert staged.commit() == (len(texts), 0)
+        assert staged.commit() == (len(texts), 0)  # nothing written twice
+    logged = log.predictions()
+    assert logged["item"].tolist() == list(range(len(texts)))
+    assert logged["text"].tolist() == texts
+    expected = tiny_predictor.score(texts)
+    assert logged["label"].fillna("").tolist() == expected["sentiment"].tolist()
+    assert logged["status"].tolist() == expected["status"].tolist()
+    assert log.integrity_check() == "ok"
+
+
 def test_review_queue_and_corrections(plog, tiny_predictor):
     texts = ["i love pizza", "zzz qqq", "meh", "the team"]
     scored = tiny_predictor.score(texts, threshold=0.99)

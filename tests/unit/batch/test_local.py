@@ -1,6 +1,7 @@
 """score_csv keeps every row in order, adds predictions, neutralises formulas."""
 
 import csv
+import hashlib
 
 import pandas as pd
 import pytest
@@ -110,11 +111,11 @@ class _FailsOnSecondChunk:
         self.predictor, self.calls = predictor, 0
         self.card = predictor.card
 
-    def score(self, texts, threshold=None):
+    def score_columns(self, texts, threshold=None):
         self.calls += 1
         if self.calls == 2:
             raise MemoryError("simulated failure in the middle of the file")
-        return self.predictor.score(texts, threshold)
+        return self.predictor.score_columns(texts, threshold)
 
 
 def test_a_failure_mid_file_leaves_the_old_output_and_no_log_rows(
@@ -160,6 +161,27 @@ def test_rows_are_logged_once_the_output_is_in_place(tmp_path, tiny_predictor):
     assert logged["label"].fillna("").tolist() == scored["sentiment"].tolist()
 
 
+def test_a_log_without_text_storage_gets_hashes_of_the_batch_posts(
+    tmp_path, tiny_predictor
+):
+    posts = ["i love pizza", "", "café broken"]
+    (tmp_path / "in.csv").write_text("text\n" + "\n".join(posts) + "\n", "utf-8")
+    with PredictionLog(tmp_path / "log.db", store_text=False) as prediction_log:
+        score_csv(
+            tmp_path / "in.csv",
+            tmp_path / "out.csv",
+            tiny_predictor,
+            progress=False,
+            prediction_log=prediction_log,
+        )
+        logged = prediction_log.predictions()
+    assert logged["text"].isna().all()
+    assert logged["text_sha256"].tolist() == [
+        hashlib.sha256(p.encode("utf-8")).hexdigest() for p in posts
+    ]
+    assert logged["text_length"].tolist() == [len(p) for p in posts]
+
+
 def test_a_refused_column_leaves_the_old_output(tmp_path, tiny_predictor):
     pd.DataFrame({"text": ["hi"]}).to_csv(tmp_path / "in.csv", index=False)
     (tmp_path / "out.csv").write_bytes(b"keep me\n")
@@ -201,3 +223,47 @@ def test_delimiter_can_be_given_when_detection_would_pick_another(
     out = read_table(tmp_path / "out.csv")
     assert list(out.columns[:2]) == ["text", "a,b"]
     assert out["text"].tolist() == ["hi, there"]
+
+
+_IMPORTS_AFTER_A_RUN = """
+import runpy, sys
+sys.argv = ["predict", sys.argv[1], "-o", sys.argv[2], "--no-progress"]
+try:
+    runpy.run_module("sentiment.predict", run_name="__main__")
+except SystemExit as done:
+    assert not done.code, done.code
+print(" ".join(m for m in ("pandas", "sklearn", "scipy") if m in sys.modules))
+"""
+
+
+def test_scoring_a_csv_loads_neither_pandas_nor_scikit_learn(tmp_path):
+    # Together they take longer to import than the model takes to score
+    # 10,000 posts; the CSV path needs neither (issue 15).
+    import os
+    import subprocess
+    import sys
+
+    from sentiment import config
+
+    (tmp_path / "in.csv").write_text(
+        "id,text\n1,i love it\n2,Le vol était horrible\n3,\n", encoding="utf-8"
+    )
+    env = {**os.environ, config.LOG_DB_ENV: str(tmp_path / "log.db")}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_AFTER_A_RUN, "in.csv", "out.csv"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == ""
+    lines = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[-1] for line in lines[1:]] == [
+        "ok",
+        "unsupported_language",
+        "no_text",
+    ]
+    with PredictionLog(tmp_path / "log.db") as log:
+        logged = log.predictions()
+    assert logged["status"].tolist() == ["ok", "unsupported_language", "no_text"]

