@@ -305,8 +305,9 @@ def _pick_cutoff(args: argparse.Namespace) -> int:
     print(
         f"Cascade cut-off {block['cutoff']}: held-out macro-recall classic "
         f"{block['classic_alone_macro_recall']}, transformer "
-        f"{block['transformer_alone_macro_recall']}; recorded in "
-        f"{args.transformer_dir / 'model.json'}."
+        f"{block['transformer_alone_macro_recall']}; posts with a negation or "
+        f"a contrasting 'but' ({block['negation_or_contrast_share']:.1%}) always "
+        f"go on; recorded in {args.transformer_dir / 'model.json'}."
     )
     for row in block["table"]:
         print(

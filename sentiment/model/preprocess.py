@@ -161,6 +161,22 @@ def mark_negation_scope(tokens: list[str]) -> list[str]:
     return marked
 
 
+def has_negation_or_contrast(text: str) -> bool:
+    """Whether a raw post holds a negation cue or a contrasting "but".
+
+    A bag of words reads these poorly ("not bad at all", "I expected to hate
+    it but it was great"), so the cascade sends such posts to the transformer
+    whatever the classic model's confidence.
+
+    >>> has_negation_or_contrast("can't complain"), has_negation_or_contrast("great")
+    (True, False)
+    """
+    return any(
+        token in _NEGATIONS or "n't" in token or token == "but"
+        for token in split_tokens(normalize(text))
+    )
+
+
 def split_tokens(normalized: str) -> list[str]:
     """Split a normalized post with NLTK's tweet regex; emoticons and emoji stay whole.
 

@@ -3,7 +3,9 @@
 * ``classic``: TF-IDF + lexicons + word vectors + logistic regression (default).
 * ``transformer``: the fine-tuned MiniLM, int8 ONNX (sentiment.model.transformer).
 * ``cascade``: the classic model scores every post; posts it is less sure of
-  than the cut-off recorded in the transformer's card go to the transformer.
+  than the cut-off recorded in the transformer's card go to the transformer,
+  and so do posts with a negation or a contrasting "but" when the card says
+  so (the bag of words reads those poorly).
 
 All three return the same :class:`Prediction` and score table, so thresholds,
 ``needs_review``, ``status``, the prediction log, drift and the promotion gate
@@ -20,6 +22,7 @@ import numpy as np
 
 from sentiment import config
 from sentiment.model.predictor import Predictor, _check_threshold
+from sentiment.model.preprocess import has_negation_or_contrast
 from sentiment.model.predictor import load_predictor as load_classic
 from sentiment.model.transformer import OnnxSentimentModel, load_onnx_model
 
@@ -46,7 +49,8 @@ class TransformerPredictor(Predictor):
 
 
 class CascadePredictor(Predictor):
-    """Classic first; the transformer rescored the posts below ``cutoff``.
+    """Classic first; the transformer rescores the posts below ``cutoff`` and,
+    with ``route_negation``, every post with a negation or a contrasting "but".
 
     ``sent`` and ``scored`` count the posts sent on and the posts scored, for
     the benchmark's "share sent to the transformer".
@@ -58,12 +62,16 @@ class CascadePredictor(Predictor):
         transformer: TransformerPredictor,
         cutoff: float,
         threshold: float = config.DEFAULT_THRESHOLD,
+        route_negation: bool = False,
     ) -> None:
         self.classic = classic
         self.transformer = transformer
         self.cutoff = _check_threshold(cutoff)
+        self.route_negation = route_negation
         self.threshold = _check_threshold(threshold)
-        self.card = cascade_card(classic.card, transformer.card, self.cutoff)
+        self.card = cascade_card(
+            classic.card, transformer.card, self.cutoff, route_negation
+        )
         self.sent = 0
         self.scored = 0
 
@@ -74,7 +82,10 @@ class CascadePredictor(Predictor):
 
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         probabilities, known = self.classic._probabilities(texts)
-        unsure = np.flatnonzero(probabilities.max(axis=1) < self.cutoff)
+        routed = probabilities.max(axis=1) < self.cutoff
+        if self.route_negation:
+            routed |= np.fromiter(map(has_negation_or_contrast, texts), bool)
+        unsure = np.flatnonzero(routed)
         self.scored += len(texts)
         self.sent += len(unsure)
         if len(unsure):
@@ -87,15 +98,21 @@ class CascadePredictor(Predictor):
 
 
 def cascade_card(
-    classic: dict[str, Any], transformer: dict[str, Any], cutoff: float
+    classic: dict[str, Any],
+    transformer: dict[str, Any],
+    cutoff: float,
+    route_negation: bool = False,
 ) -> dict[str, Any]:
-    """The cascade's card: both cards, the cut-off, and one SHA-256 that
-    changes when either model or the cut-off does (the log's model version)."""
+    """The cascade's card: both cards, the routing, and one SHA-256 that
+    changes when either model or the routing does (the log's model version)."""
     parts = f"{classic.get('model_sha256')}|{transformer.get('model_sha256')}|{cutoff}"
+    if route_negation:
+        parts += "|negation"
     return {
         "backend": "cascade",
         "model_sha256": hashlib.sha256(parts.encode()).hexdigest(),
         "cutoff": cutoff,
+        "route_negation": route_negation,
         "classic": classic,
         "transformer": transformer,
         "default_threshold": config.DEFAULT_THRESHOLD,
@@ -133,11 +150,16 @@ def load_predictor(
     if backend == "transformer":
         return transformer
     classic = load_classic(path, threshold, allow_outside_models_dir)
+    routing = transformer.card.get("cascade", {})
     if cutoff is None:
-        cutoff = transformer.card.get("cascade", {}).get(
-            "cutoff", config.CASCADE_CUTOFF
-        )
-    return CascadePredictor(classic, transformer, float(cutoff), threshold)
+        cutoff = routing.get("cutoff", config.CASCADE_CUTOFF)
+    return CascadePredictor(
+        classic,
+        transformer,
+        float(cutoff),
+        threshold,
+        route_negation=bool(routing.get("route_negation", False)),
+    )
 
 
 def backend_of(predictor: Predictor) -> str:

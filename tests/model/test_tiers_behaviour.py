@@ -29,18 +29,12 @@ def tier(request):
 
 
 # Cases the committed model gets wrong today (measured, not tuned away). The
-# committed transformer saw 100 steps (3,200 tweets) of fine-tuning on a
-# shared CPU; the cascade keeps the classic verdict when classic is confident,
-# and classic is confidently wrong on these litotes. strict: a better model
+# cascade sends every post with a negation or a contrasting "but" to the
+# transformer, so it shares the transformer's misses. strict: a better model
 # turns them into XPASS failures, and then they move up to the passing cases.
 KNOWN_MISSES = {
-    ("transformer", "can't complain, the service was fine"): "read as a complaint",
     ("transformer", "I don't hate it"): "negation of a negative word",
-    ("transformer", "I expected to hate it but it was actually great"): "contrast",
-    ("cascade", "not bad at all"): "classic says negative at 0.88, above the cut-off",
-    ("cascade", "can't complain, the service was fine"): "classic is confident",
-    ("cascade", "I don't hate it"): "classic is confident",
-    ("cascade", "I expected to hate it but it was actually great"): "contrast",
+    ("cascade", "I don't hate it"): "sent to the transformer, which misses it",
 }
 
 
@@ -103,12 +97,21 @@ def test_invariant_to_mentions_and_links(tier, a, b):
 
 
 def test_a_post_scores_the_same_alone_and_in_a_batch(tier):
-    # int8 dynamic quantisation scales activations per onnxruntime call, so
-    # the tier runs one post per call (config.TRANSFORMER_BATCH).
-    posts = ["short one", "a much longer post about the game last night " * 3]
-    together = tier.score(posts)[[f"prob_{c}" for c in config.LABELS]].to_numpy()
-    alone = tier.score(posts[:1])[[f"prob_{c}" for c in config.LABELS]].to_numpy()
-    assert np.allclose(together[0], alone[0], atol=1e-5)
+    # The weight-only quantised model scales activations row by row, so the
+    # tier batches posts (config.TRANSFORMER_BATCH); dynamic int8 scaled the
+    # whole call and moved a post's probabilities with its batch mates.
+    assert config.TRANSFORMER_BATCH > 1
+    posts = [
+        "short one",
+        "a much longer post about the game last night " * 3,
+        "WORST. SERVICE. EVER. 😡😡",
+        "ok",
+    ]
+    columns = [f"prob_{c}" for c in config.LABELS]
+    together = tier.score(posts)[columns].to_numpy()
+    for row, post in enumerate(posts):
+        alone = tier.score([post])[columns].to_numpy()
+        assert np.allclose(together[row], alone[0], atol=1e-5)
 
 
 def test_the_contract_holds_for_empty_long_and_signal_free_posts(tier):
@@ -118,7 +121,6 @@ def test_the_contract_holds_for_empty_long_and_signal_free_posts(tier):
     assert symbols.status == "no_signal" and symbols.needs_review
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[("cascade", "not bad at all")])
 def test_the_readme_example_is_not_negative_on_the_cascade(capsys):
     assert predict_main(["--text", "not bad at all", "--backend", "cascade"]) == 0
     assert '"label": "negative"' not in capsys.readouterr().out

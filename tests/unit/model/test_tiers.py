@@ -36,12 +36,17 @@ class FixedModel:
         return probabilities, np.ones(len(texts), dtype=np.int64)
 
 
-def cascade(tiny_predictor, cutoff: float) -> tuple[CascadePredictor, FixedModel]:
+def cascade(
+    tiny_predictor, cutoff: float, route_negation: bool = False
+) -> tuple[CascadePredictor, FixedModel]:
     model = FixedModel()
     transformer = TransformerPredictor(
         model, {"backend": "transformer", "model_sha256": "1" * 64}
     )
-    return CascadePredictor(tiny_predictor, transformer, cutoff), model
+    predictor = CascadePredictor(
+        tiny_predictor, transformer, cutoff, route_negation=route_negation
+    )
+    return predictor, model
 
 
 POSTS = ["i love pizza", "news about the team", "i hate my car", "qwzx"]
@@ -71,6 +76,18 @@ def test_cutoff_zero_sends_nothing_and_one_sends_everything(
     assert len(model.seen) == sent
 
 
+def test_negation_routing_sends_negated_and_contrasted_posts_whatever_the_cutoff(
+    tiny_predictor,
+):
+    posts = POSTS + ["i don't love pizza", "nice screen but awful battery"]
+    routed, model = cascade(tiny_predictor, 0.0, route_negation=True)
+    routed.predict_batch(posts)
+    assert model.seen == posts[-2:]
+    plain, model = cascade(tiny_predictor, 0.0)
+    plain.predict_batch(posts)
+    assert model.seen == []
+
+
 def test_the_cascade_keeps_the_contract_for_empty_text(tiny_predictor):
     predictor, model = cascade(tiny_predictor, 1.0)
     empty, post = predictor.predict_batch(["   ", "i love pizza"])
@@ -82,13 +99,14 @@ def test_the_cascade_keeps_the_contract_for_empty_text(tiny_predictor):
     assert post.label == "positive" and post.needs_review is False
 
 
-def test_the_cascade_version_changes_with_either_model_or_the_cutoff():
+def test_the_cascade_version_changes_with_either_model_or_the_routing():
     base = cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.7)
     assert base["backend"] == "cascade"
     for other in (
         cascade_card({"model_sha256": "c"}, {"model_sha256": "b"}, 0.7),
         cascade_card({"model_sha256": "a"}, {"model_sha256": "c"}, 0.7),
         cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.8),
+        cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.7, True),
     ):
         assert other["model_sha256"] != base["model_sha256"]
 
