@@ -68,20 +68,25 @@ def save_model(pipeline: Any, path: str | Path, card: dict[str, Any]) -> dict:
 
 def write_card(path: Path, card: dict[str, Any]) -> dict[str, Any]:
     """Sign ``card`` when a signing key is configured and write it beside ``path``."""
-    key_file = config.signing_key_path_from_env()
-    if key_file is not None:
-        card = sign_card(card, read_private_key(key_file))
-    else:
-        card = {k: v for k, v in card.items() if k != "signature"}
-        log.warning(
-            "%s is not signed (%s is not set): it will load only with "
-            "--trust-model-path. See README, 'Model files and signing'.",
-            card_path(path),
-            config.SIGNING_KEY_ENV,
-        )
+    card = signed_if_configured(card, card_path(path))
     text = json.dumps(card, indent=2, sort_keys=False) + "\n"
     atomic_write(card_path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return card
+
+
+def signed_if_configured(card: dict[str, Any], card_file: Path) -> dict[str, Any]:
+    """``card`` signed with ``$SENTIMENT_SIGNING_KEY_FILE``; without a key, the
+    card unsigned (any old signature dropped) and a warning naming ``card_file``."""
+    key_file = config.signing_key_path_from_env()
+    if key_file is not None:
+        return sign_card(card, read_private_key(key_file))
+    log.warning(
+        "%s is not signed (%s is not set): it will load only from a path you "
+        "vouch for. See README, 'Model files and signing'.",
+        card_file,
+        config.SIGNING_KEY_ENV,
+    )
+    return {k: v for k, v in card.items() if k != "signature"}
 
 
 def read_card(path: str | Path) -> dict[str, Any]:
@@ -101,7 +106,7 @@ def read_card(path: str | Path) -> dict[str, Any]:
     return card
 
 
-def _is_inside(path: Path, folder: Path) -> bool:
+def is_inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
@@ -112,24 +117,35 @@ def load_card(path: Path, trusted_path: bool) -> dict[str, Any]:
     signed by a trusted key loads only from a ``trusted_path`` (with a
     warning); a signature that does not match is always refused.
     """
-    if not trusted_path and not _is_inside(path, config.MODELS_DIR):
+    if not trusted_path and not is_inside(path, config.MODELS_DIR):
         raise ModelLoadError(
             f"Refusing to load {path}: it is outside {config.MODELS_DIR}. If you "
             "trained it yourself, pass --trust-model-path "
             "(allow_outside_models_dir=True in Python)."
         )
     card = read_card(path)
+    check_signature(card, card_path(path), trusted_path)
+    return card
+
+
+def check_signature(
+    card: dict[str, Any],
+    card_file: Path,
+    trusted_path: bool,
+    trust_hint: str = "pass --trust-model-path for a model you trained yourself",
+) -> None:
+    """Refuse a card not signed by a trusted key, unless its path is trusted
+    (then with a warning); a signature that does not match is always refused.
+    ``trust_hint`` tells the user how to vouch for a path."""
     try:
         verify_card(card, config.trusted_keys_from_env())
     except SignatureError as error:
         if not trusted_path or "signature" in card:
             raise ModelLoadError(
-                f"Refusing {card_path(path)}: {error}. Retrain with "
-                f"{config.SIGNING_KEY_ENV} set, or pass --trust-model-path for a "
-                "model you trained yourself."
+                f"Refusing {card_file}: {error}. Retrain with "
+                f"{config.SIGNING_KEY_ENV} set, or {trust_hint}."
             ) from error
-        log.warning("%s: %s; loading it because its path is trusted.", path, error)
-    return card
+        log.warning("%s: %s; loading it because its path is trusted.", card_file, error)
 
 
 def verified_bytes(path: Path, expected_sha256: object) -> bytes:

@@ -3,8 +3,10 @@ file run by ``onnxruntime``, tokenized by ``tokenizers``. No torch.
 
 ``models/transformer/`` holds ``model.onnx``, ``tokenizer.json`` and the card
 ``model.json`` (hyperparameters, data hash, calibration, metrics and the
-SHA-256 of both files). Loading checks both hashes first, so a swapped file is
-refused rather than run; an ONNX graph holds no Python code either way.
+SHA-256 of both files), signed like the classic model's card. Loading checks
+the card's signature (required inside ``models/``), reads each file once and
+checks its hash on those bytes, and loads from the same bytes, so a swapped
+file is refused rather than run; an ONNX graph holds no Python code either way.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ import numpy as np
 
 from sentiment import config
 from sentiment.files.storage import atomic_write, file_sha256
-from sentiment.model.artifacts import ModelLoadError
+from sentiment.model.artifacts import (
+    ModelLoadError,
+    check_signature,
+    is_inside,
+    signed_if_configured,
+    verified_bytes,
+)
 from sentiment.model.calibration import softmax
 from sentiment.model.encoder_text import encoder_text
 
@@ -29,8 +37,8 @@ class OnnxSentimentModel:
 
     def __init__(
         self,
-        model_path: str | Path,
-        tokenizer_path: str | Path,
+        model_path: str | Path | bytes,
+        tokenizer_path: str | Path | bytes,
         max_length: int = config.TRANSFORMER_MAX_LENGTH,
         bias: Sequence[float] | None = None,
         temperature: float = 1.0,
@@ -48,10 +56,16 @@ class OnnxSentimentModel:
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # bytes: already read and checked against the card (load_onnx_model).
         self.session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
+            model_path if isinstance(model_path, bytes) else str(model_path),
+            options,
+            providers=["CPUExecutionProvider"],
         )
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        if isinstance(tokenizer_path, bytes):
+            self.tokenizer = Tokenizer.from_buffer(tokenizer_path)
+        else:
+            self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.no_padding()
         self.bias = np.zeros(len(config.LABELS)) if bias is None else np.array(bias)
@@ -119,12 +133,14 @@ def read_transformer_card(model_dir: str | Path) -> dict[str, Any]:
 
 
 def save_transformer_card(model_dir: Path, card: dict[str, Any]) -> dict[str, Any]:
-    """Record the SHA-256 and size of both files in the card and write it."""
+    """Record the SHA-256 and size of both files in the card, sign it when a
+    signing key is configured, and write it."""
     model_dir = Path(model_dir)
     card = dict(card)
     card["model_sha256"] = file_sha256(model_dir / "model.onnx")
     card["tokenizer_sha256"] = file_sha256(model_dir / "tokenizer.json")
     card["model_bytes"] = (model_dir / "model.onnx").stat().st_size
+    card = signed_if_configured(card, model_dir / CARD_NAME)
     text = json.dumps(card, indent=2) + "\n"
     atomic_write(model_dir / CARD_NAME, lambda tmp: tmp.write_text(text, "utf-8"))
     return card
@@ -133,9 +149,23 @@ def save_transformer_card(model_dir: Path, card: dict[str, Any]) -> dict[str, An
 def load_onnx_model(
     model_dir: str | Path = config.TRANSFORMER_DIR, threads: int | None = None
 ) -> tuple[OnnxSentimentModel, dict[str, Any]]:
-    """Check both files against the card's SHA-256, then load them."""
+    """Check the card's signature and both files against it, then load them.
+
+    Inside ``models/`` the card must be signed by a trusted key; a folder
+    elsewhere was named by whoever runs this, so an unsigned card loads there
+    with a warning (a signature that does not match is refused anywhere).
+    """
     model_dir = Path(model_dir)
     card = read_transformer_card(model_dir)
+    trusted_path = not is_inside(model_dir, config.MODELS_DIR)
+    check_signature(
+        card,
+        model_dir / CARD_NAME,
+        trusted_path,
+        trust_hint="load a model you trained yourself from a folder outside "
+        f"{config.MODELS_DIR}",
+    )
+    files = {}
     for name, key in (
         ("model.onnx", "model_sha256"),
         ("tokenizer.json", "tokenizer_sha256"),
@@ -143,14 +173,10 @@ def load_onnx_model(
         path = model_dir / name
         if not path.exists():
             raise ModelLoadError(f"{path} is missing; the card expects it.")
-        if file_sha256(path) != card.get(key):
-            raise ModelLoadError(
-                f"{path} does not match its card's SHA-256: the file was changed "
-                "or replaced. Restore it (git checkout) or retrain."
-            )
+        files[name] = verified_bytes(path, card.get(key))
     model = OnnxSentimentModel(
-        model_dir / "model.onnx",
-        model_dir / "tokenizer.json",
+        files["model.onnx"],
+        files["tokenizer.json"],
         int(card.get("hyperparameters", {}).get("max_length", 64)),
         bias=card.get("class_bias"),
         temperature=float(card.get("temperature", 1.0)),

@@ -6,6 +6,7 @@ are marked xfail (strict) with the reason, so a fix shows up as XPASS."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -140,4 +141,31 @@ def test_a_swapped_file_is_refused(tmp_path):
     tokenizer = folder / "tokenizer.json"
     tokenizer.write_text(tokenizer.read_text().replace('"[UNK]"', '"[UNKNOWN]"'))
     with pytest.raises(ModelLoadError, match="does not match its card"):
+        load_transformer(folder)
+
+
+def _copy_with_card(folder, change):
+    shutil.copytree(config.TRANSFORMER_DIR, folder)
+    card_file = folder / "model.json"
+    card = json.loads(card_file.read_text())
+    change(card)
+    card_file.write_text(json.dumps(card))
+    return folder
+
+
+def test_a_changed_signed_card_is_refused_anywhere(tmp_path):
+    folder = _copy_with_card(
+        tmp_path / "transformer", lambda card: card.update(temperature=0.01)
+    )
+    with pytest.raises(ModelLoadError, match="signature does not match"):
+        load_transformer(folder)
+
+
+def test_an_unsigned_card_loads_only_outside_the_models_folder(tmp_path, monkeypatch):
+    folder = _copy_with_card(
+        tmp_path / "models" / "transformer", lambda card: card.pop("signature")
+    )
+    assert load_transformer(folder).card["model_sha256"]  # named by the caller
+    monkeypatch.setattr(config, "MODELS_DIR", tmp_path / "models")
+    with pytest.raises(ModelLoadError, match="not signed"):
         load_transformer(folder)
