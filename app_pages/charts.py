@@ -205,3 +205,52 @@ def confidence_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
         )
         .properties(height=MONITORING_HEIGHT)
     )
+
+
+# --- Model card: the tiers' accuracy against their speed ----------------------
+
+
+def short_system_name(system: str) -> str:
+    """A system's name without its parenthesised details, for a chart label."""
+    return system.split(" (")[0]
+
+
+def tier_tradeoff_chart(frame: pd.DataFrame, chosen: str | None) -> alt.LayerChart:
+    """Macro-recall against posts/s (log scale), one labelled point per system
+    of the tier comparison; ``chosen`` (a system) in the accent colour."""
+    points = frame.dropna(subset=["macro_recall", "posts_per_s"]).copy()
+    points["name"] = points["system"].map(short_system_name)
+    points["chosen"] = points["system"] == chosen
+    # The fastest systems' labels go left of their point, or they would run
+    # off the chart's right edge.
+    speeds = np.log10(points["posts_per_s"].astype(float))
+    points["label_left"] = speeds > (speeds.min() + speeds.max()) / 2
+    base = alt.Chart(points).encode(
+        x=alt.X(
+            "posts_per_s:Q",
+            scale=alt.Scale(type="log"),
+            title="posts per second, 2 CPU cores (log scale)",
+        ),
+        y=alt.Y(
+            "macro_recall:Q",
+            scale=alt.Scale(zero=False, padding=20),
+            title="macro-recall (test set)",
+        ),
+        color=alt.condition(
+            "datum.chosen", alt.value(VOLUME_COLOR), alt.value(THRESHOLD_COLOR)
+        ),
+        tooltip=[
+            "system",
+            alt.Tooltip("macro_recall:Q", title="macro-recall", format=".3f"),
+            alt.Tooltip("posts_per_s:Q", title="posts/s", format=",.0f"),
+        ],
+    )
+    labels = [
+        base.transform_filter(f"{'' if left else '!'}datum.label_left")
+        .mark_text(align="right" if left else "left", dx=-9 if left else 9, dy=-9)
+        .encode(text="name:N")
+        for left in (True, False)
+    ]
+    return alt.layer(base.mark_point(size=110, filled=True), *labels).properties(
+        height=320, title="Accuracy against speed (up and right is better)"
+    )
