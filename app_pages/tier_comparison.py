@@ -102,38 +102,43 @@ def comparison_ui(tier: str) -> None:
         )
         return
     chosen = tier_row(frame, tier)
-    chart_column, table_column = st.columns([2, 3])
-    with chart_column:
-        st.altair_chart(
-            tier_tradeoff_chart(
-                frame, None if chosen is None else str(chosen["system"])
-            )
-        )
-    with table_column:
-        st.dataframe(
-            frame.rename(columns=COMPARISON_COLUMNS),
-            hide_index=True,
-            column_config=comparison_column_config(),
-        )
+    st.altair_chart(
+        tier_tradeoff_chart(frame, None if chosen is None else str(chosen["system"]))
+    )
+    st.dataframe(
+        # Whole posts per second: the decimals are noise.
+        frame.assign(posts_per_s=frame["posts_per_s"].round()).rename(
+            columns=COMPARISON_COLUMNS
+        ),
+        hide_index=True,
+        column_config=comparison_column_config(),
+    )
     st.caption(
         "posts/s: the whole test set in one call on 2 CPU cores; p50/p99: one "
-        f"post at a time; ECE: calibration error (lower is better). From "
+        "post at a time; ECE: calibration error (lower is better); None: not "
+        f"measured. From "
         f"`benchmarks/{COMPARISON_PATH.name}`."
     )
     st.markdown(WHEN_TO_USE)
 
 
 def comparison_column_config() -> dict[str, Any]:
-    """Number formats of the comparison table's columns (blank: not measured)."""
-    three_places = ("macro-recall", "macro-F1", "ECE")
+    """Number formats and widths of the comparison table's columns; the
+    system stays in view when a narrow window scrolls the table sideways."""
+
+    def number(format: str) -> Any:
+        return st.column_config.NumberColumn(format=format, width="small")
+
     return {
-        **{name: st.column_config.NumberColumn(format="%.3f") for name in three_places},
-        "p50 ms": st.column_config.NumberColumn(format="%.2f"),
-        "p99 ms": st.column_config.NumberColumn(format="%.2f"),
-        "posts/s": st.column_config.NumberColumn(format="%d"),
-        "disk MB": st.column_config.NumberColumn(format="%.1f"),
-        "memory MB": st.column_config.NumberColumn(format="%d"),
-        "$ per 1M posts": st.column_config.NumberColumn(format="%.4f"),
+        "system": st.column_config.TextColumn(width="medium", pinned=True),
+        **{name: number("%.3f") for name in ("macro-recall", "macro-F1", "ECE")},
+        "p50 ms": number("%.2f"),
+        "p99 ms": number("%.2f"),
+        "posts/s": number("localized"),
+        "disk MB": number("%.1f"),
+        "memory MB": number("%d"),
+        "training": st.column_config.TextColumn(width="medium"),
+        "$ per 1M posts": number("%.4f"),
     }
 
 
