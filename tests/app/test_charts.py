@@ -32,7 +32,7 @@ def test_periods_without_posts_leave_the_negative_share_chart_drawable():
     assert 0.3 < top <= 1.0
 
 
-def test_the_tier_chart_marks_the_chosen_tier_and_keeps_labels_inside():
+def test_the_tier_chart_marks_the_chosen_tier_and_keeps_labels_apart():
     frame = pd.DataFrame(
         {
             "system": ["classic (LR)", "cascade (cut-off 0.65)", "untimed", "slow"],
@@ -42,11 +42,15 @@ def test_the_tier_chart_marks_the_chosen_tier_and_keeps_labels_inside():
     )
     chart = tier_tradeoff_chart(frame, "cascade (cut-off 0.65)")
     points = chart.data  # the layers share the one data set
-    assert points["name"].tolist() == ["classic", "cascade", "slow"]  # untimed: out
+    assert points["name"].tolist() == ["slow", "cascade", "classic"]  # untimed: out
     assert points["chosen"].tolist() == [False, True, False]
-    # The fastest system's label goes left of its point, the slow ones' right.
-    assert points["label_left"].tolist() == [True, False, False]
+    # The fastest system's label goes left of its point, the slower ones'
+    # right; neighbours in speed get theirs on opposite sides vertically.
+    assert points["label_left"].tolist() == [False, False, True]
+    dy = points["label_dy"].tolist()
+    assert dy[0] * dy[1] < 0 and dy[1] * dy[2] < 0
     spec = chart.to_dict()
-    aligns = {layer["mark"].get("align") for layer in spec["layer"][1:]}
-    assert aligns == {"left", "right"}
+    assert spec["layer"][1]["mark"]["align"] == {
+        "expr": "datum.label_left ? 'right' : 'left'"
+    }
     assert spec["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
