@@ -205,3 +205,59 @@ def confidence_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
         )
         .properties(height=MONITORING_HEIGHT)
     )
+
+
+# --- Model card: the tiers' accuracy against their speed ----------------------
+
+
+def short_system_name(system: str) -> str:
+    """A system's name without its parenthesised details, for a chart label."""
+    return system.split(" (")[0]
+
+
+def tier_tradeoff_chart(frame: pd.DataFrame, chosen: str | None) -> alt.LayerChart:
+    """Macro-recall against posts/s (log scale), one labelled point per system
+    of the tier comparison; ``chosen`` (a system) in the accent colour."""
+    points = (
+        frame.dropna(subset=["macro_recall", "posts_per_s"])
+        .sort_values("posts_per_s")
+        .reset_index(drop=True)
+    )
+    points["name"] = points["system"].map(short_system_name)
+    points["chosen"] = points["system"] == chosen
+    # Labels stay clear of each other and of the edges: the fastest systems'
+    # go left of their point (else right), and systems next to each other in
+    # speed (often as accurate, e.g. the transformer and the cascade) get
+    # theirs alternately above and below their point.
+    speeds = np.log10(points["posts_per_s"].astype(float))
+    points["label_left"] = speeds > (speeds.min() + speeds.max()) / 2
+    points["label_dy"] = np.where(points.index % 2 == 0, -10, 12)
+    base = alt.Chart(points).encode(
+        x=alt.X(
+            "posts_per_s:Q",
+            scale=alt.Scale(type="log"),
+            title="posts per second, 2 CPU cores (log scale)",
+        ),
+        y=alt.Y(
+            "macro_recall:Q",
+            scale=alt.Scale(zero=False, padding=24),
+            title="macro-recall (test set)",
+        ),
+        color=alt.condition(
+            "datum.chosen", alt.value(VOLUME_COLOR), alt.value(THRESHOLD_COLOR)
+        ),
+        tooltip=[
+            "system",
+            alt.Tooltip("macro_recall:Q", title="macro-recall", format=".3f"),
+            alt.Tooltip("posts_per_s:Q", title="posts/s", format=",.0f"),
+        ],
+    )
+    labels = base.mark_text(
+        align=alt.expr("datum.label_left ? 'right' : 'left'"),
+        dx=alt.expr("datum.label_left ? -9 : 9"),
+        dy=alt.expr("datum.label_dy"),
+        fontSize=12,
+    ).encode(text="name:N")
+    return alt.layer(base.mark_point(size=110, filled=True), labels).properties(
+        height=340, title="Macro-recall against speed: up and to the right is better"
+    )

@@ -7,8 +7,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import tier_comparison
 from app_pages.charts import confusion_matrix_chart
 from app_pages.shared import LABEL_NAMES, PageContext, page_context
+from app_pages.tier_comparison import (
+    comparison_ui,
+    limitations_ui,
+    load_comparison,
+    tier_row,
+)
 from sentiment import config
 from sentiment.model.explain import readable_ngram, top_features_per_class
 from sentiment.model.predictor import Predictor
@@ -29,11 +36,31 @@ REFERENCE_SCORES = pd.DataFrame(
 
 
 def render(context: PageContext) -> None:
-    """What the model is, what it was trained on, how well it does, what it looks at."""
+    """What the chosen tier is, what it was trained on, how well it does, how
+    it compares with the other tiers, and what it gets wrong."""
     predictor = context.predictor
     card = predictor.card
-    st.markdown(description(card, predictor.version))
-    st.markdown(training_summary(card))
+    tier = str(card.get("backend", "classic"))
+    if tier == "cascade":
+        st.markdown(cascade_description(card, predictor.version))
+        cascade_metrics_ui(card)
+    else:
+        describe = transformer_description if tier == "transformer" else description
+        st.markdown(describe(card, predictor.version))
+        st.markdown(training_summary(card))
+        evaluation_ui(card)
+    st.markdown("**Published results on the SemEval-2017 test set, for comparison**")
+    st.dataframe(REFERENCE_SCORES, hide_index=True)
+    comparison_ui(tier)
+    limitations_ui(card)
+    if isinstance(predictor, Predictor) and tier != "transformer":
+        indicative_ngrams_ui(predictor, tier)
+    with st.expander("Hyperparameters and library versions"):
+        st.json(settings(card))
+
+
+def evaluation_ui(card: dict[str, Any]) -> None:
+    """The card's test-set scores, or its validation scores when it has none."""
     metrics = card.get("test_metrics")
     if metrics:
         data = metrics.get("data", {})
@@ -44,12 +71,16 @@ def render(context: PageContext) -> None:
         st.caption("This model's card records no benchmark (test set) evaluation.")
     if metrics:
         metrics_ui(metrics)
-    st.markdown("**Published results on the SemEval-2017 test set, for comparison**")
-    st.dataframe(REFERENCE_SCORES, hide_index=True)
-    if isinstance(predictor, Predictor):
-        indicative_ngrams_ui(predictor)
-        with st.expander("Hyperparameters and library versions"):
-            st.json({k: card.get(k) for k in ("hyperparameters", "versions", "seed")})
+
+
+def settings(card: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters, library versions and seed of a card (of both nested
+    cards for the cascade)."""
+    if card.get("backend") == "cascade":
+        return {
+            tier: settings(card.get(tier) or {}) for tier in ("classic", "transformer")
+        }
+    return {k: card[k] for k in ("hyperparameters", "versions", "seed") if k in card}
 
 
 def description(card: dict[str, Any], version: str) -> str:
@@ -72,6 +103,121 @@ def description(card: dict[str, Any], version: str) -> str:
         + ", fed to a logistic regression over the three classes. Model version "
         f"`{version}`."
     )
+
+
+def transformer_description(card: dict[str, Any], version: str) -> str:
+    """One paragraph (markdown) on the fine-tuned encoder: how it was trained,
+    quantised and calibrated."""
+    params = card.get("hyperparameters") or {}
+    frozen = f"the lowest {params.get('frozen_layers', 0)} encoder layer(s)"
+    if params.get("freeze_embeddings"):
+        frozen = "the embeddings and " + frozen
+    text = (
+        f"**What it is.** {card.get('encoder', 'A sentence encoder')}, fine-tuned "
+        "on the three classes: "
+        f"{params.get('epochs', '?')} epoch(s), {card.get('steps_done', 0):,} "
+        f"steps of {params.get('batch_size', '?')} posts in "
+        f"{card.get('training_seconds', 0):,.0f} s on "
+        f"{params.get('device', 'an unrecorded device')}, with {frozen} frozen "
+        f"and posts cut at {params.get('max_length', '?')} tokens. It is served "
+        "as ONNX with its weights quantised"
+    )
+    check = card.get("quantisation_check") or {}
+    if check:
+        text += (
+            f" (macro-recall {check['int8_macro_recall']:.3f} against "
+            f"{check['fp32_macro_recall']:.3f} unquantised on {check['posts']:,} "
+            "held-out posts)"
+        )
+    if card.get("class_bias") is not None:
+        bias = ", ".join(
+            f"{label} {value:+.2f}"
+            for label, value in zip(
+                card.get("classes", config.LABELS), card["class_bias"]
+            )
+        )
+        text += (
+            f". A per-class logit bias ({bias}, for macro-recall) and a "
+            f"temperature ({card.get('temperature', 1.0):.2f}, for calibrated "
+            f"confidences) were fitted on the held-out "
+            f"{card.get('validation_size', 0.1):.0%} of the training file"
+        )
+    return text + f". Model version `{version}`."
+
+
+def cascade_description(card: dict[str, Any], version: str) -> str:
+    """One paragraph (markdown) on the cascade: what scores a post, and how
+    the cut-off was chosen."""
+    routing = (card.get("transformer") or {}).get("cascade") or {}
+    text = (
+        "**What it is.** Two tiers in one. The classic model (word and character "
+        "n-grams, sentiment lexicons and word vectors, logistic regression) scores "
+        "every post; the posts it is less sure of than the cut-off "
+        f"**{card.get('cutoff', 0):.2f}** (its top probability below that)"
+    )
+    if card.get("route_negation"):
+        share = routing.get("negation_or_contrast_share")
+        text += (
+            ', and every post with a negation or a contrasting "but"'
+            + (f" ({share:.1%} of the held-out posts)" if share is not None else "")
+            + ", which a bag of words reads poorly,"
+        )
+    text += " are scored again by the fine-tuned transformer, whose answer counts."
+    chosen_on = routing.get("chosen_on") or {}
+    if chosen_on:
+        text += (
+            f" The cut-off was chosen on `{chosen_on.get('file', 'train.csv')}` "
+            f"({chosen_on.get('split', 'a held-out split')}): the lowest within "
+            f"{routing.get('tolerance', 0):.3f} of the best macro-recall, so as few "
+            "posts as possible pay for the transformer. The test set chose nothing."
+        )
+    return text + f" Model version `{version}`."
+
+
+def cascade_metrics_ui(card: dict[str, Any]) -> None:
+    """The cascade's scores: its card has none of its own, so those of the
+    nested cards, the cut-off search and the tier comparison."""
+    st.subheader("Scores")
+    st.caption(
+        "The cascade's card records no metrics of its own: below are the held-out "
+        "scores from choosing its cut-off, the test scores of the two models it "
+        "combines, and its own test score from the tier comparison."
+    )
+    routing = (card.get("transformer") or {}).get("cascade") or {}
+    at_cutoff = next(
+        (r for r in routing.get("table", []) if r.get("cutoff") == card.get("cutoff")),
+        {},
+    )
+    held_out = {
+        "Classic alone": routing.get("classic_alone_macro_recall"),
+        "Transformer alone": routing.get("transformer_alone_macro_recall"),
+        "Cascade": at_cutoff.get("macro_recall"),
+    }
+    comparison, _ = load_comparison(tier_comparison.COMPARISON_PATH)
+    row = None if comparison is None else tier_row(comparison, "cascade")
+    test = {
+        "Classic alone": benchmark_macro_recall(card.get("classic") or {}),
+        "Transformer alone": benchmark_macro_recall(card.get("transformer") or {}),
+        "Cascade": None if row is None else row["macro_recall"],
+    }
+    for title, scores in (
+        ("Macro recall on the training file's held-out split", held_out),
+        ("Macro recall on the test set", test),
+    ):
+        st.markdown(f"**{title}**")
+        cells = st.columns(4)
+        for cell, (name, score) in zip(cells, scores.items()):
+            cell.metric(name, "n/a" if score is None else f"{score:.3f}")
+    if at_cutoff.get("share_sent") is not None:
+        st.caption(
+            f"At the cut-off, {at_cutoff['share_sent']:.1%} of the held-out posts "
+            "went to the transformer."
+        )
+
+
+def benchmark_macro_recall(card: dict[str, Any]) -> float | None:
+    """A card's test-set macro-recall, None when it records no test evaluation."""
+    return (card.get("test_metrics") or {}).get("macro_recall")
 
 
 def training_summary(card: dict[str, Any]) -> str:
@@ -111,11 +257,17 @@ def metrics_ui(metrics: dict[str, Any]) -> None:
         st.altair_chart(confusion_matrix_chart(metrics["confusion_matrix"]))
 
 
-def indicative_ngrams_ui(predictor: Predictor) -> None:
-    """The word n-grams with the largest weights, one table per class."""
-    if getattr(predictor, "pipeline", None) is None:
-        return  # the transformer tier has no n-gram weights
-    st.subheader("Most indicative word n-grams per class")
+def indicative_ngrams_ui(predictor: Predictor, tier: str) -> None:
+    """The classic model's word n-grams with the largest weights, one table
+    per class (for the cascade: of the classic model inside it)."""
+    st.subheader(
+        "Most indicative word n-grams per class"
+        + (
+            " (the classic model, which scores every post first)"
+            if tier == "cascade"
+            else ""
+        )
+    )
     columns = st.columns(len(config.LABELS))
     indicative = top_features_per_class(predictor.pipeline, INDICATIVE_NGRAMS, "word")
     for column, label in zip(columns, config.LABELS):

@@ -3,6 +3,7 @@
     python scripts/app_screenshot.py [--model MODEL.pkl] [--out docs/screenshot.png]
     python scripts/app_screenshot.py --monitoring [--out docs/monitoring.png]
     python scripts/app_screenshot.py --brands [--out docs/brands.png]
+    python scripts/app_screenshot.py --model-card [--backend cascade] [--out FILE]
 
 Starts ``streamlit run app.py`` on a free local port, analyses three posts and
 saves a full-page PNG. With ``--monitoring`` the page logs to a temporary
@@ -10,7 +11,8 @@ prediction log filled first with three days of made-up traffic (templated
 posts, a negative spike six hours ago), signs in with a throwaway reviewer
 account, and the shot is of the Monitoring page after a drift check. With
 ``--brands`` it is of the Brands page on the demo file
-(examples/brand_posts.csv, made-up posts).
+(examples/brand_posts.csv, made-up posts). With ``--model-card`` it is of
+the Model card page of the tier ``--backend`` names (default: classic).
 """
 
 from __future__ import annotations
@@ -144,6 +146,14 @@ def compare_brands(page: Page) -> None:
     expect(chart).to_be_visible(timeout=60_000)
 
 
+def open_model_card(page: Page) -> None:
+    """Open the Model card page and wait for its tier comparison chart."""
+    page.get_by_role("link", name="Model card").click()
+    expect(page.get_by_text("Limitations (every tier)")).to_be_visible()
+    chart = page.locator("[data-testid='stVegaLiteChart'] .marks").last
+    expect(chart).to_be_visible(timeout=60_000)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None)
@@ -159,9 +169,24 @@ def main() -> int:
         action="store_true",
         help="shoot the Brands page on the demo file (default out: docs/brands.png)",
     )
+    parser.add_argument(
+        "--model-card",
+        action="store_true",
+        help="shoot the Model card page (default out: docs/model_card.png)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=config.BACKENDS,
+        default=None,
+        help="the tier the page starts with (default: $SENTIMENT_BACKEND or classic)",
+    )
     args = parser.parse_args()
     name = "monitoring.png" if args.monitoring else "screenshot.png"
     name = "brands.png" if args.brands else name
+    name = "model_card.png" if args.model_card else name
+    if args.backend is not None:
+        # The sidebar's "Model" box starts on the tier the environment names.
+        os.environ[config.BACKEND_ENV] = args.backend
     args.out = args.out or ROOT / "docs" / name
     executable = chromium_path()
     if executable is None:
@@ -180,7 +205,14 @@ def main() -> int:
             accounts = Path(folder) / "users.toml"
             set_reviewer(accounts, DEMO_REVIEWER, DEMO_PASSWORD)
             os.environ[config.USERS_FILE_ENV] = str(accounts)
-        shoot(args.model, executable, args.out, args.monitoring, args.brands)
+        shoot(
+            args.model,
+            executable,
+            args.out,
+            args.monitoring,
+            args.brands,
+            args.model_card,
+        )
     print(f"wrote {args.out}")
     return 0
 
@@ -202,6 +234,7 @@ def shoot(
     out: Path,
     monitoring: bool,
     brands: bool = False,
+    model_card: bool = False,
 ) -> None:
     """Start the app, drive it, and save a full-page screenshot to ``out``."""
     expect.set_options(timeout=60_000)  # a busy 2-core machine is slow to render
@@ -213,6 +246,9 @@ def shoot(
             page.goto(url)
             if brands:
                 compare_brands(page)
+                fit_viewport_to_content(page)
+            elif model_card:
+                open_model_card(page)
                 fit_viewport_to_content(page)
             else:
                 analyse_posts(page)

@@ -1,4 +1,5 @@
-"""Charts that must draw whatever the data: the negative share of empty periods."""
+"""Charts that must draw whatever the data: the negative share of empty periods,
+the tier comparison with a system that was not timed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from app_pages.charts import negative_share_chart
+from app_pages.charts import negative_share_chart, tier_tradeoff_chart
 
 
 def test_periods_without_posts_leave_the_negative_share_chart_drawable():
@@ -29,3 +30,27 @@ def test_periods_without_posts_leave_the_negative_share_chart_drawable():
     spec = negative_share_chart(frame, "hour").to_dict()
     top = spec["layer"][0]["encoding"]["y"]["scale"]["domain"][1]
     assert 0.3 < top <= 1.0
+
+
+def test_the_tier_chart_marks_the_chosen_tier_and_keeps_labels_apart():
+    frame = pd.DataFrame(
+        {
+            "system": ["classic (LR)", "cascade (cut-off 0.65)", "untimed", "slow"],
+            "macro_recall": [0.66, 0.70, 0.5, 0.69],
+            "posts_per_s": [24000.0, 350.0, np.nan, 140.0],
+        }
+    )
+    chart = tier_tradeoff_chart(frame, "cascade (cut-off 0.65)")
+    points = chart.data  # the layers share the one data set
+    assert points["name"].tolist() == ["slow", "cascade", "classic"]  # untimed: out
+    assert points["chosen"].tolist() == [False, True, False]
+    # The fastest system's label goes left of its point, the slower ones'
+    # right; neighbours in speed get theirs on opposite sides vertically.
+    assert points["label_left"].tolist() == [False, False, True]
+    dy = points["label_dy"].tolist()
+    assert dy[0] * dy[1] < 0 and dy[1] * dy[2] < 0
+    spec = chart.to_dict()
+    assert spec["layer"][1]["mark"]["align"] == {
+        "expr": "datum.label_left ? 'right' : 'left'"
+    }
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
