@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     trained = transformer_card.get("training_seconds")
     systems += [
         (
-            "fine-tuned MiniLM (int8 ONNX)",
+            "fine-tuned MiniLM (8/4-bit ONNX)",
             predictor_scorer(transformer),
             {
                 "disk_mb": disk_mb(
@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             },
         ),
         (
-            f"cascade (cut-off {cascade.cutoff})",
+            f"cascade (cut-off {cascade.cutoff}"
+            + (" + negation routing)" if cascade.route_negation else ")"),
             predictor_scorer(cascade),
             {
                 "memory_mb": loaded_memory_mb("cascade"),
