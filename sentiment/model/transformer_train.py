@@ -48,6 +48,7 @@ LIMITATIONS = [
     "or a single brand's jargon may score worse (check with evaluate first).",
     "Data period: the SemEval tweets are from 2013-2017; newer slang, emoji "
     "and events are not in them.",
+    'Litotes such as "I don\'t hate it" can still be read as negative.',
 ]
 
 
