@@ -242,13 +242,16 @@ def _add_tier_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
-        "--epochs", type=float, default=None, help="transformer (default 0.5)"
+        "--epochs",
+        type=float,
+        default=None,
+        help="transformer (default 1.6, the committed run)",
     )
     parser.add_argument(
         "--frozen-layers",
         type=int,
         default=None,
-        help="transformer: lower encoder layers not trained (default 3; 0 on a GPU)",
+        help="transformer: lower encoder layers not trained (default 1; 0 on a GPU)",
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work-dir", type=Path, default=config.TRANSFORMER_WORK_DIR)
