@@ -6,6 +6,7 @@ It reads the prediction log that every page, the API and the batch CLI write.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -250,6 +251,15 @@ def drift_report_ui(report: DriftReport, html: str) -> None:
     )
 
 
+def served_model_path(predictor: Predictor | ApiPredictor) -> Path | str | None:
+    """Where the served classic model lies on this machine, its profile beside
+    it: a model URL's download, else ``$SENTIMENT_MODEL_PATH`` (None: the
+    committed model). The cascade's profile is its classic model's."""
+    classic = getattr(predictor, "classic", predictor)
+    local = getattr(classic, "model_path", None)
+    return local if local is not None else config.model_path_from_env()
+
+
 def run_drift_check(
     prediction_log: PredictionLog,
     predictor: Predictor | ApiPredictor,
@@ -261,7 +271,9 @@ def run_drift_check(
     try:
         report = check_drift(
             prediction_log.path,
-            default_reference(config.model_path_from_env()),
+            default_reference(
+                served_model_path(predictor), shown_as=config.model_path_from_env()
+            ),
             predictor,
             since=since,
         )

@@ -162,6 +162,12 @@ class Predictor:
         return self._pipeline
 
     @property
+    def model_path(self) -> Path | None:
+        """The model's ``.pkl`` on this machine (for a model URL, its download
+        beside the profile), or None when it was built in memory."""
+        return None if self._pipeline_path is None else Path(self._pipeline_path)
+
+    @property
     def version(self) -> str:
         """Short id of the model file (first 12 hex digits of its SHA-256)."""
         return str(self.card.get("model_sha256", "unknown"))[:12]

@@ -11,13 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from sentiment import config
+from sentiment.files import remote
+from sentiment.model.artifacts import card_path
+from sentiment.model.export import arrays_path
 from sentiment.model.predictor import load_predictor
 from sentiment.ops import views
 from sentiment.ops.logstore import PredictionLog
 from sentiment.ops.reference import build_reference, save_reference
 from tests.app.conftest import (
+    APP,
     MONITORING,
+    TIMEOUT_S,
     analyse,
     assert_no_traceback,
     click,
@@ -180,3 +187,24 @@ def test_check_drift_without_a_reference_profile_explains(app):
     assert_no_traceback(app)
     errors = values(app.main.error)
     assert any("No reference profile" in e for e in errors), errors
+
+
+def test_check_drift_finds_the_profile_of_a_model_on_s3(
+    bucket, saved_tiny_model, tiny_profile, log_db, monkeypatch
+):
+    """A model served from a URL is downloaded with its profile, which the
+    drift check must find in the download, not beside the URL."""
+    files = [saved_tiny_model, arrays_path(saved_tiny_model)]
+    files += [card_path(saved_tiny_model), tiny_profile]
+    remote.upload_files(files, f"{bucket}/models")
+    monkeypatch.setenv(config.MODEL_PATH_ENV, f"{bucket}/models/model.pkl")
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    for _ in range(10):
+        analyse(app, "i hate my car\nso angry with pizza :(")
+    open_page(app, MONITORING)
+
+    click(app, "Check drift")
+
+    assert_no_traceback(app)
+    assert not any("No drift check" in e for e in values(app.main.error))
+    assert app.session_state["drift"].report.current.n == 20
