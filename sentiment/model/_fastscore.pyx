@@ -42,50 +42,40 @@ cdef bint _is_scope_end(str token):
     return True
 
 
-cdef void _sort_ints(int *values, Py_ssize_t n) noexcept nogil:
-    """Sort in place: quicksort (median of three), insertion sort below 16."""
-    cdef Py_ssize_t i, j, lo = 0, hi = n - 1, mid
-    cdef int pivot, swap
-    while hi - lo >= 16:
-        mid = lo + (hi - lo) // 2
-        if values[mid] < values[lo]:
-            values[mid], values[lo] = values[lo], values[mid]
-        if values[hi] < values[lo]:
-            values[hi], values[lo] = values[lo], values[hi]
-        if values[hi] < values[mid]:
-            values[hi], values[mid] = values[mid], values[hi]
-        pivot = values[mid]
-        i = lo
-        j = hi
-        while i <= j:
-            while values[i] < pivot:
-                i += 1
-            while values[j] > pivot:
-                j -= 1
-            if i <= j:
-                swap = values[i]
-                values[i] = values[j]
-                values[j] = swap
-                i += 1
-                j -= 1
-        # Recurse into the smaller side, loop over the larger: little stack.
-        if j - lo < hi - i:
-            _sort_ints(values + lo, j - lo + 1)
-            lo = i
-        else:
-            _sort_ints(values + i, hi - i + 1)
-            hi = j
-    for i in range(lo + 1, hi + 1):
-        pivot = values[i]
-        j = i - 1
-        while j >= lo and values[j] > pivot:
-            values[j + 1] = values[j]
-            j -= 1
-        values[j + 1] = pivot
-
-
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc
+
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
+
+
+cdef struct Tally:
+    # Per column of one table: its count in the post being scored, a bit per
+    # column with a nonzero count and a bit per nonzero word of those bits.
+    # Reading the bits in order visits the post's columns in increasing order
+    # (what the sums need) without sorting them; all are zero between posts.
+    int *counts
+    uint64_t *bits
+    uint64_t *summary
+    Py_ssize_t n_summary
+
+
+cdef int _tally_init(Tally *tally, Py_ssize_t n_columns) except -1:
+    cdef Py_ssize_t n_bits = n_columns // 64 + 1
+    tally.n_summary = n_bits // 64 + 1
+    tally.counts = <int *> calloc(n_columns + 1, sizeof(int))
+    tally.bits = <uint64_t *> calloc(n_bits, sizeof(uint64_t))
+    tally.summary = <uint64_t *> calloc(tally.n_summary, sizeof(uint64_t))
+    if not (tally.counts and tally.bits and tally.summary):
+        raise MemoryError()
+    return 0
+
+
+cdef void _tally_free(Tally *tally) noexcept:
+    free(tally.counts)
+    free(tally.bits)
+    free(tally.summary)
 
 
 cdef inline uint64_t _fnv(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
@@ -189,6 +179,7 @@ cdef class Scorer:
     cdef frozenset negations
     cdef str negation_suffix
     cdef object normalize_tokenize
+    cdef Tally word_tally, char_tally
 
     def __init__(self, token_table, bigram_keys, bigram_cols, word_table, char_table,
                  char_sublinear, lexicon_scores, pattern_scores, vectors, coef,
@@ -226,6 +217,8 @@ cdef class Scorer:
             raise ValueError("at most 8 lexicon columns")
         self.capacity = 0
         self._reserve(1024)
+        _tally_init(&self.word_tally, self.word_table.shape[0])
+        _tally_init(&self.char_tally, self.char_table.shape[0])
 
     def __dealloc__(self):
         free(self.key)
@@ -233,6 +226,8 @@ cdef class Scorer:
         free(self.cols)
         free(self.counts)
         free(self.values)
+        _tally_free(&self.word_tally)
+        _tally_free(&self.char_tally)
 
     cdef void _reserve(self, Py_ssize_t size) except *:
         if size <= self.capacity:
@@ -458,28 +453,42 @@ cdef class Scorer:
         return n_words
 
     cdef Py_ssize_t _tfidf(self, Py_ssize_t n, const double[:, ::1] table,
-                           bint sublinear, double *logits) noexcept:
+                           bint sublinear, Tally *tally, double *logits) noexcept:
         """TF-IDF (L2) of the n column ids in ``cols``, added to the logits.
 
         Columns are visited in increasing order (as ``fast_pure._tfidf``): the
-        same sums, and the table is read front to back.
+        same sums, and the table is read front to back. ``tally`` counts them
+        and gives them back in that order, and is left all zero.
         """
-        cdef Py_ssize_t i = 0, j, m = 0, k
+        cdef Py_ssize_t i, m = 0, k, word, s
         cdef int col
+        cdef uint64_t pending, bits
         cdef double v, norm = 0.0
-        _sort_ints(self.cols, n)
-        while i < n:
+        for i in range(n):
             col = self.cols[i]
-            j = i + 1
-            while j < n and self.cols[j] == col:
-                j += 1
-            v = (1.0 + log(<double> (j - i))) if sublinear else <double> (j - i)
-            v = v * table[col, 0]
-            self.values[m] = v
-            self.counts[m] = col
-            m += 1
-            norm += v * v
-            i = j
+            if tally.counts[col] == 0:
+                tally.bits[col >> 6] |= (<uint64_t> 1) << (col & 63)
+                tally.summary[col >> 12] |= (<uint64_t> 1) << ((col >> 6) & 63)
+            tally.counts[col] += 1
+        for s in range(tally.n_summary):
+            pending = tally.summary[s]
+            tally.summary[s] = 0
+            while pending:
+                word = s * 64 + __builtin_ctzll(pending)
+                pending &= pending - 1
+                bits = tally.bits[word]
+                tally.bits[word] = 0
+                while bits:
+                    col = <int> (word * 64 + __builtin_ctzll(bits))
+                    bits &= bits - 1
+                    v = tally.counts[col]
+                    tally.counts[col] = 0
+                    v = (1.0 + log(v)) if sublinear else v
+                    v = v * table[col, 0]
+                    self.values[m] = v
+                    self.counts[m] = col
+                    m += 1
+                    norm += v * v
         norm = sqrt(norm)
         for i in range(m):
             v = self.values[i] / norm
@@ -512,7 +521,7 @@ cdef class Scorer:
                 n += 1
         if n == 0:
             return 0
-        return self._tfidf(n, self.word_table, True, logits)
+        return self._tfidf(n, self.word_table, True, &self.word_tally, logits)
 
     cdef void _char_block(self, list entries, double *logits) except *:
         cdef Py_ssize_t n = 0, g, start
@@ -524,7 +533,8 @@ cdef class Scorer:
                 self.cols[n] = ints[start + g]
                 n += 1
         if n:
-            self._tfidf(n, self.char_table, self.char_sublinear, logits)
+            self._tfidf(n, self.char_table, self.char_sublinear, &self.char_tally,
+                        logits)
 
     cdef void _lexicon(self, Py_ssize_t n_ids, int field,
                        const double[:, ::1] scores, double scale, long long offset,
