@@ -149,12 +149,74 @@ cdef class StringTable:
             slot = (slot + 1) & self.mask
 
 
+cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
+    """splitmix64's finaliser: every bit of ``x`` moves the low bits."""
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL
+    return x ^ (x >> 31)
+
+
+cdef struct PairSlot:
+    int64_t key  # -1: empty
+    int32_t column
+
+
+cdef class PairTable:
+    """Word bigram key (``a * n_tokens + b``) -> column, open addressing.
+
+    A probe reads one 16-byte slot: key and column together, so a lookup is
+    one cache line, where a StringTable reads four (bigrams are looked up in
+    every post, and the table is megabytes).
+    """
+
+    cdef PairSlot *slots
+    cdef uint64_t mask
+
+    def __init__(self, keys, columns):
+        cdef const int64_t[::1] key_view = np.ascontiguousarray(keys, dtype=np.int64)
+        cdef const int32_t[::1] column_view = np.ascontiguousarray(
+            columns, dtype=np.int32
+        )
+        cdef Py_ssize_t n = key_view.shape[0], i
+        cdef uint64_t size = 1, slot
+        if column_view.shape[0] != n:
+            raise ValueError("one column per bigram key")
+        while size < 2 * <uint64_t> n + 2:
+            size *= 2
+        self.mask = size - 1
+        self.slots = <PairSlot *> calloc(size, sizeof(PairSlot))
+        if not self.slots:
+            raise MemoryError()
+        for i in range(<Py_ssize_t> size):
+            self.slots[i].key = -1
+        for i in range(n):
+            if key_view[i] < 0:
+                raise ValueError("bigram keys are not negative")
+            slot = _mix(<uint64_t> key_view[i]) & self.mask
+            while self.slots[slot].key >= 0:
+                slot = (slot + 1) & self.mask
+            self.slots[slot].key = key_view[i]
+            self.slots[slot].column = column_view[i]
+
+    def __dealloc__(self):
+        free(self.slots)
+
+    cdef int32_t find(self, int64_t key) noexcept nogil:
+        """The column of bigram ``key`` (the first given, as a dict), or -1."""
+        cdef uint64_t slot = _mix(<uint64_t> key) & self.mask
+        while True:
+            if self.slots[slot].key == key:
+                return self.slots[slot].column
+            if self.slots[slot].key < 0:
+                return -1
+            slot = (slot + 1) & self.mask
+
+
 cdef class Scorer:
     """Holds the model's arrays and reusable buffers; see ``fast._tables``."""
 
     cdef const int[:, ::1] token_table
-    cdef StringTable bigrams
-    cdef const int[::1] bigram_cols
+    cdef PairTable bigrams
     cdef const double[:, ::1] word_table
     cdef const double[:, ::1] char_table
     cdef bint char_sublinear
@@ -188,13 +250,7 @@ cdef class Scorer:
                  vector_offset, lexicon_scale, pattern_scale, vector_scale, n_tokens,
                  **unused):
         self.token_table = np.ascontiguousarray(token_table, dtype=np.int32)
-        # A bigram is looked up as the two-"character" string (id, id).
-        keys = np.asarray(bigram_keys, dtype=np.int64)
-        pairs = np.column_stack([keys // n_tokens, keys % n_tokens]).astype(np.uint32)
-        self.bigrams = StringTable(
-            pairs.ravel(), np.arange(0, 2 * len(keys) + 1, 2, dtype=np.int64)
-        )
-        self.bigram_cols = np.ascontiguousarray(bigram_cols, dtype=np.int32)
+        self.bigrams = PairTable(bigram_keys, bigram_cols)
         self.word_table = np.ascontiguousarray(word_table, dtype=np.float64)
         self.char_table = np.ascontiguousarray(char_table, dtype=np.float64)
         self.char_sublinear = char_sublinear
@@ -567,7 +623,6 @@ cdef class Scorer:
     cdef Py_ssize_t _word_block(self, Py_ssize_t n_ids, double *logits) noexcept:
         cdef Py_ssize_t i, n = 0
         cdef int a, b, col, found
-        cdef Py_UCS4 pair[2]
         for i in range(n_ids):
             a = self.ids[i]
             if a >= 0:
@@ -580,11 +635,9 @@ cdef class Scorer:
             b = self.ids[i + 1]
             if a < 0 or b < 0:
                 continue
-            pair[0] = <Py_UCS4> a
-            pair[1] = <Py_UCS4> b
-            found = self.bigrams.find(pair, 2)
+            found = self.bigrams.find(a * self.n_tokens + b)
             if found >= 0:
-                self.cols[n] = self.bigram_cols[found]
+                self.cols[n] = found
                 n += 1
         if n == 0:
             return 0
