@@ -13,6 +13,7 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
+from cpython.unicode cimport Py_UNICODE_ISSPACE
 from libc.math cimport exp, log, log1p, sqrt
 from libc.stdlib cimport free, realloc
 
@@ -212,6 +213,13 @@ cdef class PairTable:
             slot = (slot + 1) & self.mask
 
 
+cdef struct ChunkSlot:
+    uint64_t hash
+    uint32_t start  # of the chunk's code points in Scorer.chunk_points
+    uint32_t length
+    const int *entry  # its analysis (NULL: empty slot), a bytes in chunk_entries
+
+
 cdef class Scorer:
     """Holds the model's arrays and reusable buffers; see ``fast._tables``."""
 
@@ -243,6 +251,17 @@ cdef class Scorer:
     cdef str negation_suffix
     cdef object normalize_tokenize
     cdef Tally word_tally, char_tally
+    # The analysis of every chunk seen (see :meth:`_cached`): a hash table over
+    # the chunks' code points, so a post is split and looked up without a
+    # Python string or dict lookup per chunk.
+    cdef ChunkSlot *chunk_slots
+    cdef uint64_t chunk_mask
+    cdef Py_ssize_t n_chunks
+    cdef uint32_t *chunk_points
+    cdef Py_ssize_t points_used, points_capacity
+    cdef list chunk_entries
+    cdef const int **post_entries  # the analyses of the post being scored
+    cdef Py_ssize_t post_capacity
 
     def __init__(self, token_table, bigram_keys, bigram_cols, word_table, char_table,
                  char_sublinear, lexicon_scores, pattern_scores, vectors, coef,
@@ -276,8 +295,12 @@ cdef class Scorer:
         self._reserve(1024)
         _tally_init(&self.word_tally, self.word_table.shape[0])
         _tally_init(&self.char_tally, self.char_table.shape[0])
+        self.clear_cache()
 
     def __dealloc__(self):
+        free(self.chunk_slots)
+        free(self.chunk_points)
+        free(self.post_entries)
         free(self.key)
         free(self.ids)
         free(self.cols)
@@ -488,54 +511,151 @@ cdef class Scorer:
         out[2] = flags
         return PyBytes_FromStringAndSize(<char *> out, count * sizeof(int))
 
-    def score(self, list texts, dict cache):
-        """Probabilities (n x classes) and known-word counts of cleaned texts."""
-        cdef Py_ssize_t n = len(texts), p
+    def cached_chunks(self):
+        """How many chunks' analyses are remembered."""
+        return self.n_chunks
+
+    def clear_cache(self):
+        """Forget every chunk's analysis (memory stays bounded)."""
+        free(self.chunk_slots)
+        self.chunk_slots = <ChunkSlot *> calloc(1024, sizeof(ChunkSlot))
+        if not self.chunk_slots:
+            raise MemoryError()
+        self.chunk_mask = 1023
+        self.n_chunks = 0
+        self.points_used = 0
+        self.chunk_entries = []
+
+    cdef const int *_cached(self, str text, Py_ssize_t start,
+                            Py_ssize_t end) except NULL:
+        """The analysis of the chunk ``text[start:end]``, made on first sight."""
+        cdef uint64_t h = 14695981039346656037ULL, slot
+        cdef Py_ssize_t i, length = end - start
+        cdef ChunkSlot *found
+        for i in range(start, end):
+            h = (h ^ <uint64_t> text[i]) * 1099511628211ULL
+        slot = h & self.chunk_mask
+        while self.chunk_slots[slot].entry != NULL:
+            found = &self.chunk_slots[slot]
+            if found.hash == h and found.length == length:
+                i = 0
+                while i < length and self.chunk_points[found.start + i] == text[start + i]:
+                    i += 1
+                if i == length:
+                    return found.entry
+            slot = (slot + 1) & self.chunk_mask
+        entry = self.analyse(text[start:end])
+        self.chunk_entries.append(entry)
+        if self.points_used + length > self.points_capacity:
+            self.points_capacity = max(2 * self.points_capacity,
+                                       self.points_used + length, 4096)
+            if self.points_capacity >= 0xFFFFFFFF:
+                raise MemoryError("chunk cache over 4G code points")
+            self.chunk_points = <uint32_t *> realloc(
+                self.chunk_points, self.points_capacity * sizeof(uint32_t))
+            if not self.chunk_points:
+                raise MemoryError()
+        for i in range(length):
+            self.chunk_points[self.points_used + i] = text[start + i]
+        found = &self.chunk_slots[slot]
+        found.hash = h
+        found.start = <uint32_t> self.points_used
+        found.length = <uint32_t> length
+        found.entry = <const int *> PyBytes_AS_STRING(entry)
+        self.points_used += length
+        self.n_chunks += 1
+        if 2 * self.n_chunks > <Py_ssize_t> self.chunk_mask:
+            self._grow_chunks()
+        return <const int *> PyBytes_AS_STRING(entry)
+
+    cdef int _grow_chunks(self) except -1:
+        """Twice the slots, every chunk moved to its slot in the new table."""
+        cdef uint64_t size = 2 * (self.chunk_mask + 1), i, slot
+        cdef ChunkSlot *old = self.chunk_slots
+        cdef ChunkSlot *slots = <ChunkSlot *> calloc(size, sizeof(ChunkSlot))
+        if not slots:
+            raise MemoryError()
+        for i in range(self.chunk_mask + 1):
+            if old[i].entry != NULL:
+                slot = old[i].hash & (size - 1)
+                while slots[slot].entry != NULL:
+                    slot = (slot + 1) & (size - 1)
+                slots[slot] = old[i]
+        self.chunk_slots = slots
+        self.chunk_mask = size - 1
+        free(old)
+        return 0
+
+    cdef int _add_post_entry(self, Py_ssize_t n, const int *entry) except -1:
+        if n >= self.post_capacity:
+            self.post_capacity = max(2 * self.post_capacity, 64)
+            self.post_entries = <const int **> realloc(
+                self.post_entries, self.post_capacity * sizeof(const int *))
+            if not self.post_entries:
+                raise MemoryError()
+        self.post_entries[n] = entry
+        return 0
+
+    def score(self, list texts):
+        """Probabilities (n x classes) and known-word counts of cleaned texts.
+
+        Each post is split as ``str.split()`` splits it, and each chunk's
+        analysis comes from the cache (see :meth:`clear_cache`).
+        """
+        cdef Py_ssize_t n = len(texts), p, i, start, length, n_entries
         probabilities = np.empty((n, self.n_classes), dtype=np.float64)
         known = np.empty(n, dtype=np.int64)
         cdef double[:, ::1] probs = probabilities
         cdef long long[::1] known_view = known
-        cdef list entries
         cdef const int *head
         cdef bint previous_end, fallback
+        cdef str text
         for p in range(n):
             text = texts[p]
-            entries = []
+            length = len(text)
+            n_entries = 0
             previous_end = False
             fallback = False
-            for chunk in text.split():
-                entry = cache.get(chunk)
-                if entry is None:
-                    entry = self.analyse(chunk)
-                    cache[chunk] = entry
-                entries.append(entry)
-                if PyBytes_GET_SIZE(entry) > 12:
-                    head = <const int *> PyBytes_AS_STRING(entry)
+            i = 0
+            while True:
+                while i < length and Py_UNICODE_ISSPACE(text[i]):
+                    i += 1
+                if i >= length:
+                    break
+                start = i
+                while i < length and not Py_UNICODE_ISSPACE(text[i]):
+                    i += 1
+                head = self._cached(text, start, i)
+                self._add_post_entry(n_entries, head)
+                n_entries += 1
+                if head[0] > 0 or head[1] > 0:
                     if previous_end and head[2] & STARTS_WITH_DOT:
                         fallback = True
                         break
                     previous_end = head[2] & ENDS_WITH_DOT
             if fallback:  # ". ." spans two chunks: the post is analysed whole
-                entries = [self.analyse(text)]
-            known_view[p] = self._score_post(entries, &probs[p, 0])
+                whole = self.analyse(text)
+                self.post_entries[0] = <const int *> PyBytes_AS_STRING(whole)
+                n_entries = 1
+            known_view[p] = self._score_post(n_entries, &probs[p, 0])
         return probabilities, known
 
-    cdef Py_ssize_t _score_post(self, list entries, double *out) except -1:
+    cdef Py_ssize_t _score_post(self, Py_ssize_t n_entries, double *out) except -1:
         cdef double logits[16]
-        cdef Py_ssize_t k, i, t, n_ids = 0, total_tokens = 0, total_grams = 0
+        cdef Py_ssize_t k, i, t, e, n_ids = 0, total_tokens = 0, total_grams = 0
         cdef const int *ints
         cdef bint in_scope = False
         cdef int flags, marked
         for k in range(self.n_classes):
             logits[k] = self.intercept[k]
-        for entry in entries:
-            ints = <const int *> PyBytes_AS_STRING(entry)
+        for e in range(n_entries):
+            ints = self.post_entries[e]
             total_tokens += ints[0]
             total_grams += ints[1]
         self._reserve(2 * total_tokens + total_grams + 1)
         # Negation scope, as preprocess.mark_negation_scope.
-        for entry in entries:
-            ints = <const int *> PyBytes_AS_STRING(entry)
+        for e in range(n_entries):
+            ints = self.post_entries[e]
             for t in range(ints[0]):
                 flags = ints[5 + 3 * t]
                 marked = ints[3 + 3 * t]
@@ -552,7 +672,7 @@ cdef class Scorer:
                 self.ids[n_ids] = marked
                 n_ids += 1
         cdef Py_ssize_t n_words = self._word_block(n_ids, logits)
-        self._char_block(entries, logits)
+        self._char_block(n_entries, logits)
         if self.lexicon_offset >= 0:
             self._lexicon(n_ids, 1, self.lexicon_scores,
                           self.lexicon_scale, self.lexicon_offset, logits)
@@ -643,11 +763,11 @@ cdef class Scorer:
             return 0
         return self._tfidf(n, self.word_table, True, &self.word_tally, logits)
 
-    cdef void _char_block(self, list entries, double *logits) except *:
-        cdef Py_ssize_t n = 0, g, start
+    cdef void _char_block(self, Py_ssize_t n_entries, double *logits) except *:
+        cdef Py_ssize_t n = 0, g, start, e
         cdef const int *ints
-        for entry in entries:
-            ints = <const int *> PyBytes_AS_STRING(entry)
+        for e in range(n_entries):
+            ints = self.post_entries[e]
             start = 3 + 3 * ints[0]
             for g in range(ints[1]):
                 self.cols[n] = ints[start + g]

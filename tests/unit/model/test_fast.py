@@ -111,9 +111,36 @@ def test_links_handles_and_hashtags_are_read_as_normalize_reads_them():
 def test_scores_do_not_depend_on_the_cache_or_the_batch(tiny_fast):
     texts = _texts()
     together, _ = tiny_fast.probabilities(texts)
-    tiny_fast._cache.clear()
+    tiny_fast.clear_cache()
     alone = np.vstack([tiny_fast.probabilities([t])[0] for t in reversed(texts)])
     assert np.array_equal(together, alone[::-1])
+
+
+@pytest.mark.skipif(fast._fastscore is None, reason="compiled core not built")
+def test_compiled_cache_splits_and_remembers_as_the_pure_path(
+    tiny_fast, tiny_pipeline, monkeypatch
+):
+    # The core splits posts itself and keeps each chunk's analysis in its own
+    # table: every whitespace str.split() knows, and enough distinct chunks
+    # (words of the tiny set glued to numbers) that the table grows.
+    spaces = ["\t", "\n", "\x1c", "\x85", "\u2028", "\u3000", "\xa0", "  "]
+    words = [w for t in _texts() for w in t.split()]
+    texts = [
+        spaces[i % len(spaces)].join(f"{w}{i % 7}" if i % 3 else w for w in words[i:])
+        for i in range(0, len(words), 2)
+    ] + _texts()
+    arrays = export_arrays(tiny_pipeline)
+    pure_model = FastModel(*_round_trip(arrays), compiled=False)
+    expected, expected_known = score_pure(pure_model, texts)
+    tiny_fast.clear_cache()
+    got, known = tiny_fast.probabilities(texts)
+    assert tiny_fast._scorer.cached_chunks() > 1024  # grown past its first table
+    assert np.array_equal(got, expected) and (known == expected_known).all()
+    again, _ = tiny_fast.probabilities(texts[::-1])  # every chunk from the cache
+    assert np.array_equal(again, expected[::-1])
+    monkeypatch.setattr(fast.config, "FAST_WORD_CACHE", 10)
+    tiny_fast.probabilities(texts[:1])  # over the limit: forgotten first
+    assert 0 < tiny_fast._scorer.cached_chunks() <= len(texts[0].split())
 
 
 def test_arrays_file_round_trips(tiny_pipeline, tmp_path):
