@@ -564,7 +564,9 @@ cdef class Scorer:
         found.entry = <const int *> PyBytes_AS_STRING(entry)
         self.points_used += length
         self.n_chunks += 1
-        if 2 * self.n_chunks > <Py_ssize_t> self.chunk_mask:
+        # Up to three quarters full: linear probes stay short, and a worker's
+        # table for a few hundred thousand chunks stays a few megabytes.
+        if 4 * self.n_chunks > 3 * <Py_ssize_t> self.chunk_mask:
             self._grow_chunks()
         return <const int *> PyBytes_AS_STRING(entry)
 
