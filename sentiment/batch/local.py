@@ -92,13 +92,16 @@ def score_csv(
                     threshold=threshold,
                     delimiter=fmt.delimiter,
                     score_all_languages=score_all_languages,
+                    log_text=(
+                        None if prediction_log is None else prediction_log.store_text
+                    ),
                 )
                 for done in map_ordered(
                     task, row_chunks(table, chunk_rows), predictor, jobs
                 ):
                     out.write(done.csv_text)
                     if staged is not None:
-                        staged.add(done.texts, done.scored)
+                        staged.add_rows(done.log_rows)
                     summary.merge(done.summary)
                     bar.update(handle.tell() - bar.n)
             warn_about_decoding(table)

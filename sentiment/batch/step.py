@@ -26,6 +26,7 @@ from sentiment.model.predictor import (
     Predictor,
     _Scores,
 )
+from sentiment.ops.log_staging import staged_rows
 
 
 def predictions_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
@@ -174,8 +175,7 @@ class _ScoredChunk(NamedTuple):
 
     csv_text: str
     summary: ScoreSummary
-    texts: list[str]  # for the prediction log
-    scored: _Scores
+    log_rows: list[tuple] | None  # ops.log_staging.staged_rows; None: no log
 
 
 def _score_csv_rows(
@@ -185,19 +185,21 @@ def _score_csv_rows(
     threshold: float | None,
     delimiter: str,
     score_all_languages: bool = False,
+    log_text: bool | None = None,
 ) -> _ScoredChunk:
     """Score the cells at ``text_index`` of ``rows``; their lines of the scored file.
 
     No DataFrame: from the rows to arrays to lines (pandas would cost more
-    than the model).
+    than the model). With ``log_text`` (the log's ``store_text``) not None,
+    also their staged log rows: made here, in the worker, the process writing
+    the file only stores them.
     """
     texts = [row[text_index] for row in rows]
     scored = score_text_columns(predictor, texts, threshold, score_all_languages)
     summary = ScoreSummary()
     summary.add(scored)
-    return _ScoredChunk(
-        scored_csv_text(rows, scored, delimiter), summary, texts, scored
-    )
+    log_rows = None if log_text is None else staged_rows(texts, scored, log_text)
+    return _ScoredChunk(scored_csv_text(rows, scored, delimiter), summary, log_rows)
 
 
 def file_progress(path: Path, enabled: bool) -> Any:

@@ -13,6 +13,7 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
+from cpython.unicode cimport Py_UNICODE_ISSPACE
 from libc.math cimport exp, log, log1p, sqrt
 from libc.stdlib cimport free, realloc
 
@@ -42,50 +43,41 @@ cdef bint _is_scope_end(str token):
     return True
 
 
-cdef void _sort_ints(int *values, Py_ssize_t n) noexcept nogil:
-    """Sort in place: quicksort (median of three), insertion sort below 16."""
-    cdef Py_ssize_t i, j, lo = 0, hi = n - 1, mid
-    cdef int pivot, swap
-    while hi - lo >= 16:
-        mid = lo + (hi - lo) // 2
-        if values[mid] < values[lo]:
-            values[mid], values[lo] = values[lo], values[mid]
-        if values[hi] < values[lo]:
-            values[hi], values[lo] = values[lo], values[hi]
-        if values[hi] < values[mid]:
-            values[hi], values[mid] = values[mid], values[hi]
-        pivot = values[mid]
-        i = lo
-        j = hi
-        while i <= j:
-            while values[i] < pivot:
-                i += 1
-            while values[j] > pivot:
-                j -= 1
-            if i <= j:
-                swap = values[i]
-                values[i] = values[j]
-                values[j] = swap
-                i += 1
-                j -= 1
-        # Recurse into the smaller side, loop over the larger: little stack.
-        if j - lo < hi - i:
-            _sort_ints(values + lo, j - lo + 1)
-            lo = i
-        else:
-            _sort_ints(values + i, hi - i + 1)
-            hi = j
-    for i in range(lo + 1, hi + 1):
-        pivot = values[i]
-        j = i - 1
-        while j >= lo and values[j] > pivot:
-            values[j + 1] = values[j]
-            j -= 1
-        values[j + 1] = pivot
-
-
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc
+
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
+    void __builtin_prefetch(const void *) nogil
+
+
+cdef struct Tally:
+    # Per column of one table: its count in the post being scored, a bit per
+    # column with a nonzero count and a bit per nonzero word of those bits.
+    # Reading the bits in order visits the post's columns in increasing order
+    # (what the sums need) without sorting them; all are zero between posts.
+    int *counts
+    uint64_t *bits
+    uint64_t *summary
+    Py_ssize_t n_summary
+
+
+cdef int _tally_init(Tally *tally, Py_ssize_t n_columns) except -1:
+    cdef Py_ssize_t n_bits = n_columns // 64 + 1
+    tally.n_summary = n_bits // 64 + 1
+    tally.counts = <int *> calloc(n_columns + 1, sizeof(int))
+    tally.bits = <uint64_t *> calloc(n_bits, sizeof(uint64_t))
+    tally.summary = <uint64_t *> calloc(tally.n_summary, sizeof(uint64_t))
+    if not (tally.counts and tally.bits and tally.summary):
+        raise MemoryError()
+    return 0
+
+
+cdef void _tally_free(Tally *tally) noexcept:
+    free(tally.counts)
+    free(tally.bits)
+    free(tally.summary)
 
 
 cdef inline uint64_t _fnv(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
@@ -158,12 +150,81 @@ cdef class StringTable:
             slot = (slot + 1) & self.mask
 
 
+cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
+    """splitmix64's finaliser: every bit of ``x`` moves the low bits."""
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL
+    return x ^ (x >> 31)
+
+
+cdef struct PairSlot:
+    int64_t key  # -1: empty
+    int32_t column
+
+
+cdef class PairTable:
+    """Word bigram key (``a * n_tokens + b``) -> column, open addressing.
+
+    A probe reads one 16-byte slot: key and column together, so a lookup is
+    one cache line, where a StringTable reads four (bigrams are looked up in
+    every post, and the table is megabytes).
+    """
+
+    cdef PairSlot *slots
+    cdef uint64_t mask
+
+    def __init__(self, keys, columns):
+        cdef const int64_t[::1] key_view = np.ascontiguousarray(keys, dtype=np.int64)
+        cdef const int32_t[::1] column_view = np.ascontiguousarray(
+            columns, dtype=np.int32
+        )
+        cdef Py_ssize_t n = key_view.shape[0], i
+        cdef uint64_t size = 1, slot
+        if column_view.shape[0] != n:
+            raise ValueError("one column per bigram key")
+        while size < 2 * <uint64_t> n + 2:
+            size *= 2
+        self.mask = size - 1
+        self.slots = <PairSlot *> calloc(size, sizeof(PairSlot))
+        if not self.slots:
+            raise MemoryError()
+        for i in range(<Py_ssize_t> size):
+            self.slots[i].key = -1
+        for i in range(n):
+            if key_view[i] < 0:
+                raise ValueError("bigram keys are not negative")
+            slot = _mix(<uint64_t> key_view[i]) & self.mask
+            while self.slots[slot].key >= 0:
+                slot = (slot + 1) & self.mask
+            self.slots[slot].key = key_view[i]
+            self.slots[slot].column = column_view[i]
+
+    def __dealloc__(self):
+        free(self.slots)
+
+    cdef int32_t find(self, int64_t key) noexcept nogil:
+        """The column of bigram ``key`` (the first given, as a dict), or -1."""
+        cdef uint64_t slot = _mix(<uint64_t> key) & self.mask
+        while True:
+            if self.slots[slot].key == key:
+                return self.slots[slot].column
+            if self.slots[slot].key < 0:
+                return -1
+            slot = (slot + 1) & self.mask
+
+
+cdef struct ChunkSlot:
+    uint64_t hash
+    uint32_t start  # of the chunk's code points in Scorer.chunk_points
+    uint32_t length
+    const int *entry  # its analysis (NULL: empty slot), a bytes in chunk_entries
+
+
 cdef class Scorer:
     """Holds the model's arrays and reusable buffers; see ``fast._tables``."""
 
     cdef const int[:, ::1] token_table
-    cdef StringTable bigrams
-    cdef const int[::1] bigram_cols
+    cdef PairTable bigrams
     cdef const double[:, ::1] word_table
     cdef const double[:, ::1] char_table
     cdef bint char_sublinear
@@ -189,6 +250,18 @@ cdef class Scorer:
     cdef frozenset negations
     cdef str negation_suffix
     cdef object normalize_tokenize
+    cdef Tally word_tally, char_tally
+    # The analysis of every chunk seen (see :meth:`_cached`): a hash table over
+    # the chunks' code points, so a post is split and looked up without a
+    # Python string or dict lookup per chunk.
+    cdef ChunkSlot *chunk_slots
+    cdef uint64_t chunk_mask
+    cdef Py_ssize_t n_chunks
+    cdef uint32_t *chunk_points
+    cdef Py_ssize_t points_used, points_capacity
+    cdef list chunk_entries
+    cdef const int **post_entries  # the analyses of the post being scored
+    cdef Py_ssize_t post_capacity
 
     def __init__(self, token_table, bigram_keys, bigram_cols, word_table, char_table,
                  char_sublinear, lexicon_scores, pattern_scores, vectors, coef,
@@ -196,13 +269,7 @@ cdef class Scorer:
                  vector_offset, lexicon_scale, pattern_scale, vector_scale, n_tokens,
                  **unused):
         self.token_table = np.ascontiguousarray(token_table, dtype=np.int32)
-        # A bigram is looked up as the two-"character" string (id, id).
-        keys = np.asarray(bigram_keys, dtype=np.int64)
-        pairs = np.column_stack([keys // n_tokens, keys % n_tokens]).astype(np.uint32)
-        self.bigrams = StringTable(
-            pairs.ravel(), np.arange(0, 2 * len(keys) + 1, 2, dtype=np.int64)
-        )
-        self.bigram_cols = np.ascontiguousarray(bigram_cols, dtype=np.int32)
+        self.bigrams = PairTable(bigram_keys, bigram_cols)
         self.word_table = np.ascontiguousarray(word_table, dtype=np.float64)
         self.char_table = np.ascontiguousarray(char_table, dtype=np.float64)
         self.char_sublinear = char_sublinear
@@ -226,13 +293,21 @@ cdef class Scorer:
             raise ValueError("at most 8 lexicon columns")
         self.capacity = 0
         self._reserve(1024)
+        _tally_init(&self.word_tally, self.word_table.shape[0])
+        _tally_init(&self.char_tally, self.char_table.shape[0])
+        self.clear_cache()
 
     def __dealloc__(self):
+        free(self.chunk_slots)
+        free(self.chunk_points)
+        free(self.post_entries)
         free(self.key)
         free(self.ids)
         free(self.cols)
         free(self.counts)
         free(self.values)
+        _tally_free(&self.word_tally)
+        _tally_free(&self.char_tally)
 
     cdef void _reserve(self, Py_ssize_t size) except *:
         if size <= self.capacity:
@@ -267,10 +342,16 @@ cdef class Scorer:
         token pattern give it, so it skips them. Plain: ASCII letters and
         digits other than 8 (no emoticon eye), or letters with one apostrophe
         inside ("don't"), no character three times in a row (no elongation).
-        Anything else goes through normalize and the token pattern.
+        Links, handles and hashtags of the same plain kind skip them too (see
+        :meth:`_tagged`). Anything else goes through normalize and the token
+        pattern.
         """
         cdef Py_ssize_t n = len(chunk), i, core = 0, run = 1
         cdef Py_UCS4 c, previous = 0
+        if 1 < n < 64 and chunk[0] in u"@#hHwW":
+            tagged = self._tagged(chunk)
+            if tagged is not None:
+                return self._pack(tagged[0], tagged[1])
         cdef bint plain = 0 < n < 64, digits = False, letters = False
         cdef bint apostrophe = False
         for i in range(n if plain else 0):
@@ -309,6 +390,63 @@ cdef class Scorer:
             return self._pack(text, [text[:core], text[core:]])
         text, tokens = self.normalize_tokenize(chunk)
         return self._pack(text, tokens)
+
+    cdef tuple _tagged(self, str chunk):
+        """What normalize and the token pattern make of a whole link, handle or
+        hashtag in printable ASCII, or None for any other chunk.
+
+        A link (``http://``, ``https://`` or ``www.``, any case, then at least
+        one character) is all one ``<url>``. A handle, ``@`` and ASCII letters,
+        digits or ``_``, is ``<user>``, then its closing , . ! ? or : if any.
+        A hashtag, ``#`` and ASCII letters with no character three times in a
+        row, is its camel-case words lower-cased (one token each), then its
+        closing , . ! or ? if any.
+        """
+        cdef Py_ssize_t n = len(chunk), i, end = n, start = 1
+        cdef Py_UCS4 c, mark = chunk[n - 1]
+        for i in range(n):
+            if not (u'!' <= chunk[i] <= u'~'):
+                return None
+        lowered = chunk[:8].lower()
+        if (lowered.startswith(u"http://") and n > 7) or (
+            lowered.startswith(u"https://") and n > 8
+        ) or (lowered.startswith(u"www.") and n > 4):
+            return u"<url>", [u"<url>"]
+        if chunk[0] == u'@':
+            if mark in u",.!?:":
+                end = n - 1
+            if end < 2:
+                return None
+            for i in range(1, end):
+                c = chunk[i]
+                if not (_is_ascii_letter(c) or u'0' <= c <= u'9' or c == u'_'):
+                    return None
+            if end == n:
+                return u"<user>", [u"<user>"]
+            return u"<user> " + chunk[end:], [u"<user>", chunk[end:]]
+        if chunk[0] != u'#':
+            return None
+        if mark in u",.!?":
+            end = n - 1
+        if end < 2:
+            return None
+        for i in range(1, end):
+            if not _is_ascii_letter(chunk[i]):
+                return None
+        for i in range(3, n):  # elongation: normalize would shorten the run
+            if chunk[i] == chunk[i - 1] == chunk[i - 2]:
+                return None
+        tokens = []
+        for i in range(2, end):  # "NotHappy" -> "not", "happy"
+            if u'a' <= chunk[i - 1] <= u'z' and u'A' <= chunk[i] <= u'Z':
+                tokens.append(chunk[start:i].lower())
+                start = i
+        tokens.append(chunk[start:end].lower())
+        text = u" ".join(tokens)
+        if end < n:
+            text += chunk[end:]
+            tokens.append(chunk[end:])
+        return text, tokens
 
     cdef Py_UCS4 *_key(self, Py_ssize_t size) except NULL:
         """A scratch buffer of at least ``size`` code points."""
@@ -373,54 +511,153 @@ cdef class Scorer:
         out[2] = flags
         return PyBytes_FromStringAndSize(<char *> out, count * sizeof(int))
 
-    def score(self, list texts, dict cache):
-        """Probabilities (n x classes) and known-word counts of cleaned texts."""
-        cdef Py_ssize_t n = len(texts), p
+    def cached_chunks(self):
+        """How many chunks' analyses are remembered."""
+        return self.n_chunks
+
+    def clear_cache(self):
+        """Forget every chunk's analysis (memory stays bounded)."""
+        free(self.chunk_slots)
+        self.chunk_slots = <ChunkSlot *> calloc(1024, sizeof(ChunkSlot))
+        if not self.chunk_slots:
+            raise MemoryError()
+        self.chunk_mask = 1023
+        self.n_chunks = 0
+        self.points_used = 0
+        self.chunk_entries = []
+
+    cdef const int *_cached(self, str text, Py_ssize_t start,
+                            Py_ssize_t end) except NULL:
+        """The analysis of the chunk ``text[start:end]``, made on first sight."""
+        cdef uint64_t h = 14695981039346656037ULL, slot
+        cdef Py_ssize_t i, length = end - start
+        cdef ChunkSlot *found
+        for i in range(start, end):
+            h = (h ^ <uint64_t> text[i]) * 1099511628211ULL
+        slot = h & self.chunk_mask
+        while self.chunk_slots[slot].entry != NULL:
+            found = &self.chunk_slots[slot]
+            if found.hash == h and found.length == length:
+                i = 0
+                while i < length and self.chunk_points[found.start + i] == text[start + i]:
+                    i += 1
+                if i == length:
+                    return found.entry
+            slot = (slot + 1) & self.chunk_mask
+        entry = self.analyse(text[start:end])
+        self.chunk_entries.append(entry)
+        if self.points_used + length > self.points_capacity:
+            self.points_capacity = max(2 * self.points_capacity,
+                                       self.points_used + length, 4096)
+            if self.points_capacity >= 0xFFFFFFFF:
+                raise MemoryError("chunk cache over 4G code points")
+            self.chunk_points = <uint32_t *> realloc(
+                self.chunk_points, self.points_capacity * sizeof(uint32_t))
+            if not self.chunk_points:
+                raise MemoryError()
+        for i in range(length):
+            self.chunk_points[self.points_used + i] = text[start + i]
+        found = &self.chunk_slots[slot]
+        found.hash = h
+        found.start = <uint32_t> self.points_used
+        found.length = <uint32_t> length
+        found.entry = <const int *> PyBytes_AS_STRING(entry)
+        self.points_used += length
+        self.n_chunks += 1
+        # Up to three quarters full: linear probes stay short, and a worker's
+        # table for a few hundred thousand chunks stays a few megabytes.
+        if 4 * self.n_chunks > 3 * <Py_ssize_t> self.chunk_mask:
+            self._grow_chunks()
+        return <const int *> PyBytes_AS_STRING(entry)
+
+    cdef int _grow_chunks(self) except -1:
+        """Twice the slots, every chunk moved to its slot in the new table."""
+        cdef uint64_t size = 2 * (self.chunk_mask + 1), i, slot
+        cdef ChunkSlot *old = self.chunk_slots
+        cdef ChunkSlot *slots = <ChunkSlot *> calloc(size, sizeof(ChunkSlot))
+        if not slots:
+            raise MemoryError()
+        for i in range(self.chunk_mask + 1):
+            if old[i].entry != NULL:
+                slot = old[i].hash & (size - 1)
+                while slots[slot].entry != NULL:
+                    slot = (slot + 1) & (size - 1)
+                slots[slot] = old[i]
+        self.chunk_slots = slots
+        self.chunk_mask = size - 1
+        free(old)
+        return 0
+
+    cdef int _add_post_entry(self, Py_ssize_t n, const int *entry) except -1:
+        if n >= self.post_capacity:
+            self.post_capacity = max(2 * self.post_capacity, 64)
+            self.post_entries = <const int **> realloc(
+                self.post_entries, self.post_capacity * sizeof(const int *))
+            if not self.post_entries:
+                raise MemoryError()
+        self.post_entries[n] = entry
+        return 0
+
+    def score(self, list texts):
+        """Probabilities (n x classes) and known-word counts of cleaned texts.
+
+        Each post is split as ``str.split()`` splits it, and each chunk's
+        analysis comes from the cache (see :meth:`clear_cache`).
+        """
+        cdef Py_ssize_t n = len(texts), p, i, start, length, n_entries
         probabilities = np.empty((n, self.n_classes), dtype=np.float64)
         known = np.empty(n, dtype=np.int64)
         cdef double[:, ::1] probs = probabilities
         cdef long long[::1] known_view = known
-        cdef list entries
         cdef const int *head
         cdef bint previous_end, fallback
+        cdef str text
         for p in range(n):
             text = texts[p]
-            entries = []
+            length = len(text)
+            n_entries = 0
             previous_end = False
             fallback = False
-            for chunk in text.split():
-                entry = cache.get(chunk)
-                if entry is None:
-                    entry = self.analyse(chunk)
-                    cache[chunk] = entry
-                entries.append(entry)
-                if PyBytes_GET_SIZE(entry) > 12:
-                    head = <const int *> PyBytes_AS_STRING(entry)
+            i = 0
+            while True:
+                while i < length and Py_UNICODE_ISSPACE(text[i]):
+                    i += 1
+                if i >= length:
+                    break
+                start = i
+                while i < length and not Py_UNICODE_ISSPACE(text[i]):
+                    i += 1
+                head = self._cached(text, start, i)
+                self._add_post_entry(n_entries, head)
+                n_entries += 1
+                if head[0] > 0 or head[1] > 0:
                     if previous_end and head[2] & STARTS_WITH_DOT:
                         fallback = True
                         break
                     previous_end = head[2] & ENDS_WITH_DOT
             if fallback:  # ". ." spans two chunks: the post is analysed whole
-                entries = [self.analyse(text)]
-            known_view[p] = self._score_post(entries, &probs[p, 0])
+                whole = self.analyse(text)
+                self.post_entries[0] = <const int *> PyBytes_AS_STRING(whole)
+                n_entries = 1
+            known_view[p] = self._score_post(n_entries, &probs[p, 0])
         return probabilities, known
 
-    cdef Py_ssize_t _score_post(self, list entries, double *out) except -1:
+    cdef Py_ssize_t _score_post(self, Py_ssize_t n_entries, double *out) except -1:
         cdef double logits[16]
-        cdef Py_ssize_t k, i, t, n_ids = 0, total_tokens = 0, total_grams = 0
+        cdef Py_ssize_t k, i, t, e, n_ids = 0, total_tokens = 0, total_grams = 0
         cdef const int *ints
         cdef bint in_scope = False
         cdef int flags, marked
         for k in range(self.n_classes):
             logits[k] = self.intercept[k]
-        for entry in entries:
-            ints = <const int *> PyBytes_AS_STRING(entry)
+        for e in range(n_entries):
+            ints = self.post_entries[e]
             total_tokens += ints[0]
             total_grams += ints[1]
         self._reserve(2 * total_tokens + total_grams + 1)
         # Negation scope, as preprocess.mark_negation_scope.
-        for entry in entries:
-            ints = <const int *> PyBytes_AS_STRING(entry)
+        for e in range(n_entries):
+            ints = self.post_entries[e]
             for t in range(ints[0]):
                 flags = ints[5 + 3 * t]
                 marked = ints[3 + 3 * t]
@@ -437,7 +674,7 @@ cdef class Scorer:
                 self.ids[n_ids] = marked
                 n_ids += 1
         cdef Py_ssize_t n_words = self._word_block(n_ids, logits)
-        self._char_block(entries, logits)
+        self._char_block(n_entries, logits)
         if self.lexicon_offset >= 0:
             self._lexicon(n_ids, 1, self.lexicon_scores,
                           self.lexicon_scale, self.lexicon_offset, logits)
@@ -458,28 +695,45 @@ cdef class Scorer:
         return n_words
 
     cdef Py_ssize_t _tfidf(self, Py_ssize_t n, const double[:, ::1] table,
-                           bint sublinear, double *logits) noexcept:
+                           bint sublinear, Tally *tally, double *logits) noexcept:
         """TF-IDF (L2) of the n column ids in ``cols``, added to the logits.
 
         Columns are visited in increasing order (as ``fast_pure._tfidf``): the
-        same sums, and the table is read front to back.
+        same sums, and the table is read front to back. ``tally`` counts them
+        and gives them back in that order, and is left all zero.
         """
-        cdef Py_ssize_t i = 0, j, m = 0, k
+        cdef Py_ssize_t i, m = 0, k, word, s
         cdef int col
+        cdef uint64_t pending, bits
         cdef double v, norm = 0.0
-        _sort_ints(self.cols, n)
-        while i < n:
+        for i in range(n):
             col = self.cols[i]
-            j = i + 1
-            while j < n and self.cols[j] == col:
-                j += 1
-            v = (1.0 + log(<double> (j - i))) if sublinear else <double> (j - i)
-            v = v * table[col, 0]
-            self.values[m] = v
-            self.counts[m] = col
-            m += 1
-            norm += v * v
-            i = j
+            if tally.counts[col] == 0:
+                # The row is read below, in column order: fetch it now, while
+                # the other columns are counted (the table is megabytes).
+                __builtin_prefetch(&table[col, 0])
+                tally.bits[col >> 6] |= (<uint64_t> 1) << (col & 63)
+                tally.summary[col >> 12] |= (<uint64_t> 1) << ((col >> 6) & 63)
+            tally.counts[col] += 1
+        for s in range(tally.n_summary):
+            pending = tally.summary[s]
+            tally.summary[s] = 0
+            while pending:
+                word = s * 64 + __builtin_ctzll(pending)
+                pending &= pending - 1
+                bits = tally.bits[word]
+                tally.bits[word] = 0
+                while bits:
+                    col = <int> (word * 64 + __builtin_ctzll(bits))
+                    bits &= bits - 1
+                    v = tally.counts[col]
+                    tally.counts[col] = 0
+                    v = (1.0 + log(v)) if sublinear else v
+                    v = v * table[col, 0]
+                    self.values[m] = v
+                    self.counts[m] = col
+                    m += 1
+                    norm += v * v
         norm = sqrt(norm)
         for i in range(m):
             v = self.values[i] / norm
@@ -491,7 +745,6 @@ cdef class Scorer:
     cdef Py_ssize_t _word_block(self, Py_ssize_t n_ids, double *logits) noexcept:
         cdef Py_ssize_t i, n = 0
         cdef int a, b, col, found
-        cdef Py_UCS4 pair[2]
         for i in range(n_ids):
             a = self.ids[i]
             if a >= 0:
@@ -504,27 +757,26 @@ cdef class Scorer:
             b = self.ids[i + 1]
             if a < 0 or b < 0:
                 continue
-            pair[0] = <Py_UCS4> a
-            pair[1] = <Py_UCS4> b
-            found = self.bigrams.find(pair, 2)
+            found = self.bigrams.find(a * self.n_tokens + b)
             if found >= 0:
-                self.cols[n] = self.bigram_cols[found]
+                self.cols[n] = found
                 n += 1
         if n == 0:
             return 0
-        return self._tfidf(n, self.word_table, True, logits)
+        return self._tfidf(n, self.word_table, True, &self.word_tally, logits)
 
-    cdef void _char_block(self, list entries, double *logits) except *:
-        cdef Py_ssize_t n = 0, g, start
+    cdef void _char_block(self, Py_ssize_t n_entries, double *logits) except *:
+        cdef Py_ssize_t n = 0, g, start, e
         cdef const int *ints
-        for entry in entries:
-            ints = <const int *> PyBytes_AS_STRING(entry)
+        for e in range(n_entries):
+            ints = self.post_entries[e]
             start = 3 + 3 * ints[0]
             for g in range(ints[1]):
                 self.cols[n] = ints[start + g]
                 n += 1
         if n:
-            self._tfidf(n, self.char_table, self.char_sublinear, logits)
+            self._tfidf(n, self.char_table, self.char_sublinear, &self.char_tally,
+                        logits)
 
     cdef void _lexicon(self, Py_ssize_t n_ids, int field,
                        const double[:, ::1] scores, double scale, long long offset,

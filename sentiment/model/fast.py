@@ -179,9 +179,16 @@ class FastModel:
             entries.append(entry)
         return entries
 
+    def clear_cache(self) -> None:
+        """Forget the analysed chunks (the compiled core keeps its own)."""
+        self._cache.clear()
+        if self._scorer is not None:
+            self._scorer.clear_cache()
+
     def _trim_cache(self) -> None:
-        if len(self._cache) > config.FAST_WORD_CACHE:
-            self._cache.clear()
+        compiled = 0 if self._scorer is None else self._scorer.cached_chunks()
+        if max(len(self._cache), compiled) > config.FAST_WORD_CACHE:
+            self.clear_cache()
 
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (``config.LABELS`` order) and known-word counts.
@@ -190,7 +197,7 @@ class FastModel:
         """
         self._trim_cache()
         if self._scorer is not None:
-            return self._scorer.score(list(texts), self._cache)
+            return self._scorer.score(list(texts))
         return score_pure(self, texts)
 
     def features(self, text: str) -> tuple[list[int], list[float]]:

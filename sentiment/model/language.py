@@ -63,7 +63,9 @@ def model_input(text: object) -> str | None:
     """
     if not isinstance(text, str):
         return None
-    cleaned = " ".join(_NOT_LANGUAGE_RE.sub(" ", text).split())
+    if "@" in text or "#" in text or "http" in text or "www." in text:
+        text = _NOT_LANGUAGE_RE.sub(" ", text)  # else it cannot match: skipped
+    cleaned = " ".join(text.split())
     if not _ASCII_LETTER_RE.search(cleaned) and not any(ch.isalpha() for ch in cleaned):
         return None
     line = cleaned[:_DETECT_CHARS]

@@ -40,6 +40,20 @@ from sentiment.ops.logstore import PredictionLog
 _STAGED = ["item", *COLUMNS[COLUMNS.index("label") : COLUMNS.index(CORRELATION_COLUMN)]]
 
 
+def staged_rows(
+    texts: Sequence[str], scored: pd.DataFrame | Any, keep_text: bool
+) -> list[tuple]:
+    """The staged rows of ``texts`` and their predictions, without item numbers.
+
+    Built where the chunk is scored (a ``--jobs`` worker), so the process
+    writing the file only inserts them; ``keep_text``: the log's ``store_text``.
+    """
+    return [
+        (*record, *text_columns(text, keep_text))
+        for text, record in zip(texts, prediction_records(scored), strict=True)
+    ]
+
+
 class StagedLog:
     """Rows of one run (one request id, items in order) waiting for :meth:`commit`.
 
@@ -85,17 +99,18 @@ class StagedLog:
     def add(self, texts: Sequence[str], scored: pd.DataFrame | Any) -> None:
         """Stage the predictions of ``texts``: a ``Predictor.score`` table or its
         arrays (see :func:`prediction_records`), as the log will store them."""
-        first, keep_text = self.staged, self.target.store_text
-        rows = (
-            (first + i, *record, *text_columns(text, keep_text))
-            for i, (text, record) in enumerate(zip(texts, prediction_records(scored)))
-        )
+        self.add_rows(staged_rows(texts, scored, self.target.store_text))
+
+    def add_rows(self, rows: Sequence[tuple]) -> None:
+        """Stage rows made by :func:`staged_rows` (the next items, in order)."""
+        first = self.staged
         self._conn.execute("BEGIN")
         self._conn.executemany(
-            f"INSERT INTO staged VALUES ({', '.join('?' * len(_STAGED))})", rows
+            f"INSERT INTO staged VALUES ({', '.join('?' * len(_STAGED))})",
+            ((first + i, *row) for i, row in enumerate(rows)),
         )
         self._conn.execute("COMMIT")
-        self.staged += len(texts)
+        self.staged += len(rows)
 
     def commit(self) -> tuple[int, int]:
         """Append every staged row to the log; returns ``(logged, not_logged)``.

@@ -5,10 +5,19 @@ import numpy as np
 import pytest
 
 from sentiment.model import fast
+from sentiment.model.artifacts import load_fast_model
 from sentiment.model.export import export_arrays, read_arrays, write_arrays
 from sentiment.model.fast import FastModel
 from sentiment.model.fast_pure import score_pure
 from sentiment.model.predictor import Predictor, prepare_text
+
+LINKS_HANDLES_HASHTAGS = [
+    'http://t.co/Xzl4 HTTPS://A.B/c?d=1" www.x.org Www.Y.com, http:// https:// www.',
+    "http:x hxxp://a wwww.a ww.a http://a\u00e9 @bob @Bob_2: @bob! @bob!! @ @: @bob's",
+    "@bob-x @b\u00e9 @@bob a@bob #NotHappy #notHAPPY #BestDay! #aB #a #Sooo #soOO",
+    "#i8 #a_b #a-b ## #! #abc?! #a, #AbcDef. #HTTP://x #www.x #ABC #aBC #Abc123 #8)",
+]
+
 
 # Posts that exercise every rule: negation scope, spaced ellipses across and
 # within words, hashtags, mentions, links, elongations, emoji, non-ASCII,
@@ -39,6 +48,8 @@ TRICKY = [
     "abc123 4ever b4 123, 1000 99 12,5 1/2",
     "8p 8) d8 p8 8 88 8D do8 po8 P8, 8-)",
     "HeLLo! WOW. ok? no, Yes!! Ok!? aaa, aa,",
+    # Links, handles and hashtags the compiled core reads itself, and near misses.
+    *LINKS_HANDLES_HASHTAGS,
 ]
 
 
@@ -85,12 +96,51 @@ def test_compiled_and_pure_paths_agree_exactly(tiny_fast, tiny_pipeline):
             assert tiny_fast.analyse(chunk) == pure_model.analyse(chunk)
 
 
+@pytest.mark.skipif(fast._fastscore is None, reason="compiled core not built")
+def test_links_handles_and_hashtags_are_read_as_normalize_reads_them():
+    # The committed model knows <url>, <user> and the words: a wrong text or
+    # token would change the ids. Near misses must take normalize's path.
+    model, _ = load_fast_model()
+    pure = FastModel(model._arrays, model.meta, compiled=False)
+    chunks = {c for text in LINKS_HANDLES_HASHTAGS for c in text.split()}
+    chunks |= {prefix + rest for prefix in ("@", "#") for rest in ("GoodDay", "x:")}
+    for chunk in chunks:
+        assert model.analyse(chunk) == pure.analyse(chunk), chunk
+
+
 def test_scores_do_not_depend_on_the_cache_or_the_batch(tiny_fast):
     texts = _texts()
     together, _ = tiny_fast.probabilities(texts)
-    tiny_fast._cache.clear()
+    tiny_fast.clear_cache()
     alone = np.vstack([tiny_fast.probabilities([t])[0] for t in reversed(texts)])
     assert np.array_equal(together, alone[::-1])
+
+
+@pytest.mark.skipif(fast._fastscore is None, reason="compiled core not built")
+def test_compiled_cache_splits_and_remembers_as_the_pure_path(
+    tiny_fast, tiny_pipeline, monkeypatch
+):
+    # The core splits posts itself and keeps each chunk's analysis in its own
+    # table: every whitespace str.split() knows, and enough distinct chunks
+    # (words of the tiny set glued to numbers) that the table grows.
+    spaces = ["\t", "\n", "\x1c", "\x85", "\u2028", "\u3000", "\xa0", "  "]
+    words = [w for t in _texts() for w in t.split()]
+    texts = [
+        spaces[i % len(spaces)].join(f"{w}{i % 7}" if i % 3 else w for w in words[i:])
+        for i in range(0, len(words), 2)
+    ] + _texts()
+    arrays = export_arrays(tiny_pipeline)
+    pure_model = FastModel(*_round_trip(arrays), compiled=False)
+    expected, expected_known = score_pure(pure_model, texts)
+    tiny_fast.clear_cache()
+    got, known = tiny_fast.probabilities(texts)
+    assert tiny_fast._scorer.cached_chunks() > 1024  # grown past its first table
+    assert np.array_equal(got, expected) and (known == expected_known).all()
+    again, _ = tiny_fast.probabilities(texts[::-1])  # every chunk from the cache
+    assert np.array_equal(again, expected[::-1])
+    monkeypatch.setattr(fast.config, "FAST_WORD_CACHE", 10)
+    tiny_fast.probabilities(texts[:1])  # over the limit: forgotten first
+    assert 0 < tiny_fast._scorer.cached_chunks() <= len(texts[0].split())
 
 
 def test_arrays_file_round_trips(tiny_pipeline, tmp_path):

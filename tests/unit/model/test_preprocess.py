@@ -59,7 +59,8 @@ def test_emoticons_and_emoji_survive_as_tokens(symbol):
 
 @pytest.mark.parametrize(
     "dirty",
-    ["g\u200bood", "go\u200dod", "\u202egood", "go\u00adod", "g\x00ood", "goo\ufeffd"],
+    ["g\u200bood", "go\u200dod", "\u202egood", "go\u00adod", "g\x00ood", "goo\ufeffd"]
+    + ["go\x7fod", "g\x1bood"],
 )
 def test_invisible_characters_are_removed(dirty):
     assert clean_unicode(dirty) == "good"
