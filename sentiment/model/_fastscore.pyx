@@ -30,7 +30,7 @@ cdef inline bint _is_ascii_letter(Py_UCS4 c):
 
 
 cdef bint _is_scope_end(str token):
-    """``token`` fully matches ``[.,:;!?]+|but`` (preprocess._SCOPE_END_RE)."""
+    """``token`` fully matches ``[.,:;!?]+|but`` (preprocess.SCOPE_END_RE)."""
     cdef Py_UCS4 c
     if token == u"but":
         return True

@@ -27,7 +27,12 @@ import numpy as np
 from sentiment import config
 from sentiment.model.export import unpack_strings
 from sentiment.model.fast_pure import NEGATION_CUE, SCOPE_END, post_features, score_pure
-from sentiment.model.preprocess import NEGATION_SUFFIX, normalize
+from sentiment.model.preprocess import (
+    NEGATION_SUFFIX,
+    NEGATIONS,
+    SCOPE_END_RE,
+    normalize,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +48,6 @@ else:
 # Chunk flags: its normalised text starts / ends with a dot.
 STARTS_WITH_DOT = 1
 ENDS_WITH_DOT = 2
-
-NEGATIONS = frozenset(
-    "never no nothing nowhere noone none not havent hasnt hadnt cant couldnt "
-    "shouldnt wont wouldnt dont doesnt didnt isnt arent aint".split()
-)
-_SCOPE_END_RE = re.compile(r"[.,:;!?]+|but")
 
 
 class FastModel:
@@ -146,7 +145,7 @@ class FastModel:
         for token in tokens:
             cue = token in NEGATIONS or "n't" in token
             flags = NEGATION_CUE if cue else 0
-            if _SCOPE_END_RE.fullmatch(token):
+            if SCOPE_END_RE.fullmatch(token):
                 flags |= SCOPE_END
             packed += (ids(token, -1), ids(token + NEGATION_SUFFIX, -1), flags)
         grams = self._char_ids.get

@@ -87,7 +87,7 @@ def _token_re() -> re.Pattern[str]:
 # The negation cues of NLTK's mark_negation, as a set: NLTK 3.9+ wraps its
 # regexes in a ReDoS timer that made it cost more than the rest of the
 # pipeline together.
-_NEGATIONS = frozenset(
+NEGATIONS = frozenset(
     "never no nothing nowhere noone none not havent hasnt hadnt cant couldnt "
     "shouldnt wont wouldnt dont doesnt didnt isnt arent aint".split()
 )
@@ -97,7 +97,7 @@ _NEGATIONS = frozenset(
 # stops only at a lone . : ; ! or ?, but tweets write "!!!" and ",", and
 # "not great, but fun" should not negate "fun" (+0.3 points of macro-recall
 # on the hold-out).
-_SCOPE_END_RE = re.compile(r"[.,:;!?]+|but")
+SCOPE_END_RE = re.compile(r"[.,:;!?]+|but")
 
 
 def clean_unicode(text: str) -> str:
@@ -150,13 +150,13 @@ def mark_negation_scope(tokens: list[str]) -> list[str]:
     marked = []
     in_scope = False
     for token in tokens:
-        if token in _NEGATIONS or "n't" in token:
+        if token in NEGATIONS or "n't" in token:
             if in_scope:
                 token += NEGATION_SUFFIX
             else:
                 in_scope = True
         elif in_scope:
-            if _SCOPE_END_RE.fullmatch(token):
+            if SCOPE_END_RE.fullmatch(token):
                 in_scope = False
             else:
                 token += NEGATION_SUFFIX
@@ -175,7 +175,7 @@ def has_negation_or_contrast(text: str) -> bool:
     (True, False)
     """
     return any(
-        token in _NEGATIONS or "n't" in token or token == "but"
+        token in NEGATIONS or "n't" in token or token == "but"
         for token in split_tokens(normalize(text))
     )
 
