@@ -13,7 +13,6 @@ move far less than wall time when other jobs share the machine.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import resource
 import statistics
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fast_tier import VADER_CSV
+from fast_tier import VADER_CSV, write_train_texts
 
 from sentiment import config
 
@@ -52,12 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         source = folder / "train.csv"
-        with config.SEMEVAL_TRAIN.open(newline="", encoding="utf-8") as f:
-            texts = [row["text"] for row in csv.DictReader(f)]
-        with source.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["text"])
-            writer.writerows([t] for t in texts)
+        texts = write_train_texts(source)
         vader = [sys.executable, "-c", VADER_CSV, str(source), str(folder / "v.csv")]
         commands = {"VADER": (vader, HERE)}
         for jobs in (1, 2):

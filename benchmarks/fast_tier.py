@@ -48,6 +48,18 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f, open(
 """
 
 
+def write_train_texts(path: Path) -> list[str]:
+    """The benchmark input: train.csv's texts alone, one column, in a temporary
+    folder (never in the repository); returns them."""
+    with config.SEMEVAL_TRAIN.open(newline="", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
+    return texts
+
+
 def timed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
@@ -146,12 +158,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         source = folder / "train.csv"
-        with config.SEMEVAL_TRAIN.open(newline="", encoding="utf-8") as f:
-            texts = [row["text"] for row in csv.DictReader(f)]
-        with source.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["text"])
-            writer.writerows([t] for t in texts)
+        write_train_texts(source)
         load = os.getloadavg()[0]
         measured = csv_rates(source, folder, args.rounds)
         rates = {name: statistics.median(v) for name, v in measured.items()}
