@@ -4,6 +4,7 @@ from sentiment.model.preprocess import (
     URL_TOKEN,
     USER_TOKEN,
     clean_unicode,
+    has_negation_or_contrast,
     normalize,
     tokenize,
 )
@@ -76,3 +77,20 @@ def test_normalize_is_safe_on_hostile_input():
     assert "broken" in tokens("\ud800 broken surrogate")
     long_text = "ha" * 100_000
     assert len(normalize(long_text)) == len(long_text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("not bad at all", True),
+        ("I can't complain", True),
+        ("Nothing works!!", True),
+        ("nice screen but awful battery", True),
+        ("I love it", False),
+        ("butter chicken is great", False),  # "but" only as a whole token
+        ("@notbad http://no.example", False),  # handles and links are placeholders
+        ("", False),
+    ],
+)
+def test_negation_or_contrast_is_found_in_raw_posts(text, expected):
+    assert has_negation_or_contrast(text) is expected
