@@ -17,6 +17,7 @@ import streamlit as st
 from app_pages.charts import tier_tradeoff_chart
 from app_pages.shared import python_command
 from sentiment import config
+from sentiment.model.transformer import LIMITATIONS
 
 COMPARISON_PATH = config.PROJECT_ROOT / "benchmarks" / "compare_tiers.json"
 COMPARISON_COMMAND = (
@@ -42,18 +43,6 @@ TIER_SYSTEM_PREFIX = {
     "transformer": "fine-tuned",
     "cascade": "cascade",
 }
-# README "### Limitations (every tier)", for when no transformer card says more.
-LIMITATIONS = (
-    "Sarcasm and irony are read literally ('Oh great, another delay').",
-    "Non-English posts get unreliable labels: the data and the encoder are English.",
-    "Domain shift: trained on general tweets; product reviews, support chats or "
-    "one brand's jargon can score worse. Run `sentiment.evaluate` on a labelled "
-    "sample of your own posts first.",
-    "Data period: the SemEval tweets are from 2013-2017; newer slang, emoji and "
-    "events are not in them.",
-    "Litotes: 'I don't hate it' is still read as negative by the transformer and "
-    "the cascade.",
-)
 WHEN_TO_USE = (
     "**When to use which.** *classic*: thousands of posts per second per core, "
     "13 MB, retrains in a minute or two; bulk history and dashboards, and the "

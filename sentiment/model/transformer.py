@@ -30,6 +30,18 @@ from sentiment.model.calibration import softmax
 from sentiment.model.encoder_text import encoder_text
 
 CARD_NAME = "model.json"
+# What every tier gets wrong, as the card lists them (training adds how far it
+# trained) and the Model card page shows them when no card says more.
+LIMITATIONS = (
+    "Sarcasm and irony are often read literally ('Oh great, another delay').",
+    "English only: the encoder and the tweets are English; other languages "
+    "get unreliable labels.",
+    "Domain shift: trained on general tweets; product reviews, support chats "
+    "or a single brand's jargon may score worse (check with evaluate first).",
+    "Data period: the SemEval tweets are from 2013-2017; newer slang, emoji "
+    "and events are not in them.",
+    'Litotes such as "I don\'t hate it" can still be read as negative.',
+)
 
 
 class OnnxSentimentModel:

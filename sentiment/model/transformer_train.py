@@ -35,21 +35,14 @@ from sentiment.model.finetune import (
     finetune,
 )
 from sentiment.model.metrics import compute_metrics
-from sentiment.model.transformer import OnnxSentimentModel, save_transformer_card
+from sentiment.model.transformer import (
+    LIMITATIONS,
+    OnnxSentimentModel,
+    save_transformer_card,
+)
 from sentiment.model.word_vectors import encoder_directory
 
 log = logging.getLogger(__name__)
-
-LIMITATIONS = [
-    "Sarcasm and irony are often read literally ('Oh great, another delay').",
-    "English only: the encoder and the tweets are English; other languages "
-    "get unreliable labels.",
-    "Domain shift: trained on general tweets; product reviews, support chats "
-    "or a single brand's jargon may score worse (check with evaluate first).",
-    "Data period: the SemEval tweets are from 2013-2017; newer slang, emoji "
-    "and events are not in them.",
-    'Litotes such as "I don\'t hate it" can still be read as negative.',
-]
 
 
 def training_limitation(settings: FinetuneSettings) -> str:
@@ -194,7 +187,7 @@ def train_transformer(
         "class_bias": [round(float(b), 4) for b in bias],
         "temperature": round(temperature, 4),
         "classes": list(config.LABELS),
-        "limitations": LIMITATIONS + [training_limitation(settings)],
+        "limitations": list(LIMITATIONS) + [training_limitation(settings)],
         "default_threshold": config.DEFAULT_THRESHOLD,
         "versions": _versions(),
         "git_commit": git_commit(),

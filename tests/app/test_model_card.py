@@ -16,6 +16,7 @@ from sentiment import config
 from sentiment.model.artifacts import save_model
 from sentiment.model.metrics import compute_metrics
 from sentiment.model.predictor import load_predictor
+from sentiment.model.transformer import LIMITATIONS
 from tests.app.conftest import (
     APP,
     MODEL_CARD,
@@ -192,7 +193,7 @@ def test_the_classic_tier_lists_the_limitations_of_every_tier(app):
     assert_no_traceback(app)
     assert "Limitations (every tier)" in values(app.main.subheader)
     text = page_text(app)
-    for limitation in tier_comparison.LIMITATIONS:
+    for limitation in LIMITATIONS:
         assert f"- {limitation}" in text
     assert "Sarcasm" in text and "2013-2017" in text
 
