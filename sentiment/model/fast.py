@@ -31,6 +31,7 @@ from sentiment.model.preprocess import (
     NEGATION_SUFFIX,
     NEGATIONS,
     SCOPE_END_RE,
+    is_negation_cue,
     normalize,
 )
 
@@ -143,8 +144,7 @@ class FastModel:
         ids = self._token_ids.get
         packed = [len(tokens), 0, 0]
         for token in tokens:
-            cue = token in NEGATIONS or "n't" in token
-            flags = NEGATION_CUE if cue else 0
+            flags = NEGATION_CUE if is_negation_cue(token) else 0
             if SCOPE_END_RE.fullmatch(token):
                 flags |= SCOPE_END
             packed += (ids(token, -1), ids(token + NEGATION_SUFFIX, -1), flags)

@@ -136,6 +136,11 @@ def normalize(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
+def is_negation_cue(token: str) -> bool:
+    """A token that opens a negation scope: one of NEGATIONS, or any "n't"."""
+    return token in NEGATIONS or "n't" in token
+
+
 def mark_negation_scope(tokens: list[str]) -> list[str]:
     """Suffix ``_NEG`` to the tokens between a negation and the end of its scope.
 
@@ -150,7 +155,7 @@ def mark_negation_scope(tokens: list[str]) -> list[str]:
     marked = []
     in_scope = False
     for token in tokens:
-        if token in NEGATIONS or "n't" in token:
+        if is_negation_cue(token):
             if in_scope:
                 token += NEGATION_SUFFIX
             else:
@@ -175,7 +180,7 @@ def has_negation_or_contrast(text: str) -> bool:
     (True, False)
     """
     return any(
-        token in NEGATIONS or "n't" in token or token == "but"
+        is_negation_cue(token) or token == "but"
         for token in split_tokens(normalize(text))
     )
 

@@ -83,8 +83,9 @@ class CascadePredictor(Predictor):
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         probabilities, known = self.classic._probabilities(texts)
         routed = probabilities.max(axis=1) < self.cutoff
-        if self.route_negation:
-            routed |= np.fromiter(map(has_negation_or_contrast, texts), bool)
+        if self.route_negation:  # only the posts classic is sure of need the check
+            for i in np.flatnonzero(~routed):
+                routed[i] = has_negation_or_contrast(texts[i])
         unsure = np.flatnonzero(routed)
         self.scored += len(texts)
         self.sent += len(unsure)
