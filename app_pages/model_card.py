@@ -41,9 +41,10 @@ def render(context: PageContext) -> None:
     predictor = context.predictor
     card = predictor.card
     tier = str(card.get("backend", "classic"))
+    comparison, problem = load_comparison(tier_comparison.COMPARISON_PATH)
     if tier == "cascade":
         st.markdown(cascade_description(card, predictor.version))
-        cascade_metrics_ui(card)
+        cascade_metrics_ui(card, comparison)
     else:
         describe = transformer_description if tier == "transformer" else description
         st.markdown(describe(card, predictor.version))
@@ -51,7 +52,7 @@ def render(context: PageContext) -> None:
         evaluation_ui(card)
     st.markdown("**Published results on the SemEval-2017 test set, for comparison**")
     st.dataframe(REFERENCE_SCORES, hide_index=True)
-    comparison_ui(tier)
+    comparison_ui(tier, comparison, problem)
     limitations_ui(card)
     if isinstance(predictor, Predictor) and tier != "transformer":
         indicative_ngrams_ui(predictor, tier)
@@ -174,9 +175,9 @@ def cascade_description(card: dict[str, Any], version: str) -> str:
     return text + f" Model version `{version}`."
 
 
-def cascade_metrics_ui(card: dict[str, Any]) -> None:
+def cascade_metrics_ui(card: dict[str, Any], comparison: pd.DataFrame | None) -> None:
     """The cascade's scores: its card has none of its own, so those of the
-    nested cards, the cut-off search and the tier comparison."""
+    nested cards, the cut-off search and the tier comparison (None: absent)."""
     st.subheader("Scores")
     st.caption(
         "The cascade's card records no metrics of its own: below are the held-out "
@@ -193,7 +194,6 @@ def cascade_metrics_ui(card: dict[str, Any]) -> None:
         "Transformer alone": routing.get("transformer_alone_macro_recall"),
         "Cascade": at_cutoff.get("macro_recall"),
     }
-    comparison, _ = load_comparison(tier_comparison.COMPARISON_PATH)
     row = None if comparison is None else tier_row(comparison, "cascade")
     test = {
         "Classic alone": benchmark_macro_recall(card.get("classic") or {}),

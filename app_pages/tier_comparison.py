@@ -79,11 +79,11 @@ def tier_row(frame: pd.DataFrame, tier: str) -> pd.Series | None:
     return None if matches.empty else matches.iloc[0]
 
 
-def comparison_ui(tier: str) -> None:
-    """The tier comparison as a table and a chart, the chosen tier marked;
-    a caption saying how to produce it when the file is missing."""
+def comparison_ui(tier: str, frame: pd.DataFrame | None, problem: str) -> None:
+    """The tier comparison (``load_comparison``'s result) as a table and a
+    chart, the chosen tier marked; a caption saying how to produce it when
+    the file is missing."""
     st.subheader("Every tier compared (SemEval-2017 test set)")
-    frame, problem = load_comparison(COMPARISON_PATH)
     if frame is None:
         st.caption(
             f"No tier comparison to show: {problem} Produce it in a checkout "
