@@ -22,6 +22,7 @@ Retraining uses agreed rows only. Corrections saved without a reviewer's name
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 from sentiment import config
 
@@ -29,6 +30,22 @@ SCHEMA_VERSION = 2
 UNNAMED = "(unnamed)"
 AGREED = "agreed"
 DISAGREEMENT = "disagreement"
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What one ``PredictionLog.record_correction`` call led to."""
+
+    prediction_id: int
+    saved: str  # the label this reviewer saved
+    label: str | None  # the prediction's label now; None in a disagreement
+    state: str  # AGREED or DISAGREEMENT
+    votes: str  # every reviewer's latest label, e.g. "ana: positive, bo: negative"
+
+    @property
+    def disagreement(self) -> bool:
+        return self.state == DISAGREEMENT
+
 
 _LABEL_CHECK = f"label IN ({', '.join(repr(label) for label in config.LABELS)})"
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
     import pandas as pd
 
 from sentiment import config
-from sentiment.ops.corrections import DISAGREEMENT, migrate_corrections
+from sentiment.ops.corrections import Correction, migrate_corrections
 from sentiment.ops.log_migrations import migrate
 from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts
 from sentiment.ops.log_rows import COLUMNS, INSERT, SCHEMA, build_rows, utc_now
@@ -64,21 +64,6 @@ class LogResult:
     request_id: str
     rows: int  # rows written (a retried request id writes none)
     logged: bool  # False when the write failed and the rows were counted as dropped
-
-
-@dataclass(frozen=True)
-class Correction:
-    """What one :meth:`PredictionLog.record_correction` call led to."""
-
-    prediction_id: int
-    saved: str  # the label this reviewer saved
-    label: str | None  # the prediction's label now; None in a disagreement
-    state: str  # "agreed" or "disagreement"
-    votes: str  # every reviewer's latest label, e.g. "ana: positive, bo: negative"
-
-    @property
-    def disagreement(self) -> bool:
-        return self.state == DISAGREEMENT
 
 
 def open_default_log() -> PredictionLog | None:
