@@ -14,10 +14,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from sentiment import config
-from sentiment.files.labelled import load_labelled
+from sentiment.files.labelled import held_out_split, load_labelled
 from sentiment.model.calibration import fit_class_bias, macro_recall_of
 from sentiment.model.pipeline import build_pipeline
 from sentiment.model.predictor import Predictor
@@ -25,13 +24,7 @@ from sentiment.model.predictor import Predictor
 
 def main() -> int:
     data = load_labelled(config.SEMEVAL_TRAIN)
-    fit_x, val_x, fit_y, val_y = train_test_split(
-        data.texts,
-        data.labels,
-        test_size=config.VALIDATION_SIZE,
-        stratify=data.labels,
-        random_state=config.SEED,
-    )
+    fit_x, val_x, fit_y, val_y = held_out_split(data.texts, data.labels, config.SEED)
     predictor = Predictor(build_pipeline(seed=config.SEED).fit(fit_x, fit_y))
     probabilities, _ = predictor._probabilities(list(val_x))
     logs = np.log(np.clip(probabilities, 1e-9, 1.0))

@@ -17,12 +17,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 from sentiment import cli, config
 from sentiment.files.formats import DataError
-from sentiment.files.labelled import load_labelled, parse_label_map
+from sentiment.files.labelled import held_out_split, load_labelled, parse_label_map
 from sentiment.files.remote import download, is_url, parent_url, path_or_url
 from sentiment.files.remote import upload_files, url_name
 from sentiment.model.artifacts import card_path, save_model
@@ -71,13 +70,7 @@ def train(
     )
     log.info(data.report.summary())
     _check_every_class(data.labels, data_path)
-    train_x, val_x, train_y, val_y = train_test_split(
-        data.texts,
-        data.labels,
-        test_size=config.VALIDATION_SIZE,
-        stratify=data.labels,
-        random_state=seed,
-    )
+    train_x, val_x, train_y, val_y = held_out_split(data.texts, data.labels, seed)
 
     progress_bar.step("fit on training split")
     pipeline = build_pipeline(seed=seed).fit(train_x, train_y)

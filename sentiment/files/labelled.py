@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from sentiment import config
 from sentiment.files.formats import DataError
@@ -27,6 +28,24 @@ def parse_label_map(spec: str | None) -> dict[str, str]:
             )
         mapping[raw.strip().lower()] = label
     return mapping
+
+
+def held_out_split(
+    texts: Sequence[str], labels: Sequence[str], seed: int = config.SEED
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """``(fit_texts, held_out_texts, fit_labels, held_out_labels)``: the
+    stratified ``config.VALIDATION_SIZE`` split that every tier validates,
+    calibrates and picks its cut-off on (never the test set)."""
+    from sklearn.model_selection import train_test_split  # heavy: only here
+
+    fit_x, held_x, fit_y, held_y = train_test_split(
+        list(texts),
+        list(labels),
+        test_size=config.VALIDATION_SIZE,
+        stratify=list(labels),
+        random_state=seed,
+    )
+    return fit_x, held_x, fit_y, held_y
 
 
 def canonical_label(raw: str, label_map: dict[str, str]) -> str | None:

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from sentiment import config
-from sentiment.files.labelled import load_labelled
+from sentiment.files.labelled import held_out_split, load_labelled
 from sentiment.model.calibration import macro_recall_of
 from sentiment.model.card import describe_file
 from sentiment.model.pipeline import build_pipeline
@@ -80,13 +79,7 @@ def pick_cascade_cutoff(
 ) -> dict[str, Any]:
     """Choose the cut-off and write it into the transformer's card."""
     data = load_labelled(data_path)
-    train_x, val_x, train_y, val_y = train_test_split(
-        data.texts,
-        data.labels,
-        test_size=config.VALIDATION_SIZE,
-        stratify=data.labels,
-        random_state=seed,
-    )
+    train_x, val_x, train_y, val_y = held_out_split(data.texts, data.labels, seed)
     log.info("fitting a classic model on the %d-post fit part", len(train_x))
     classic = Predictor(build_pipeline(seed=seed).fit(train_x, train_y))
     classic_p, _ = classic._probabilities(list(val_x))

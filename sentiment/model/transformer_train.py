@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from sentiment import config
-from sentiment.files.labelled import load_labelled
+from sentiment.files.labelled import held_out_split, load_labelled
 from sentiment.files.storage import atomic_write
 from sentiment.model.calibration import fit_class_bias, fit_temperature, softmax
 from sentiment.model.card import describe_file, git_commit
@@ -55,20 +54,6 @@ def training_limitation(settings: FinetuneSettings) -> str:
         f"Fine-tuned for {settings.epochs:g} epoch(s) on {settings.device}, "
         f"with {frozen} frozen: longer training should do better."
     )
-
-
-def split_training_data(
-    texts: Sequence[str], labels: Sequence[str], seed: int
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """The same stratified split as the classic model's: fit part, held-out part."""
-    train_x, val_x, train_y, val_y = train_test_split(
-        list(texts),
-        list(labels),
-        test_size=config.VALIDATION_SIZE,
-        stratify=list(labels),
-        random_state=seed,
-    )
-    return train_x, train_y, val_x, val_y
 
 
 def export_onnx(checkpoint: Path, onnx_path: Path, settings: FinetuneSettings) -> None:
@@ -152,7 +137,7 @@ def train_transformer(
     quantise, calibrate and save; return the card."""
     started = time.perf_counter()
     data = load_labelled(data_path)
-    train_x, train_y, val_x, val_y = split_training_data(
+    train_x, val_x, train_y, val_y = held_out_split(
         data.texts, data.labels, settings.seed
     )
     checkpoint = work_dir / "checkpoint.pt"
