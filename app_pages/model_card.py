@@ -137,11 +137,12 @@ def transformer_description(card: dict[str, Any], version: str) -> str:
                 card.get("classes", config.LABELS), card["class_bias"]
             )
         )
+        how = card.get("class_bias_method", "fitted on the held-out part")
         text += (
-            f". A per-class logit bias ({bias}, for macro-recall) and a "
+            f". A per-class logit bias ({bias}, for macro-recall; {how}) and a "
             f"temperature ({card.get('temperature', 1.0):.2f}, for calibrated "
-            f"confidences) were fitted on the held-out "
-            f"{card.get('validation_size', 0.1):.0%} of the training file"
+            f"confidences, fitted on the held-out "
+            f"{card.get('validation_size', 0.1):.0%} of the training file)"
         )
     return text + f". Model version `{version}`."
 

@@ -21,19 +21,32 @@ CALIBRATION_BINS = 15
 
 
 def expected_calibration_error(
-    confidence: np.ndarray, correct: np.ndarray, bins: int = CALIBRATION_BINS
+    confidence: np.ndarray,
+    correct: np.ndarray,
+    bins: int = CALIBRATION_BINS,
+    weights: np.ndarray | None = None,
 ) -> float:
-    """Mean |accuracy - confidence| over equal-width bins, weighted by bin size."""
+    """Mean |accuracy - confidence| over equal-width bins, weighted by bin size.
+
+    ``weights`` (one per post) count posts unequally, e.g. to read the error
+    under another class mix than the sample's.
+    """
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=float)
+    weights = np.ones_like(confidence) if weights is None else np.asarray(weights)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
     error = 0.0
     for b in range(bins):
         in_bin = which == b
-        if in_bin.any():
-            gap = abs(correct[in_bin].mean() - confidence[in_bin].mean())
-            error += in_bin.mean() * gap
+        mass = weights[in_bin].sum()
+        if mass > 0:
+            w = weights[in_bin]
+            gap = abs(
+                np.average(correct[in_bin], weights=w)
+                - np.average(confidence[in_bin], weights=w)
+            )
+            error += mass / weights.sum() * gap
     return float(error)
 
 

@@ -5,9 +5,10 @@ card.
 Needs torch (``make transformer``); imported only by the train command.
 Steps, each resumable: fine-tune into ``work_dir`` (checkpoints), export the
 checkpoint to ONNX and quantise its weights (8-bit matrices, 4-bit
-embeddings, int8 arithmetic; see :func:`quantise`), then fit a per-class
-logit bias (macro-recall) and a temperature (calibration) on the validation
-split with the quantised model, as it will be served, and save
+embeddings, int8 arithmetic; see :func:`quantise`), then shift the logits
+by minus the log class shares of the fit part (macro-recall; see
+``calibration.logit_adjustment``) and fit a temperature (calibration) on the
+validation split with the quantised model, as it will be served, and save
 ``model.onnx``, ``tokenizer.json`` and ``model.json``.
 """
 
@@ -26,7 +27,7 @@ import numpy as np
 from sentiment import config
 from sentiment.files.labelled import held_out_split, load_labelled
 from sentiment.files.storage import atomic_write
-from sentiment.model.calibration import fit_class_bias, fit_temperature, softmax
+from sentiment.model.calibration import fit_temperature, logit_adjustment, softmax
 from sentiment.model.card import describe_file, git_commit
 from sentiment.model.finetune import (
     FinetuneSettings,
@@ -42,6 +43,9 @@ from sentiment.model.transformer import (
 from sentiment.model.word_vectors import encoder_directory
 
 log = logging.getLogger(__name__)
+
+# How the card's class_bias was set (the Model card page says it in words).
+BIAS_METHOD = "logit adjustment: minus the log class shares of the fit part"
 
 
 def training_limitation(settings: FinetuneSettings) -> str:
@@ -155,7 +159,8 @@ def train_transformer(
     raw = OnnxSentimentModel(int8, tokenizer, max_length=settings.max_length)
     val_labels = np.array([config.LABELS.index(y) for y in val_y])
     logits = raw.logits(val_x)
-    bias = fit_class_bias(logits, val_labels)
+    train_labels = np.array([config.LABELS.index(y) for y in train_y])
+    bias = logit_adjustment(train_labels, len(config.LABELS))
     temperature = fit_temperature(logits + bias, val_labels)
     calibrated = OnnxSentimentModel(
         int8, tokenizer, settings.max_length, bias=bias, temperature=temperature
@@ -170,6 +175,7 @@ def train_transformer(
         "steps_done": _steps_done(checkpoint),
         "training_seconds": _training_seconds(work_dir / "train_log.jsonl"),
         "class_bias": [round(float(b), 4) for b in bias],
+        "class_bias_method": BIAS_METHOD,
         "temperature": round(temperature, 4),
         "classes": list(config.LABELS),
         "limitations": list(LIMITATIONS) + [training_limitation(settings)],

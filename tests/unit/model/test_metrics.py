@@ -62,3 +62,16 @@ def test_metrics_with_confidence_include_the_coverage_table():
     assert at[0.6]["coverage"] == pytest.approx(0.75)
     assert at[0.6]["accuracy"] == pytest.approx(2 / 3)
     assert at[0.7]["accuracy"] == 1.0
+
+
+def test_weighted_ece_counts_a_post_of_weight_two_as_two_posts():
+    rng = np.random.default_rng(3)
+    confidence = rng.uniform(0.34, 1.0, 500)
+    correct = rng.uniform(size=500) < confidence**2  # overconfident
+    weights = rng.integers(1, 4, 500)
+    repeated = expected_calibration_error(
+        np.repeat(confidence, weights), np.repeat(correct, weights)
+    )
+    weighted = expected_calibration_error(confidence, correct, weights=weights)
+    assert weighted == pytest.approx(repeated, abs=1e-12)
+    assert weighted != pytest.approx(expected_calibration_error(confidence, correct))

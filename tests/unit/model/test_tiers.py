@@ -10,6 +10,7 @@ from sentiment import config
 from sentiment.model.calibration import (
     fit_class_bias,
     fit_temperature,
+    logit_adjustment,
     macro_recall_of,
     softmax,
 )
@@ -169,3 +170,33 @@ def test_the_encoder_reads_mentions_links_and_shouting_alike(a, b):
 
 def test_the_encoder_reads_emoji_as_words():
     assert "smiling face with heart-eyes" in encoder_text("new phone 😍")
+
+
+def test_weighted_temperature_equals_the_temperature_of_repeated_posts():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(0, 2.0, (3000, 3))
+    labels = np.array([rng.choice(3, p=p) for p in softmax(logits / 2.0)])
+    weights = np.where(labels == 0, 3, 1)  # e.g. a class mix with more of class 0
+    repeated = fit_temperature(
+        np.repeat(logits, weights, 0), np.repeat(labels, weights)
+    )
+    weighted = fit_temperature(logits, labels, weights)
+    assert weighted == pytest.approx(repeated, rel=1e-6)
+    assert weighted != pytest.approx(fit_temperature(logits, labels), rel=1e-3)
+
+
+def test_logit_adjustment_undoes_the_training_mix_for_macro_recall():
+    # Posteriors of a model that learned a mix of 70 % / 20 % / 10 %: the
+    # offsets are minus the log shares, middle class at 0, and lift the rare
+    # class's recall as a model trained on equal classes would have it.
+    rng = np.random.default_rng(4)
+    shares = np.array([0.7, 0.2, 0.1])
+    labels = rng.choice(3, size=30000, p=shares)
+    evidence = rng.normal(0, 1, (30000, 3))
+    evidence[np.arange(30000), labels] += 1.0
+    logits = evidence + np.log(shares)  # Bayes posterior under the mix
+    bias = logit_adjustment(labels, 3)
+    assert bias[1] == 0.0
+    assert bias == pytest.approx(np.log(0.2) - np.log(shares), abs=0.03)
+    before = macro_recall_of(labels, logits.argmax(1), 3)
+    assert macro_recall_of(labels, (logits + bias).argmax(1), 3) > before + 0.05
