@@ -1,7 +1,8 @@
 """The one thing pyproject.toml cannot say: the compiled scoring core.
 
 ``pip install -e .`` (``make install``) builds ``sentiment/model/_fastscore``
-from its Cython source with the C compiler (gcc and the Python headers).
+and ``sentiment/model/_language_lines`` from their Cython sources with the C
+compiler (gcc and the Python headers).
 """
 
 from Cython.Build import cythonize
@@ -11,10 +12,11 @@ setup(
     ext_modules=cythonize(
         [
             Extension(
-                "sentiment.model._fastscore",
-                ["sentiment/model/_fastscore.pyx"],
+                f"sentiment.model.{name}",
+                [f"sentiment/model/{name}.pyx"],
                 extra_compile_args=["-O3"],
             )
+            for name in ("_fastscore", "_language_lines")
         ],
         compiler_directives={"language_level": "3"},
     )

@@ -19,6 +19,11 @@ from typing import Any, Sequence
 
 from sentiment import config
 
+try:  # model_input of ASCII posts in compiled code (the same lines, faster)
+    from sentiment.model._language_lines import language_lines as _compiled_lines
+except ImportError:  # pragma: no cover - depends on the build
+    _compiled_lines = None
+
 # The status of a post in a language the model was not trained for.
 STATUS_UNSUPPORTED_LANGUAGE = "unsupported_language"
 
@@ -79,6 +84,14 @@ def model_input(text: object) -> str | None:
     return line
 
 
+def model_inputs(texts: Sequence[object]) -> list[str | None]:
+    """:func:`model_input` of each text, ASCII posts in the compiled core
+    when it is built (the same lines: it cost a third of the model's time)."""
+    if _compiled_lines is None:
+        return [model_input(text) for text in texts]
+    return _compiled_lines(list(texts), model_input, _DETECT_CHARS)
+
+
 def detect_language(text: object) -> tuple[str, float]:
     """(ISO 639 code, confidence) of ``text``; ("", 0.0) when it has no words."""
     line = model_input(text)
@@ -95,7 +108,7 @@ def languages(texts: Sequence[object]) -> list[str]:
     language (the first of ``config.SUPPORTED_LANGUAGES``): the model would
     rather score a short English post than hide it as a weak guess of Spanish.
     """
-    lines = [model_input(text) for text in texts]
+    lines = model_inputs(texts)
     asked = [i for i, line in enumerate(lines) if line is not None]
     # fasttext-predict's predict(list) fails (its binding returns labels
     # only); the binding's multilinePredict gives the best label of each line.
