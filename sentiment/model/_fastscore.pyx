@@ -19,6 +19,8 @@ from libc.stdlib cimport free, realloc
 
 import numpy as np
 
+from sentiment.model._chunk_tokens import ascii_normalize_tokenize
+
 cdef int NEGATION_CUE = 1
 cdef int SCOPE_END = 2
 cdef int STARTS_WITH_DOT = 1
@@ -343,7 +345,8 @@ cdef class Scorer:
         digits other than 8 (no emoticon eye), or letters with one apostrophe
         inside ("don't"), no character three times in a row (no elongation).
         Links, handles and hashtags of the same plain kind skip them too (see
-        :meth:`_tagged`). Anything else goes through normalize and the token
+        :meth:`_tagged`). Other printable-ASCII chunks are analysed by
+        ``_chunk_tokens``; anything else goes through normalize and the token
         pattern.
         """
         cdef Py_ssize_t n = len(chunk), i, core = 0, run = 1
@@ -388,8 +391,10 @@ cdef class Scorer:
             if core == n:
                 return self._pack(text, [text])
             return self._pack(text, [text[:core], text[core:]])
-        text, tokens = self.normalize_tokenize(chunk)
-        return self._pack(text, tokens)
+        analysed = ascii_normalize_tokenize(chunk)
+        if analysed is None:
+            analysed = self.normalize_tokenize(chunk)
+        return self._pack(analysed[0], analysed[1])
 
     cdef tuple _tagged(self, str chunk):
         """What normalize and the token pattern make of a whole link, handle or
