@@ -1,10 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """``FastModel.normalize_tokenize`` of one printable-ASCII chunk, compiled.
 
-The compiled core analyses each new chunk of a post once; for the chunks its
-plain-word and tagged paths do not cover (``read:``, ``"I``, ``to...``,
-``storm-ravaged``, ``1:50``, ``>:D<``, ``I’m``), calling ``normalize`` and the
-token regex cost a third of its time. For a chunk of printable ASCII
+The compiled core analyses each new chunk of a post once; calling
+``normalize`` and the token regex for the chunks that are not plain words
+(``read:``, ``"I``, ``to...``, ``storm-ravaged``, ``1:50``, ``>:D<``,
+``I’m``) cost a third of its time. For a chunk of printable ASCII
 characters (``!`` to ``~``) and curly apostrophes, with no ``@``, ``#``,
 ``://`` or ``www.``, ``normalize`` only makes the apostrophes ASCII, shortens
 runs of three or more equal characters to two and lower-cases (no link,

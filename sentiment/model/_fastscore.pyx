@@ -339,58 +339,16 @@ cdef class Scorer:
     def analyse(self, str chunk):
         """``FastModel.analyse`` of one chunk (the same bytes, faster).
 
-        A plain word normalises to itself lower-cased and is one token, plus
-        one more for a closing , . ! or ?; that is what normalize and the
-        token pattern give it, so it skips them. Plain: ASCII letters and
-        digits other than 8 (no emoticon eye), or letters with one apostrophe
-        inside ("don't"), no character three times in a row (no elongation).
-        Links, handles and hashtags of the same plain kind skip them too (see
-        :meth:`_tagged`). Other printable-ASCII chunks are analysed by
-        ``_chunk_tokens``; anything else goes through normalize and the token
-        pattern.
+        A whole link, handle or hashtag of a plain kind is read by
+        :meth:`_tagged`, any other printable-ASCII chunk by ``_chunk_tokens``
+        (both give what normalize and the token pattern give); anything else
+        goes through normalize and the token pattern.
         """
-        cdef Py_ssize_t n = len(chunk), i, core = 0, run = 1
-        cdef Py_UCS4 c, previous = 0
+        cdef Py_ssize_t n = len(chunk)
         if 1 < n < 64 and chunk[0] in u"@#hHwW":
             tagged = self._tagged(chunk)
             if tagged is not None:
                 return self._pack(tagged[0], tagged[1])
-        cdef bint plain = 0 < n < 64, digits = False, letters = False
-        cdef bint apostrophe = False
-        for i in range(n if plain else 0):
-            c = chunk[i]
-            if c == previous:
-                run += 1
-                if run >= 3:
-                    plain = False
-                    break
-            else:
-                run = 1
-            previous = c
-            if core != i:  # only the closing mark may follow the core
-                plain = False
-                break
-            if (c >= u'a' and c <= u'z') or (c >= u'A' and c <= u'Z'):
-                letters = True
-                core += 1
-            elif c >= u'0' and c <= u'9' and c != u'8':
-                digits = True
-                core += 1
-            elif (c == u"'" and not apostrophe and 0 < i < n - 1
-                  and _is_ascii_letter(chunk[i - 1])
-                  and _is_ascii_letter(chunk[i + 1])):
-                apostrophe = True
-                core += 1
-            elif not (i == n - 1 and i > 0 and (c == u',' or c == u'.' or c == u'!'
-                                                or c == u'?')):
-                plain = False
-                break
-        # Letters and digits together split ("abc123" is "abc", "123"): slow path.
-        if plain and not (digits and (letters or apostrophe)):
-            text = chunk.lower()
-            if core == n:
-                return self._pack(text, [text])
-            return self._pack(text, [text[:core], text[core:]])
         analysed = ascii_normalize_tokenize(chunk)
         if analysed is None:
             analysed = self.normalize_tokenize(chunk)
