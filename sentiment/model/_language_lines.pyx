@@ -10,6 +10,7 @@ and the lower-casing of shouted lines. Any other post goes to ``model_input``.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport Py_UCS1, PyUnicode_1BYTE_DATA
 
 
 cdef inline bint _is_space(Py_UCS4 c) noexcept:
@@ -22,17 +23,18 @@ cdef inline bint _is_word(Py_UCS4 c) noexcept:
     return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 95
 
 
-cdef inline bint _starts(str text, Py_ssize_t i, Py_ssize_t n, str prefix) noexcept:
-    cdef Py_ssize_t k, m = len(prefix)
-    if i + m > n:
-        return False
-    for k in range(m):
-        if text[i + k] != prefix[k]:
+cdef inline bint _starts(const Py_UCS1 *text, Py_ssize_t i, Py_ssize_t n,
+                         const char *prefix) noexcept:
+    cdef Py_ssize_t k = 0
+    while prefix[k]:
+        if i + k >= n or text[i + k] != prefix[k]:
             return False
+        k += 1
     return True
 
 
-cdef Py_ssize_t _removed_end(str text, Py_ssize_t i, Py_ssize_t n) noexcept:
+cdef Py_ssize_t _removed_end(const Py_UCS1 *text, Py_ssize_t i,
+                             Py_ssize_t n) noexcept:
     """Where a match of ``[@#]\\w+|https?://\\S+|www\\.\\S+`` starting at
     ``text[i]`` ends, or ``i`` when none starts there (case matters)."""
     cdef Py_UCS4 c = text[i]
@@ -42,11 +44,11 @@ cdef Py_ssize_t _removed_end(str text, Py_ssize_t i, Py_ssize_t n) noexcept:
         while j < n and _is_word(text[j]):
             j += 1
         return j if j > i + 1 else i
-    if c == u'h' and _starts(text, i, n, u"https://"):
+    if c == u'h' and _starts(text, i, n, b"https://"):
         start = i + 8
-    elif c == u'h' and _starts(text, i, n, u"http://"):
+    elif c == u'h' and _starts(text, i, n, b"http://"):
         start = i + 7
-    elif c == u'w' and _starts(text, i, n, u"www."):
+    elif c == u'w' and _starts(text, i, n, b"www."):
         start = i + 4
     else:
         return i
@@ -56,18 +58,21 @@ cdef Py_ssize_t _removed_end(str text, Py_ssize_t i, Py_ssize_t n) noexcept:
     return j if j > start else i
 
 
-cdef object _line(str text, char *line, Py_ssize_t width):
-    """``model_input`` of an ASCII ``text``; ``line`` holds ``width`` chars."""
-    cdef Py_ssize_t n = len(text), i = 0, end, used = 0, upper = 0, lower = 0
+cdef object _line(str post, char *line, Py_ssize_t width):
+    """``model_input`` of an ASCII ``post``; ``line`` holds ``width`` chars."""
+    # An ASCII str keeps one byte per character: read them in place.
+    cdef const Py_UCS1 *text = PyUnicode_1BYTE_DATA(post)
+    cdef Py_ssize_t n = len(post), i = 0, end, used = 0, upper = 0, lower = 0
     cdef bint gap = False, letters = False
     cdef Py_UCS4 c
     while i < n:
-        end = _removed_end(text, i, n)
-        if end > i:  # replaced by a space
-            gap = True
-            i = end
-            continue
         c = text[i]
+        if c == u'@' or c == u'#' or c == u'h' or c == u'w':
+            end = _removed_end(text, i, n)
+            if end > i:  # replaced by a space
+                gap = True
+                i = end
+                continue
         i += 1
         if _is_space(c):
             gap = True
