@@ -4,25 +4,29 @@
 The compiled core analyses each new chunk of a post once; calling
 ``normalize`` and the token regex for the chunks that are not plain words
 (``read:``, ``"I``, ``to...``, ``storm-ravaged``, ``1:50``, ``>:D<``,
-``I’m``) cost a third of its time. For a chunk of printable ASCII
-characters (``!`` to ``~``) and curly apostrophes, with no ``@``, ``#``,
-``://`` or ``www.``, ``normalize`` only makes the apostrophes ASCII, shortens
-runs of three or more equal characters to two and lower-cases (no link,
-handle or hashtag rule applies, and there is no whitespace), and the
-token pattern (``preprocess.token_pattern``: NLTK's casual-tokenizer pieces)
-reduces to the alternatives below, tried in its order at each position:
-emoticons, ``<...>`` tags, arrows, words with apostrophes or dashes, numbers
-with one separator, plain words, dot runs, and any other single character.
-Its handle, hashtag and e-mail pieces need ``@`` or ``#``, and its emoji
-pieces non-ASCII characters. Any other chunk gets None: the caller then runs
-the Python normaliser.
+``I’m``, ``"@user:``) cost a third of its time. For a chunk of printable
+ASCII characters (``!`` to ``~``) and curly apostrophes, with no ``://`` or
+``www.`` and at most one handle or hashtag, ``normalize`` only makes the
+apostrophes ASCII, puts ``<user>`` or the hashtag's words in place of the
+handle or hashtag, shortens runs of three or more equal characters to two
+and lower-cases (no link rule applies, and the only spaces are those it puts
+in), and the token pattern (``preprocess.token_pattern``: NLTK's
+casual-tokenizer pieces) reduces to the alternatives below, tried in its
+order at each position: emoticons, ``<...>`` tags, arrows, words with
+apostrophes or dashes, numbers with one separator, plain words, dot runs,
+and any other single character. Its handle, hashtag and e-mail pieces need
+an ``@`` or ``#`` left in the text, and its emoji pieces non-ASCII
+characters. Any other chunk gets None: the caller then runs the Python
+normaliser.
 """
 
+from libc.stdlib cimport realloc
 from libc.string cimport strchr
 
 cdef const char *EYES = b":;=8"
 cdef const char *NOSES = b"-o*'"
 cdef const char *MOUTHS = b")]([dp/:}{@|\\"  # lower case: the text is lowered
+cdef const char *USER = b"<user>"
 
 
 cdef inline bint _among(char c, const char *chars) noexcept:
@@ -71,9 +75,9 @@ cdef Py_ssize_t _tag_or_arrow(const char *s, Py_ssize_t n, Py_ssize_t p) noexcep
     """End of a ``<...>`` tag or an arrow (``-->``, ``<--``) at ``s[p]``, or ``p``."""
     cdef Py_ssize_t q = p + 1
     if s[p] == b'<':
-        while q < n and s[q] != b'>':
+        while q < n and s[q] != b'>' and s[q] != b' ':
             q += 1
-        if q < n and q > p + 1:
+        if q < n and s[q] == b'>' and q > p + 1:
             return q + 1
         q = p + 1
         while q < n and s[q] == b'-':
@@ -116,17 +120,31 @@ cdef Py_ssize_t _word_or_number(const char *s, Py_ssize_t n, Py_ssize_t p) noexc
     return q
 
 
+cdef Py_ssize_t _dots(const char *s, Py_ssize_t n, Py_ssize_t p) noexcept:
+    """End of the dot run at ``s[p]`` (``\\.(?:[^\\S\\r\\n]*\\.){1,}``; spaces may
+    stand between the dots), or ``p``."""
+    cdef Py_ssize_t end = p + 1, q
+    if s[p] != b'.':
+        return p
+    while True:
+        q = end
+        while q < n and s[q] == b' ':
+            q += 1
+        if q >= n or s[q] != b'.':
+            return end if end > p + 1 else p
+        end = q + 1
+
+
 cdef Py_ssize_t _token_end(const char *s, Py_ssize_t n, Py_ssize_t p) noexcept:
-    """End of the token the pattern finds at ``s[p]`` (there always is one)."""
+    """End of the token the pattern finds at ``s[p]``, a character other than
+    a space (there always is one)."""
     cdef Py_ssize_t end = _emoticon(s, n, p)
     if end == p:
         end = _tag_or_arrow(s, n, p)
     if end == p:
         end = _word_or_number(s, n, p)
-    if end == p and s[p] == b'.' and p + 1 < n and s[p + 1] == b'.':
-        end = p + 2
-        while end < n and s[end] == b'.':
-            end += 1
+    if end == p:
+        end = _dots(s, n, p)
     return end if end > p else p + 1
 
 
@@ -134,46 +152,116 @@ cdef inline char _lower(char c) noexcept:
     return c + 32 if b'A' <= c <= b'Z' else c
 
 
+cdef Py_ssize_t _replace_tag(const char *raw, Py_ssize_t n, Py_ssize_t at,
+                             char *out) noexcept:
+    """Write ``raw`` with its handle or hashtag at ``raw[at]`` replaced as
+    ``normalize`` replaces it (before its elongation and case rules) to
+    ``out``; its length, or -1 when the rule would not replace it."""
+    cdef Py_ssize_t end = at + 1, i, m = 0
+    while end < n and _is_word(raw[end]):
+        end += 1
+    # The rules' look-behind: no word character just before the @ or #.
+    if end == at + 1 or (at > 0 and _is_word(raw[at - 1])):
+        return -1
+    for i in range(at):
+        out[m] = raw[i]
+        m += 1
+    if raw[at] == b'@':  # " <user> ", and the spaces collapse
+        if m:
+            out[m] = b' '
+            m += 1
+        for i in range(6):
+            out[m] = USER[i]
+            m += 1
+        if end < n:
+            out[m] = b' '
+            m += 1
+    else:  # the hashtag's words: a space where a capital follows a small letter
+        for i in range(at + 1, end):
+            if i > at + 1 and b'a' <= raw[i - 1] <= b'z' and b'A' <= raw[i] <= b'Z':
+                out[m] = b' '
+                m += 1
+            out[m] = raw[i]
+            m += 1
+    for i in range(end, n):
+        out[m] = raw[i]
+        m += 1
+    return m
+
+
+# One scratch buffer for every call (the GIL is held throughout a call).
+cdef char *_scratch = NULL
+cdef Py_ssize_t _scratch_size = 0
+
+
+cdef char *_scratch_of(Py_ssize_t size) except NULL:
+    """The scratch buffer, at least ``size`` bytes long."""
+    global _scratch, _scratch_size
+    cdef char *grown
+    if size > _scratch_size:
+        grown = <char *> realloc(_scratch, size)
+        if grown == NULL:
+            raise MemoryError()
+        _scratch, _scratch_size = grown, size
+    return _scratch
+
+
 def ascii_normalize_tokenize(str chunk):
     """(normalised text, tokens) of a chunk as ``normalize`` and the token
     pattern give them, or None for a chunk outside this module's kind.
 
     The chunk's kind: printable ASCII and the apostrophes ``normalize``
-    makes ASCII (U+2019, U+2018, U+02BC, which NFKC leaves alone), no ``@``
-    or ``#``, and no ``://`` or ``www.`` (any case) once they are replaced.
+    makes ASCII (U+2019, U+2018, U+02BC, which NFKC leaves alone), no
+    ``://`` or ``www.`` (any case) once they are replaced, and at most one
+    ``@`` or ``#``, which must start a handle or hashtag (``(@|#)\\w+`` after
+    no word character): what ``normalize`` puts in its place is then made
+    here, and no ``@`` or ``#`` is left for the token pattern.
     """
-    cdef Py_ssize_t n = len(chunk), i, m = 0, p = 0, end
+    cdef Py_ssize_t n = len(chunk), i, m = 0, p = 0, end, at = -1
     cdef Py_UCS4 c
     cdef char previous = 0, before = 0
     if n == 0:
         return None
-    buffer = bytearray(n)
-    cdef char *s = buffer
+    # The chunk's characters, then room for what the replacement makes.
+    cdef char *raw = _scratch_of(3 * n + 8)
+    cdef char *s = raw + n
     for i in range(n):
         c = chunk[i]
         if c == 0x2019 or c == 0x2018 or c == 0x02BC:
             c = u"'"
-        elif not (u'!' <= c <= u'~') or c == u'@' or c == u'#':
+        elif not (u'!' <= c <= u'~'):
             return None
-        s[i] = <char> c
+        elif c == u'@' or c == u'#':
+            if at >= 0:
+                return None
+            at = i
+        raw[i] = <char> c
     for i in range(n - 2):  # a link: normalize's URL rule would apply
-        if s[i] == b':' and s[i + 1] == b'/' and s[i + 2] == b'/':
+        if raw[i] == b':' and raw[i + 1] == b'/' and raw[i + 2] == b'/':
             return None
-        if (i + 3 < n and _lower(s[i]) == b'w' and _lower(s[i + 1]) == b'w'
-                and _lower(s[i + 2]) == b'w' and s[i + 3] == b'.'):
+        if (i + 3 < n and _lower(raw[i]) == b'w' and _lower(raw[i + 1]) == b'w'
+                and _lower(raw[i + 2]) == b'w' and raw[i + 3] == b'.'):
             return None
+    if at >= 0:
+        n = _replace_tag(raw, n, at, s)
+        if n < 0:
+            return None
+        raw = s
     for i in range(n):
         # Elongation, before lower-casing (as normalize): the third and later
         # of a run of equal characters are dropped.
-        if i >= 2 and s[i] == previous and s[i] == before:
+        if i >= 2 and raw[i] == previous and raw[i] == before:
             continue
         before = previous
-        previous = s[i]
-        s[m] = _lower(s[i])
+        previous = raw[i]
+        s[m] = _lower(raw[i])
         m += 1
     text = s[:m].decode("ascii")
     tokens = []
     while p < m:
+        if s[p] == b' ':
+            p += 1
+            continue
         end = _token_end(s, m, p)
         tokens.append(text[p:end])
         p = end
