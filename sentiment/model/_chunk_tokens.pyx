@@ -4,8 +4,9 @@
 The compiled core analyses each new chunk of a post once; calling
 ``normalize`` and the token regex for the chunks that are not plain words
 (``read:``, ``"I``, ``to...``, ``storm-ravaged``, ``1:50``, ``>:D<``,
-``I’m``, ``"@user:``) cost a third of its time. For a chunk of printable
-ASCII characters (``!`` to ``~``) and curly apostrophes, with no ``://`` or
+``I’m``, ``"@user:``) cost a third of its time. A chunk of printable ASCII
+that is one whole link is ``<url>``. For any other chunk of printable ASCII
+characters (``!`` to ``~``) and curly apostrophes, with no ``://`` or
 ``www.`` and at most one handle or hashtag, ``normalize`` only makes the
 apostrophes ASCII, puts ``<user>`` or the hashtag's words in place of the
 handle or hashtag, shortens runs of three or more equal characters to two
@@ -189,6 +190,23 @@ cdef Py_ssize_t _replace_tag(const char *raw, Py_ssize_t n, Py_ssize_t at,
     return m
 
 
+cdef bint _starts_with(const char *s, Py_ssize_t n, const char *prefix) noexcept:
+    """``s[:n]`` starts with ``prefix`` (lower case) in any case, and goes on."""
+    cdef Py_ssize_t i = 0
+    while prefix[i]:
+        if i >= n or _lower(s[i]) != prefix[i]:
+            return False
+        i += 1
+    return i < n
+
+
+cdef bint _whole_link(const char *s, Py_ssize_t n) noexcept:
+    """The chunk is one link: normalize's URL rule (``(?:https?://|www\\.)\\S+``,
+    any case) makes all of it ``<url>``."""
+    return (_starts_with(s, n, b"http://") or _starts_with(s, n, b"https://")
+            or _starts_with(s, n, b"www."))
+
+
 # One scratch buffer for every call (the GIL is held throughout a call).
 cdef char *_scratch = NULL
 cdef Py_ssize_t _scratch_size = 0
@@ -212,12 +230,13 @@ def ascii_normalize_tokenize(str chunk):
 
     The chunk's kind: printable ASCII and the apostrophes ``normalize``
     makes ASCII (U+2019, U+2018, U+02BC, which NFKC leaves alone), no
-    ``://`` or ``www.`` (any case) once they are replaced, and at most one
-    ``@`` or ``#``, which must start a handle or hashtag (``(@|#)\\w+`` after
-    no word character): what ``normalize`` puts in its place is then made
-    here, and no ``@`` or ``#`` is left for the token pattern.
+    ``://`` or ``www.`` (any case) once they are replaced unless the whole
+    chunk is one link, and at most one ``@`` or ``#``, which must start a
+    handle or hashtag (``(@|#)\\w+`` after no word character): what
+    ``normalize`` puts in its place is then made here, and no ``@`` or ``#``
+    is left for the token pattern.
     """
-    cdef Py_ssize_t n = len(chunk), i, m = 0, p = 0, end, at = -1
+    cdef Py_ssize_t n = len(chunk), i, m = 0, p = 0, end, at = -1, tags = 0
     cdef Py_UCS4 c
     cdef char previous = 0, before = 0
     if n == 0:
@@ -232,10 +251,13 @@ def ascii_normalize_tokenize(str chunk):
         elif not (u'!' <= c <= u'~'):
             return None
         elif c == u'@' or c == u'#':
-            if at >= 0:
-                return None
+            tags += 1
             at = i
         raw[i] = <char> c
+    if _whole_link(raw, n):
+        return u"<url>", [u"<url>"]
+    if tags > 1:
+        return None
     for i in range(n - 2):  # a link: normalize's URL rule would apply
         if raw[i] == b':' and raw[i + 1] == b'/' and raw[i + 2] == b'/':
             return None

@@ -23,14 +23,15 @@ chunk_tokens = pytest.importorskip(
 
 # Emoticon parts, tags, arrows, numbers, dot runs, apostrophes (ASCII and
 # curly), dashes, runs to shorten, handles and hashtags (one, several, after a
-# word character), camel case, and what must stay with the Python normaliser:
-# links and other non-ASCII characters.
+# word character), camel case, links whole and broken, and what must stay with
+# the Python normaliser: other non-ASCII characters.
 PIECES = [chr(c) for c in range(33, 127)] + [
     *[":)", ":-(", ">:D<", "</3", "<3", ":'(", "d:", "8-)", "8)", "=P", ";o)"],
     *["<url>", "<user>", "-->", "<--", "->", "...", "..", ". .", "1,000", "-3.5"],
     *["www.", "WWW.", "wwww.", "://", "https://", "3:50", "+1", "n't", "don't"],
     *["storm-ravaged", "__", "''", "--", "aaa", "AAA", "AAa", "!!!", "8", "o", "O"],
     *["@bob", "@Bo_b1", "#NotHappy", "#aBcD", "a@b.co", "@@", "##", "<u", "aB"],
+    *["http://", "HTTPS://x", "WwW.", "http://a#b#c@d", "https:/", "ww"],
     *["\u2019", "\u2018", "\u02bc", "\u2019\u2019\u2019", "\u00e9", "\u200b", " "],
 ]
 
