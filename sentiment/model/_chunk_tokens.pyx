@@ -22,7 +22,7 @@ characters. Any other chunk gets None: the caller then runs the Python
 normaliser.
 """
 
-from libc.stdlib cimport realloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.string cimport strchr
 
 cdef const char *EYES = b":;=8"
@@ -208,23 +208,6 @@ cdef bint _whole_link(const char *s, Py_ssize_t n) noexcept:
             or _starts_with(s, n, b"www."))
 
 
-# One scratch buffer for every call (the GIL is held throughout a call).
-cdef char *_scratch = NULL
-cdef Py_ssize_t _scratch_size = 0
-
-
-cdef char *_scratch_of(Py_ssize_t size) except NULL:
-    """The scratch buffer, at least ``size`` bytes long."""
-    global _scratch, _scratch_size
-    cdef char *grown
-    if size > _scratch_size:
-        grown = <char *> realloc(_scratch, size)
-        if grown == NULL:
-            raise MemoryError()
-        _scratch, _scratch_size = grown, size
-    return _scratch
-
-
 def ascii_normalize_tokenize(str chunk):
     """(normalised text, tokens) of a chunk as ``normalize`` and the token
     pattern give them, or None for a chunk outside this module's kind.
@@ -237,14 +220,31 @@ def ascii_normalize_tokenize(str chunk):
     ``normalize`` puts in its place is then made here, and no ``@`` or ``#``
     is left for the token pattern.
     """
-    cdef Py_ssize_t n = len(chunk), i, m = 0, p = 0, end, at = -1, tags = 0
+    # The chunk's characters, then room for what the replacement makes: on
+    # the stack for the usual short chunk, else on the heap. Never shared, as
+    # a thread may run between the allocations below.
+    cdef char local[512]
+    cdef Py_ssize_t n = len(chunk), size = 3 * len(chunk) + 8
+    cdef char *buffer = &local[0]
+    if size > 512:
+        buffer = <char *> PyMem_Malloc(size)
+    if buffer == NULL:
+        raise MemoryError()
+    try:
+        return _analyse(chunk, n, buffer, buffer + n)
+    finally:
+        if buffer != &local[0]:
+            PyMem_Free(buffer)
+
+
+cdef object _analyse(str chunk, Py_ssize_t n, char *raw, char *s):
+    """:func:`ascii_normalize_tokenize` with ``raw`` (n bytes) and ``s``
+    (2n + 8 bytes) to work in."""
+    cdef Py_ssize_t i, m = 0, p = 0, end, at = -1, tags = 0
     cdef Py_UCS4 c
     cdef char previous = 0, before = 0
     if n == 0:
         return None
-    # The chunk's characters, then room for what the replacement makes.
-    cdef char *raw = _scratch_of(3 * n + 8)
-    cdef char *s = raw + n
     for i in range(n):
         c = chunk[i]
         if c == 0x2019 or c == 0x2018 or c == 0x02BC:
