@@ -19,14 +19,12 @@ from libc.stdlib cimport free, realloc
 
 import numpy as np
 
+from sentiment.model._chunk_tokens import ascii_normalize_tokenize
+
 cdef int NEGATION_CUE = 1
 cdef int SCOPE_END = 2
 cdef int STARTS_WITH_DOT = 1
 cdef int ENDS_WITH_DOT = 2
-
-
-cdef inline bint _is_ascii_letter(Py_UCS4 c):
-    return (c >= u'a' and c <= u'z') or (c >= u'A' and c <= u'Z')
 
 
 cdef bint _is_scope_end(str token):
@@ -337,116 +335,13 @@ cdef class Scorer:
     def analyse(self, str chunk):
         """``FastModel.analyse`` of one chunk (the same bytes, faster).
 
-        A plain word normalises to itself lower-cased and is one token, plus
-        one more for a closing , . ! or ?; that is what normalize and the
-        token pattern give it, so it skips them. Plain: ASCII letters and
-        digits other than 8 (no emoticon eye), or letters with one apostrophe
-        inside ("don't"), no character three times in a row (no elongation).
-        Links, handles and hashtags of the same plain kind skip them too (see
-        :meth:`_tagged`). Anything else goes through normalize and the token
-        pattern.
+        A printable-ASCII chunk is read by ``_chunk_tokens``, which gives what
+        normalize and the token pattern give; anything else goes through them.
         """
-        cdef Py_ssize_t n = len(chunk), i, core = 0, run = 1
-        cdef Py_UCS4 c, previous = 0
-        if 1 < n < 64 and chunk[0] in u"@#hHwW":
-            tagged = self._tagged(chunk)
-            if tagged is not None:
-                return self._pack(tagged[0], tagged[1])
-        cdef bint plain = 0 < n < 64, digits = False, letters = False
-        cdef bint apostrophe = False
-        for i in range(n if plain else 0):
-            c = chunk[i]
-            if c == previous:
-                run += 1
-                if run >= 3:
-                    plain = False
-                    break
-            else:
-                run = 1
-            previous = c
-            if core != i:  # only the closing mark may follow the core
-                plain = False
-                break
-            if (c >= u'a' and c <= u'z') or (c >= u'A' and c <= u'Z'):
-                letters = True
-                core += 1
-            elif c >= u'0' and c <= u'9' and c != u'8':
-                digits = True
-                core += 1
-            elif (c == u"'" and not apostrophe and 0 < i < n - 1
-                  and _is_ascii_letter(chunk[i - 1])
-                  and _is_ascii_letter(chunk[i + 1])):
-                apostrophe = True
-                core += 1
-            elif not (i == n - 1 and i > 0 and (c == u',' or c == u'.' or c == u'!'
-                                                or c == u'?')):
-                plain = False
-                break
-        # Letters and digits together split ("abc123" is "abc", "123"): slow path.
-        if plain and not (digits and (letters or apostrophe)):
-            text = chunk.lower()
-            if core == n:
-                return self._pack(text, [text])
-            return self._pack(text, [text[:core], text[core:]])
-        text, tokens = self.normalize_tokenize(chunk)
-        return self._pack(text, tokens)
-
-    cdef tuple _tagged(self, str chunk):
-        """What normalize and the token pattern make of a whole link, handle or
-        hashtag in printable ASCII, or None for any other chunk.
-
-        A link (``http://``, ``https://`` or ``www.``, any case, then at least
-        one character) is all one ``<url>``. A handle, ``@`` and ASCII letters,
-        digits or ``_``, is ``<user>``, then its closing , . ! ? or : if any.
-        A hashtag, ``#`` and ASCII letters with no character three times in a
-        row, is its camel-case words lower-cased (one token each), then its
-        closing , . ! or ? if any.
-        """
-        cdef Py_ssize_t n = len(chunk), i, end = n, start = 1
-        cdef Py_UCS4 c, mark = chunk[n - 1]
-        for i in range(n):
-            if not (u'!' <= chunk[i] <= u'~'):
-                return None
-        lowered = chunk[:8].lower()
-        if (lowered.startswith(u"http://") and n > 7) or (
-            lowered.startswith(u"https://") and n > 8
-        ) or (lowered.startswith(u"www.") and n > 4):
-            return u"<url>", [u"<url>"]
-        if chunk[0] == u'@':
-            if mark in u",.!?:":
-                end = n - 1
-            if end < 2:
-                return None
-            for i in range(1, end):
-                c = chunk[i]
-                if not (_is_ascii_letter(c) or u'0' <= c <= u'9' or c == u'_'):
-                    return None
-            if end == n:
-                return u"<user>", [u"<user>"]
-            return u"<user> " + chunk[end:], [u"<user>", chunk[end:]]
-        if chunk[0] != u'#':
-            return None
-        if mark in u",.!?":
-            end = n - 1
-        if end < 2:
-            return None
-        for i in range(1, end):
-            if not _is_ascii_letter(chunk[i]):
-                return None
-        for i in range(3, n):  # elongation: normalize would shorten the run
-            if chunk[i] == chunk[i - 1] == chunk[i - 2]:
-                return None
-        tokens = []
-        for i in range(2, end):  # "NotHappy" -> "not", "happy"
-            if u'a' <= chunk[i - 1] <= u'z' and u'A' <= chunk[i] <= u'Z':
-                tokens.append(chunk[start:i].lower())
-                start = i
-        tokens.append(chunk[start:end].lower())
-        text = u" ".join(tokens)
-        if end < n:
-            text += chunk[end:]
-            tokens.append(chunk[end:])
-        return text, tokens
+        analysed = ascii_normalize_tokenize(chunk)
+        if analysed is None:
+            analysed = self.normalize_tokenize(chunk)
+        return self._pack(analysed[0], analysed[1])
 
     cdef Py_UCS4 *_key(self, Py_ssize_t size) except NULL:
         """A scratch buffer of at least ``size`` code points."""
