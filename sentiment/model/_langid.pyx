@@ -16,6 +16,7 @@ of 1); :class:`LanguageModel` refuses any other file.
 """
 
 import struct
+import threading
 
 import numpy as np
 
@@ -97,6 +98,7 @@ cdef class LanguageModel:
     cdef uint64_t prune_mask
     cdef int32_t[::1] rows
     cdef list labels
+    cdef object lock
 
     def __init__(self, bytes data):
         reader = _Reader(data)
@@ -154,6 +156,9 @@ cdef class LanguageModel:
         if prune_size <= 0:
             raise ValueError("only models with pruned buckets (.ftz) are supported")
         self.rows = np.zeros(4096, dtype=np.int32)
+        # ``rows`` is this instance's scratch space, and growing it runs
+        # Python, where another thread could get in: one call at a time.
+        self.lock = threading.Lock()
 
     def _index_words(self, words, types):
         hashes = np.array([_hash(w) for w in words], dtype=np.uint32)
@@ -215,10 +220,11 @@ cdef class LanguageModel:
         cdef bytes data
         cdef int32_t best
         cdef float score
-        for line in lines:
-            data = (<str> line).encode("utf-8", "surrogatepass") + b"\n"
-            best, score = self._predict(data)
-            found.append((self.labels[best], expf(score)))
+        with self.lock:
+            for line in lines:
+                data = (<str> line).encode("utf-8", "surrogatepass") + b"\n"
+                best, score = self._predict(data)
+                found.append((self.labels[best], expf(score)))
         return found
 
     cdef tuple _predict(self, bytes data):

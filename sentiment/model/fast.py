@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 from array import array
 from typing import Any, Sequence
 
@@ -81,6 +82,11 @@ class FastModel:
             )
         self.compiled = compiled and _fastscore is not None
         self._scorer = None
+        # The compiled core keeps its work in buffers of the instance and calls
+        # back into Python (the normaliser), where another thread may run: the
+        # page's sessions and the API's workers share one model, so one call
+        # at a time. Re-entrant: a call back may analyse a chunk.
+        self._lock = threading.RLock()
         if self.compiled:
             self._scorer = _fastscore.Scorer(**self.tables)
             self._scorer.set_analysis(
@@ -129,7 +135,8 @@ class FastModel:
         of the n-grams of every word of the normalised chunk.
         """
         if self._scorer is not None:
-            return self._scorer.analyse(chunk)
+            with self._lock:
+                return self._scorer.analyse(chunk)
         return self.pack(*self.normalize_tokenize(chunk))
 
     def normalize_tokenize(self, chunk: str) -> tuple[str, list[str]]:
@@ -182,7 +189,8 @@ class FastModel:
         """Forget the analysed chunks (the compiled core keeps its own)."""
         self._cache.clear()
         if self._scorer is not None:
-            self._scorer.clear_cache()
+            with self._lock:
+                self._scorer.clear_cache()
 
     def _trim_cache(self) -> None:
         compiled = 0 if self._scorer is None else self._scorer.cached_chunks()
@@ -194,9 +202,11 @@ class FastModel:
 
         ``texts`` are already cleaned (see ``predictor.prepare_text``).
         """
-        self._trim_cache()
         if self._scorer is not None:
-            return self._scorer.score(list(texts))
+            with self._lock:
+                self._trim_cache()
+                return self._scorer.score(list(texts))
+        self._trim_cache()
         return score_pure(self, texts)
 
     def features(self, text: str) -> tuple[list[int], list[float]]:

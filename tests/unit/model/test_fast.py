@@ -174,3 +174,37 @@ def test_a_pickled_fast_model_scores_the_same(tiny_fast):
     assert np.array_equal(
         copy.probabilities(texts)[0], tiny_fast.probabilities(texts)[0]
     )
+
+
+def test_threads_scoring_at_once_get_what_one_thread_gets(committed_predictor):
+    # The page's sessions and the API's workers share one loaded model. New
+    # non-ASCII words make the compiled core call back into Python, where
+    # another thread may run: it must not see, or change, this call's work.
+    import pickle
+    import sys
+    import threading
+
+    posts = [
+        f"{word} café{n} déjà{n % 7} vu ñ{n}" for n in range(300) for word in TRICKY
+    ]
+    batches = [posts[k::4] for k in range(4)]
+    found: dict[int, np.ndarray] = {}
+
+    def score(k: int) -> None:
+        found[k] = committed_predictor.score(batches[k])["confidence"].to_numpy()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=score, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    # A fresh copy: a mixed-up analysis the threads cached would be reused.
+    fresh = Predictor(pickle.loads(pickle.dumps(committed_predictor.model)))
+    for k, batch in enumerate(batches):
+        alone = fresh.score(batch)["confidence"].to_numpy()
+        np.testing.assert_allclose(found[k], alone, rtol=0, atol=1e-12)
