@@ -155,7 +155,7 @@ def cascade_description(card: dict[str, Any], version: str) -> str:
         "**What it is.** Two tiers in one. The classic model (word and character "
         "n-grams, sentiment lexicons and word vectors, logistic regression) scores "
         "every post; the posts it is less sure of than the cut-off "
-        f"**{card.get('cutoff', 0):.2f}** (its top probability below that)"
+        f"**{card.get('cutoff', 0):g}** (its top probability below that)"
     )
     if card.get("route_negation"):
         share = routing.get("negation_or_contrast_share")

@@ -147,11 +147,15 @@ def compare_brands(page: Page) -> None:
 
 
 def open_model_card(page: Page) -> None:
-    """Open the Model card page and wait for its tier comparison chart."""
+    """Open the Model card page and wait for its tier comparison chart and
+    for the script to finish (the n-gram tables load the pipeline last)."""
     page.get_by_role("link", name="Model card").click()
     expect(page.get_by_text("Limitations (every tier)")).to_be_visible()
     chart = page.locator("[data-testid='stVegaLiteChart'] .marks").last
     expect(chart).to_be_visible(timeout=60_000)
+    running = page.locator("[data-testid='stStatusWidget']")
+    expect(running).to_have_count(0, timeout=60_000)
+    expect(page.locator("[data-testid='stDataFrame']").last).to_be_visible()
 
 
 def main() -> int:
