@@ -222,7 +222,7 @@ cdef class LanguageModel:
         cdef float score
         with self.lock:
             for line in lines:
-                data = (<str> line).encode("utf-8", "surrogatepass") + b"\n"
+                data = (<str?> line).encode("utf-8", "surrogatepass") + b"\n"
                 best, score = self._predict(data)
                 found.append((self.labels[best], expf(score)))
         return found

@@ -142,6 +142,7 @@ LINES_FOR_BOTH = [
     "\x00abc\x00 def\tghi",
     "ñandú ÿÿÿ 😀😀 ok",
     "a",
+    "",
     "x" * 5000,
 ]
 
@@ -189,3 +190,12 @@ def test_without_the_build_fasttext_gives_the_same_languages(monkeypatch):
     monkeypatch.setattr(language, "_compiled_model", lambda: None)
     assert languages(texts) == compiled
     assert detect_language("le vol était vraiment horrible")[0] == "fr"
+
+
+def test_the_compiled_model_refuses_a_line_that_is_not_text():
+    from sentiment.model.language import _compiled_model
+
+    if _compiled_model() is None:
+        pytest.skip("the compiled language model is not built (pip install -e .)")
+    with pytest.raises(TypeError):
+        _compiled_model().predict([b"bytes are not a line"])
