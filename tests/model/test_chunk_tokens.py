@@ -14,7 +14,7 @@ from sentiment.model.artifacts import load_fast_model
 from sentiment.model.predictor import prepare_text
 from tests.conftest import needs_semeval
 from tests.tricky_posts import SPECIAL_TEXTS
-from tests.unit.files.hostile_corpus import corpus
+from tests.unit.files.hostile_corpus import corpus_cells
 from tests.unit.model.test_language import SHOUTING_AND_HOSTILE
 
 chunk_tokens = pytest.importorskip(
@@ -75,14 +75,7 @@ def _assert_same_analyses(model, chunks: list[str]) -> None:
 
 
 def test_compiled_chunks_equal_normalize_on_hostile_and_generated_chunks(model):
-    cells = [
-        cell
-        for case in corpus()
-        if case.table is not None
-        for row in [case.table[0], *case.table[1]]
-        for cell in row
-    ]
-    chunks = _chunks([*SHOUTING_AND_HOSTILE, *SPECIAL_TEXTS, *cells])
+    chunks = _chunks([*SHOUTING_AND_HOSTILE, *SPECIAL_TEXTS, *corpus_cells()])
     _assert_same_analyses(model, chunks + _generated(30_000, seed=15))
 
 

@@ -13,7 +13,7 @@ from sentiment.files.labelled import load_labelled
 from sentiment.model import language
 from tests.conftest import needs_semeval
 from tests.tricky_posts import SPECIAL_TEXTS
-from tests.unit.files.hostile_corpus import corpus
+from tests.unit.files.hostile_corpus import corpus_cells
 from tests.unit.model.test_language import SHOUTING_AND_HOSTILE
 
 needs_core = pytest.mark.skipif(
@@ -43,13 +43,7 @@ def _generated(count: int, seed: int) -> list[str]:
 
 
 def _hostile_texts() -> list[object]:
-    cells = [
-        cell
-        for case in corpus()
-        if case.table is not None
-        for row in [case.table[0], *case.table[1]]
-        for cell in row
-    ]
+    cells = corpus_cells()
     edges = ["", " ", "a" * 200, "B" * 79 + " c", "a" * 79 + " B", " " * 90 + "x"]
     edges += ["1" * 85 + " word", "@a@b#c x", "@@b", "#_", "www. x", "https:// x"]
     edges += ["xhttp://a/b c", "ABCDE", "ABCDEf", "ABCDEFGHi", "ABCDefgh", "AAAAb"]

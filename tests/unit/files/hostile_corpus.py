@@ -254,6 +254,17 @@ def corpus() -> list[Case]:
     return _kept_cases() + _refused_cases()
 
 
+def corpus_cells() -> list[str]:
+    """Every cell of the kept files (header included): hostile texts to score."""
+    return [
+        cell
+        for case in corpus()
+        if case.table is not None
+        for row in [case.table[0], *case.table[1]]
+        for cell in row
+    ]
+
+
 def million_rows(path: Path, rows: int = 1_000_000) -> list[str]:
     """Write a ``rows``-row CSV of short posts with awkward cells; return its header."""
     header = ["id", "text", "note"]
