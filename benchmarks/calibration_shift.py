@@ -61,33 +61,31 @@ def mix_weights(labels: np.ndarray, mix: np.ndarray) -> np.ndarray:
     return (mix / shares)[labels]
 
 
+def fitted(
+    bias_of: Callable[[np.ndarray, np.ndarray], np.ndarray], classes_alike: bool
+) -> Fit:
+    """A way to calibrate: the bias ``bias_of(logits, labels)``, then the
+    temperature on the sample's mix or with every class weighted alike."""
+
+    def fit(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+        bias = bias_of(z, y)
+        weights = mix_weights(y, np.full(3, 1 / 3)) if classes_alike else None
+        return bias, fit_temperature(z + bias, y, weights)
+
+    return fit
+
+
 def ways() -> dict[str, Fit]:
     """Name -> fit(logits, labels) giving (bias, temperature)."""
 
-    def balanced(labels: np.ndarray) -> np.ndarray:
-        return mix_weights(labels, np.full(3, 1 / 3))
-
-    def grid(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-        bias = fit_class_bias(z, y)
-        return bias, fit_temperature(z + bias, y)
-
-    def grid_balanced(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-        bias = fit_class_bias(z, y)
-        return bias, fit_temperature(z + bias, y, balanced(y))
-
-    def adjusted(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-        bias = logit_adjustment(y, 3)
-        return bias, fit_temperature(z + bias, y)
-
-    def adjusted_balanced(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-        bias = logit_adjustment(y, 3)
-        return bias, fit_temperature(z + bias, y, balanced(y))
+    def adjustment(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return logit_adjustment(y, z.shape[1])
 
     return {
-        "grid bias, T on the sample's mix": grid,
-        "grid bias, T classes alike": grid_balanced,
-        "logit adjustment, T on the sample's mix (now)": adjusted,
-        "logit adjustment, T classes alike": adjusted_balanced,
+        "grid bias, T on the sample's mix": fitted(fit_class_bias, False),
+        "grid bias, T classes alike": fitted(fit_class_bias, True),
+        "logit adjustment, T on the sample's mix (now)": fitted(adjustment, False),
+        "logit adjustment, T classes alike": fitted(adjustment, True),
     }
 
 

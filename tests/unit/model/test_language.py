@@ -148,15 +148,16 @@ LINES_FOR_BOTH = [
 
 
 def _compiled_and_reference(lines: list[str]) -> tuple[list, list]:
-    from sentiment.model.language import _compiled_model, fasttext_model
+    """What the compiled model says of ``lines``, and what fastText's own
+    binding says (``predict_lines`` without the build)."""
+    from sentiment.model import language
 
-    compiled = _compiled_model()
+    compiled = language._compiled_model()
     if compiled is None:
         pytest.skip("the compiled language model is not built (pip install -e .)")
-    reference = []
-    for line in lines:
-        ((score, label),) = fasttext_model().f.predict(line + "\n", 1, 0.0, "strict")
-        reference.append((label.removeprefix("__label__"), score))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(language, "_compiled_model", lambda: None)
+        reference = language.predict_lines(lines)
     return compiled.predict(lines), reference
 
 
