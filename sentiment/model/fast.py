@@ -84,8 +84,8 @@ class FastModel:
         self._scorer = None
         # The compiled core keeps its work in buffers of the instance and calls
         # back into Python (the normaliser), where another thread may run: the
-        # page's sessions and the API's workers share one model, so one call
-        # at a time. Re-entrant: a call back may analyse a chunk.
+        # page's sessions (threads) share one cached model, so one call at a
+        # time. Re-entrant: a call back may analyse a chunk.
         self._lock = threading.RLock()
         if self.compiled:
             self._scorer = _fastscore.Scorer(**self.tables)
