@@ -13,7 +13,12 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
-from cpython.unicode cimport Py_UNICODE_ISSPACE
+from cpython.unicode cimport (
+    PyUnicode_4BYTE_KIND,
+    PyUnicode_AsUCS4,
+    PyUnicode_FromKindAndData,
+    Py_UNICODE_ISSPACE,
+)
 from libc.math cimport exp, log, log1p, sqrt
 from libc.stdlib cimport free, realloc
 
@@ -25,6 +30,8 @@ cdef int NEGATION_CUE = 1
 cdef int SCOPE_END = 2
 cdef int STARTS_WITH_DOT = 1
 cdef int ENDS_WITH_DOT = 2
+cdef enum:
+    SMALL_COUNTS = 64  # counts with 1 + log(count) in a table
 
 
 cdef bint _is_scope_end(str token):
@@ -84,68 +91,6 @@ cdef inline uint64_t _fnv(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
     for i in range(n):
         h = (h ^ <uint64_t> points[i]) * 1099511628211ULL
     return h
-
-
-cdef class StringTable:
-    """An exact string -> id table over code points, read without Python objects.
-
-    Built from all strings' code points laid end to end (``points``) and their
-    boundaries (``offsets``); open addressing on a 64-bit FNV-1a hash, and a
-    match is confirmed by comparing the code points, so it answers exactly
-    what a dict would, without creating a substring or touching its objects.
-    """
-
-    cdef const uint32_t[::1] points
-    cdef const int64_t[::1] offsets
-    cdef uint64_t *hashes
-    cdef int32_t *ids
-    cdef uint64_t mask
-
-    def __init__(self, points, offsets):
-        self.points = np.ascontiguousarray(points, dtype=np.uint32)
-        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-        cdef Py_ssize_t n = self.offsets.shape[0] - 1, i
-        cdef uint64_t size = 1, slot, h
-        while size < 2 * <uint64_t> n + 2:
-            size *= 2
-        self.mask = size - 1
-        self.hashes = <uint64_t *> calloc(size, sizeof(uint64_t))
-        self.ids = <int32_t *> calloc(size, sizeof(int32_t))
-        if not (self.hashes and self.ids):
-            raise MemoryError()
-        for i in range(<Py_ssize_t> size):
-            self.ids[i] = -1
-        for i in range(n):
-            h = _fnv(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
-                     self.offsets[i + 1] - self.offsets[i])
-            slot = h & self.mask
-            while self.ids[slot] >= 0:
-                slot = (slot + 1) & self.mask
-            self.hashes[slot] = h
-            self.ids[slot] = <int32_t> i
-
-    def __dealloc__(self):
-        free(self.hashes)
-        free(self.ids)
-
-    cdef int32_t find(self, const Py_UCS4 *key, Py_ssize_t n) noexcept nogil:
-        """The id of the string ``key[:n]``, or -1."""
-        cdef uint64_t h = _fnv(key, n), slot = h & self.mask
-        cdef int32_t found
-        cdef Py_ssize_t start, i
-        while True:
-            found = self.ids[slot]
-            if found < 0:
-                return -1
-            if self.hashes[slot] == h:
-                start = self.offsets[found]
-                if self.offsets[found + 1] - start == n:
-                    i = 0
-                    while i < n and self.points[start + i] == key[i]:
-                        i += 1
-                    if i == n:
-                        return found
-            slot = (slot + 1) & self.mask
 
 
 cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
@@ -211,6 +156,100 @@ cdef class PairTable:
             slot = (slot + 1) & self.mask
 
 
+cdef inline int64_t _short_key(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
+    """``points[:n]`` packed in one integer, or -1 when it does not fit.
+
+    Up to five code points below 4096 (ASCII, Latin, Greek, Cyrillic, Arabic,
+    Indic...), 12 bits each, after the length: every such string has its own
+    key, and the keys of different lengths never meet.
+    """
+    cdef int64_t key = n
+    cdef Py_ssize_t i
+    if n > 5:
+        return -1
+    for i in range(n):
+        if points[i] >= 4096:
+            return -1
+        key = (key << 12) | <int64_t> points[i]
+    return key
+
+
+cdef class StringTable:
+    """An exact string -> id table over code points, read without Python objects.
+
+    Built from all strings' code points laid end to end (``points``) and their
+    boundaries (``offsets``); open addressing on a 64-bit FNV-1a hash, and a
+    match is confirmed by comparing the code points, so it answers exactly
+    what a dict would, without creating a substring or touching its objects.
+    """
+
+    cdef const uint32_t[::1] points
+    cdef const int64_t[::1] offsets
+    cdef uint64_t *hashes
+    cdef int32_t *ids
+    cdef uint64_t mask
+    cdef PairTable short  # the strings _short_key packs: one probe, one cache line
+
+    def __init__(self, points, offsets):
+        self.points = np.ascontiguousarray(points, dtype=np.uint32)
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        cdef Py_ssize_t n = self.offsets.shape[0] - 1, i
+        cdef uint64_t size = 1, slot, h
+        while size < 2 * <uint64_t> n + 2:
+            size *= 2
+        self.mask = size - 1
+        self.hashes = <uint64_t *> calloc(size, sizeof(uint64_t))
+        self.ids = <int32_t *> calloc(size, sizeof(int32_t))
+        if not (self.hashes and self.ids):
+            raise MemoryError()
+        for i in range(<Py_ssize_t> size):
+            self.ids[i] = -1
+        for i in range(n):
+            h = _fnv(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
+                     self.offsets[i + 1] - self.offsets[i])
+            slot = h & self.mask
+            while self.ids[slot] >= 0:
+                slot = (slot + 1) & self.mask
+            self.hashes[slot] = h
+            self.ids[slot] = <int32_t> i
+        keys = np.array(
+            [
+                _short_key(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
+                           self.offsets[i + 1] - self.offsets[i])
+                for i in range(n)
+            ],
+            dtype=np.int64,
+        )
+        packed = np.flatnonzero(keys >= 0)
+        self.short = PairTable(keys[packed], packed.astype(np.int32))
+
+    def __dealloc__(self):
+        free(self.hashes)
+        free(self.ids)
+
+    cdef int32_t find(self, const Py_UCS4 *key, Py_ssize_t n) noexcept nogil:
+        """The id of the string ``key[:n]``, or -1."""
+        cdef int64_t packed = _short_key(key, n)
+        if packed >= 0:
+            return self.short.find(packed)
+        cdef uint64_t h = _fnv(key, n), slot = h & self.mask
+        cdef int32_t found
+        cdef Py_ssize_t start, i
+        while True:
+            found = self.ids[slot]
+            if found < 0:
+                return -1
+            if self.hashes[slot] == h:
+                start = self.offsets[found]
+                if self.offsets[found + 1] - start == n:
+                    i = 0
+                    while i < n and self.points[start + i] == key[i]:
+                        i += 1
+                    if i == n:
+                        return found
+            slot = (slot + 1) & self.mask
+
+
 cdef struct ChunkSlot:
     uint64_t hash
     uint32_t start  # of the chunk's code points in Scorer.chunk_points
@@ -228,7 +267,7 @@ cdef class Scorer:
     cdef bint char_sublinear
     cdef const double[:, ::1] lexicon_scores
     cdef const double[:, ::1] pattern_scores
-    cdef const float[:, ::1] vectors
+    cdef const double[:, ::1] vector_logits
     cdef const double[:, ::1] coef
     cdef const double[::1] intercept
     cdef long long char_offset, lexicon_offset, pattern_offset, vector_offset
@@ -244,11 +283,16 @@ cdef class Scorer:
     cdef StringTable char_ids
     cdef Py_UCS4 *key
     cdef Py_ssize_t key_capacity
+    cdef Py_UCS4 *text_buffer
+    cdef Py_ssize_t text_capacity
     cdef int min_n, max_n
     cdef frozenset negations
     cdef str negation_suffix
     cdef object normalize_tokenize
     cdef Tally word_tally, char_tally
+    # 1 + log(count) of the counts most posts have: the same values as the call
+    # (made here, with the same function), without it for every column.
+    cdef double sublinear_tf[SMALL_COUNTS]
     # The analysis of every chunk seen (see :meth:`_cached`): a hash table over
     # the chunks' code points, so a post is split and looked up without a
     # Python string or dict lookup per chunk.
@@ -262,7 +306,7 @@ cdef class Scorer:
     cdef Py_ssize_t post_capacity
 
     def __init__(self, token_table, bigram_keys, bigram_cols, word_table, char_table,
-                 char_sublinear, lexicon_scores, pattern_scores, vectors, coef,
+                 char_sublinear, lexicon_scores, pattern_scores, vector_logits, coef,
                  intercept, char_offset, lexicon_offset, pattern_offset,
                  vector_offset, lexicon_scale, pattern_scale, vector_scale, n_tokens,
                  **unused):
@@ -273,7 +317,7 @@ cdef class Scorer:
         self.char_sublinear = char_sublinear
         self.lexicon_scores = np.ascontiguousarray(lexicon_scores, dtype=np.float64)
         self.pattern_scores = np.ascontiguousarray(pattern_scores, dtype=np.float64)
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.vector_logits = np.ascontiguousarray(vector_logits, dtype=np.float64)
         self.coef = np.ascontiguousarray(coef, dtype=np.float64)
         self.intercept = np.ascontiguousarray(intercept, dtype=np.float64)
         self.char_offset = char_offset
@@ -285,10 +329,13 @@ cdef class Scorer:
         self.vector_scale = vector_scale
         self.n_tokens = n_tokens
         self.n_classes = self.coef.shape[0]
-        if self.n_classes > 16 or self.vectors.shape[1] > 512:
-            raise ValueError("at most 16 classes and 512 vector dimensions")
+        if self.n_classes > 16 or self.vector_logits.shape[1] != self.n_classes:
+            raise ValueError("at most 16 classes, and vector logits for each")
         if self.lexicon_scores.shape[1] > 8 or self.pattern_scores.shape[1] > 8:
             raise ValueError("at most 8 lexicon columns")
+        cdef int count
+        for count in range(1, SMALL_COUNTS):
+            self.sublinear_tf[count] = 1.0 + log(<double> count)
         self.capacity = 0
         self._reserve(1024)
         _tally_init(&self.word_tally, self.word_table.shape[0])
@@ -300,6 +347,7 @@ cdef class Scorer:
         free(self.chunk_points)
         free(self.post_entries)
         free(self.key)
+        free(self.text_buffer)
         free(self.ids)
         free(self.cols)
         free(self.counts)
@@ -351,6 +399,16 @@ cdef class Scorer:
                 raise MemoryError()
             self.key_capacity = size
         return self.key
+
+    cdef Py_UCS4 *_text_points(self, Py_ssize_t length) except NULL:
+        """A buffer for a post of ``length`` code points (and a terminator)."""
+        if length + 1 > self.text_capacity:
+            self.text_capacity = max(length + 1, 2 * self.text_capacity)
+            self.text_buffer = <Py_UCS4 *> realloc(
+                self.text_buffer, self.text_capacity * sizeof(Py_UCS4))
+            if not self.text_buffer:
+                raise MemoryError()
+        return self.text_buffer
 
     cdef bytes _pack(self, str text, list tokens):
         cdef Py_ssize_t n_tokens = len(tokens), t, i, g, size, count = 3, length
@@ -421,25 +479,24 @@ cdef class Scorer:
         self.points_used = 0
         self.chunk_entries = []
 
-    cdef const int *_cached(self, str text, Py_ssize_t start,
-                            Py_ssize_t end) except NULL:
-        """The analysis of the chunk ``text[start:end]``, made on first sight."""
-        cdef uint64_t h = 14695981039346656037ULL, slot
-        cdef Py_ssize_t i, length = end - start
+    cdef const int *_cached(self, const Py_UCS4 *chunk,
+                            Py_ssize_t length) except NULL:
+        """The analysis of the chunk ``chunk[:length]``, made on first sight."""
+        cdef uint64_t h = _fnv(chunk, length), slot = h & self.chunk_mask
+        cdef Py_ssize_t i
         cdef ChunkSlot *found
-        for i in range(start, end):
-            h = (h ^ <uint64_t> text[i]) * 1099511628211ULL
-        slot = h & self.chunk_mask
         while self.chunk_slots[slot].entry != NULL:
             found = &self.chunk_slots[slot]
             if found.hash == h and found.length == length:
                 i = 0
-                while i < length and self.chunk_points[found.start + i] == text[start + i]:
+                while i < length and self.chunk_points[found.start + i] == chunk[i]:
                     i += 1
                 if i == length:
                     return found.entry
             slot = (slot + 1) & self.chunk_mask
-        entry = self.analyse(text[start:end])
+        entry = self.analyse(
+            PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, chunk, length)
+        )
         self.chunk_entries.append(entry)
         if self.points_used + length > self.points_capacity:
             self.points_capacity = max(2 * self.points_capacity,
@@ -451,7 +508,7 @@ cdef class Scorer:
             if not self.chunk_points:
                 raise MemoryError()
         for i in range(length):
-            self.chunk_points[self.points_used + i] = text[start + i]
+            self.chunk_points[self.points_used + i] = chunk[i]
         found = &self.chunk_slots[slot]
         found.hash = h
         found.start = <uint32_t> self.points_used
@@ -507,22 +564,27 @@ cdef class Scorer:
         cdef const int *head
         cdef bint previous_end, fallback
         cdef str text
+        cdef Py_UCS4 *points
         for p in range(n):
             text = texts[p]
             length = len(text)
+            # The post's code points, read directly below (not text[i]: a call
+            # with checks per character).
+            points = self._text_points(length)
+            PyUnicode_AsUCS4(text, points, length + 1, 0)
             n_entries = 0
             previous_end = False
             fallback = False
             i = 0
             while True:
-                while i < length and Py_UNICODE_ISSPACE(text[i]):
+                while i < length and Py_UNICODE_ISSPACE(points[i]):
                     i += 1
                 if i >= length:
                     break
                 start = i
-                while i < length and not Py_UNICODE_ISSPACE(text[i]):
+                while i < length and not Py_UNICODE_ISSPACE(points[i]):
                     i += 1
-                head = self._cached(text, start, i)
+                head = self._cached(points + start, i - start)
                 self._add_post_entry(n_entries, head)
                 n_entries += 1
                 if head[0] > 0 or head[1] > 0:
@@ -598,7 +660,7 @@ cdef class Scorer:
         and gives them back in that order, and is left all zero.
         """
         cdef Py_ssize_t i, m = 0, k, word, s
-        cdef int col
+        cdef int col, count
         cdef uint64_t pending, bits
         cdef double v, norm = 0.0
         for i in range(n):
@@ -621,9 +683,14 @@ cdef class Scorer:
                 while bits:
                     col = <int> (word * 64 + __builtin_ctzll(bits))
                     bits &= bits - 1
-                    v = tally.counts[col]
+                    count = tally.counts[col]
                     tally.counts[col] = 0
-                    v = (1.0 + log(v)) if sublinear else v
+                    if not sublinear:
+                        v = count
+                    elif count < SMALL_COUNTS:
+                        v = self.sublinear_tf[count]
+                    else:
+                        v = 1.0 + log(<double> count)
                     v = v * table[col, 0]
                     self.values[m] = v
                     self.counts[m] = col
@@ -700,12 +767,13 @@ cdef class Scorer:
                 logits[k] += v * self.coef[k, offset + j]
 
     cdef void _vectors(self, Py_ssize_t n_ids, double *logits) except *:
-        cdef Py_ssize_t i, j, k, dims = self.vectors.shape[1], n = 0
+        """The mean word vector's share of the logits, from each row's share."""
+        cdef Py_ssize_t i, k, n = 0
         cdef int row
-        cdef double factor, v
-        cdef double s[512]
-        for j in range(dims):
-            s[j] = 0.0
+        cdef double sums[16]
+        cdef double factor
+        for k in range(self.n_classes):
+            sums[k] = 0.0
         for i in range(n_ids):
             if self.ids[i] < 0:
                 continue
@@ -713,12 +781,10 @@ cdef class Scorer:
             if row < 0:
                 continue
             n += 1
-            for j in range(dims):
-                s[j] += self.vectors[row, j]
+            for k in range(self.n_classes):
+                sums[k] += self.vector_logits[row, k]
         if n == 0:
             return
         factor = self.vector_scale / n
-        for j in range(dims):
-            v = s[j] * factor
-            for k in range(self.n_classes):
-                logits[k] += v * self.coef[k, self.vector_offset + j]
+        for k in range(self.n_classes):
+            logits[k] += factor * sums[k]

@@ -266,6 +266,7 @@ def _tables(
     empty = np.zeros((0, 1), dtype=np.float64)
     scales = meta["scales"]
     vectors = arrays.get("vectors")
+    vectors = np.zeros((0, 1), np.float32) if vectors is None else vectors
     coef = arrays["coef"]
     n_word, n_char = len(arrays["word_idf"]), len(arrays["char_idf"])
     char = slice(offsets["char"], offsets["char"] + n_char)
@@ -285,11 +286,8 @@ def _tables(
         "char_sublinear": bool(meta["char_sublinear_tf"]),
         "lexicon_scores": arrays.get("lexicon_scores", empty),
         "pattern_scores": arrays.get("pattern_scores", empty),
-        "vectors": (
-            np.zeros((0, 1), np.float32)
-            if vectors is None
-            else vectors.astype(np.float32)
-        ),
+        "vectors": vectors.astype(np.float32),
+        "vector_logits": _vector_logits(vectors, coef, offsets.get("vectors", -1)),
         "coef": coef,
         "intercept": arrays["intercept"],
         "n_word": n_word,
@@ -302,3 +300,16 @@ def _tables(
         "vector_scale": float(scales.get("vectors", 0.0)),
         "n_tokens": n_tokens,
     }
+
+
+def _vector_logits(vectors: np.ndarray, coef: np.ndarray, offset: int) -> np.ndarray:
+    """Each vector row's share of each class's logit (rows x classes).
+
+    The mean vector's share is linear in the rows, so a post sums a few numbers
+    per word instead of its whole vector. einsum, not a BLAS matmul: the same
+    sums everywhere, and BLAS's threads are not woken (they spin afterwards).
+    """
+    if offset < 0:
+        return np.zeros((0, coef.shape[0]), dtype=np.float64)
+    block = coef[:, offset : offset + vectors.shape[1]]
+    return np.einsum("rj,kj->rk", vectors.astype(np.float64), block)

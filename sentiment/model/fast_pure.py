@@ -70,8 +70,16 @@ def _lexicon(ids, field, scores, scale, offset, tokens):
     return [offset + j for j in range(len(sums))], [scale * math.log1p(s) for s in sums]
 
 
-def post_features(model: Any, entries: list[bytes]) -> tuple[list, list]:
-    """One post's feature columns (in the pipeline's numbering) and values."""
+def _vector_rows(tokens: np.ndarray, ids: list[int]) -> list[int]:
+    """The word-vector rows of the post's tokens that have one."""
+    return [int(tokens[i, 3]) for i in ids if i >= 0 and tokens[i, 3] >= 0]
+
+
+def post_features(
+    model: Any, entries: list[bytes], with_vectors: bool = True
+) -> tuple[list, list]:
+    """One post's feature columns (in the pipeline's numbering) and values;
+    ``with_vectors=False`` leaves out the mean word vector's columns."""
     t = model.tables
     tokens = t["token_table"]
     ids = _marked_ids(entries)
@@ -111,8 +119,8 @@ def post_features(model: Any, entries: list[bytes]) -> tuple[list, list]:
             )
             columns += cols
             values += vals
-    if t["vector_offset"] >= 0:
-        rows = [int(tokens[i, 3]) for i in ids if i >= 0 and tokens[i, 3] >= 0]
+    if with_vectors and t["vector_offset"] >= 0:
+        rows = _vector_rows(tokens, ids)
         if rows:
             dims = t["vectors"].shape[1]
             sums = [0.0] * dims
@@ -134,11 +142,14 @@ def score_pure(model: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray
     known = np.zeros(len(texts), dtype=np.int64)
     n_word = model.n_word_features
     for row, text in enumerate(texts):
-        columns, values = post_features(model, model._post_entries(text))
+        entries = model._post_entries(text)
+        columns, values = post_features(model, entries, with_vectors=False)
         logits = [float(intercept[k]) for k in range(n_classes)]
         for col, value in zip(columns, values):
             for k in range(n_classes):
                 logits[k] += value * float(coef[k, col])
+        if t["vector_offset"] >= 0:
+            _add_vector_logits(t, _marked_ids(entries), logits)
         top = max(logits)
         exps = [math.exp(z - top) for z in logits]
         total = 0.0
@@ -147,3 +158,18 @@ def score_pure(model: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray
         probabilities[row] = [e / total for e in exps]
         known[row] = sum(1 for col in columns if col < n_word)
     return probabilities, known
+
+
+def _add_vector_logits(t: dict[str, Any], ids: list[int], logits: list[float]) -> None:
+    """The mean word vector's share of the logits, summed as the compiled core
+    sums it: each row's share (``vector_logits``), then scaled once."""
+    rows = _vector_rows(t["token_table"], ids)
+    if not rows:
+        return
+    sums = [0.0] * len(logits)
+    for r in rows:
+        for k in range(len(logits)):
+            sums[k] += float(t["vector_logits"][r, k])
+    factor = t["vector_scale"] / len(rows)
+    for k in range(len(logits)):
+        logits[k] += factor * sums[k]
