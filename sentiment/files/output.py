@@ -1,5 +1,5 @@
 """The scored-file format: the input's cells, then the prediction columns,
-written with the standard library's :mod:`csv`.
+as the standard library's :mod:`csv` writes it.
 
 * Every cell a spreadsheet would run as a formula gets a leading ``'``
   (OWASP "CSV injection"), header cells included; plain numbers such as
@@ -116,15 +116,45 @@ def scored_csv_text(
     a spreadsheet).
     """
     guard = neutralize_cell if spreadsheet_safe else str
-    buffer = io.StringIO()
-    if header is not None:
-        buffer.write(header_csv_text(header, delimiter))
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=LINE_TERMINATOR)
-    writer.writerows(
-        [*map(guard, row), *predicted]
-        for row, predicted in zip(rows, prediction_cells(scored), strict=True)
+    body = csv_text(
+        (
+            [*map(guard, row), *predicted]
+            for row, predicted in zip(rows, prediction_cells(scored), strict=True)
+        ),
+        delimiter,
     )
-    return buffer.getvalue()
+    return body if header is None else header_csv_text(header, delimiter) + body
+
+
+def csv_text(rows: Iterable[Sequence[str]], delimiter: str) -> str:
+    """What ``csv.writer(..., lineterminator=LINE_TERMINATOR).writerows(rows)``
+    writes for rows of strings, about twice as fast.
+
+    A row none of whose cells holds the delimiter, a quote, CR or LF is written
+    by the writer as its cells joined, so it is joined here; any other row
+    (and a lone empty cell, which the writer quotes) goes to the writer.
+    """
+    lines = []
+    spare = io.StringIO()
+    writer = csv.writer(spare, delimiter=delimiter, lineterminator=LINE_TERMINATOR)
+    for cells in rows:
+        line = delimiter.join(cells)
+        if (
+            line.count(delimiter) == len(cells) - 1
+            and '"' not in line
+            and "\r" not in line
+            and "\n" not in line
+            and (line or len(cells) > 1)
+        ):
+            lines.append(line)
+        else:
+            writer.writerow(cells)
+            lines.append(spare.getvalue()[: -len(LINE_TERMINATOR)])
+            spare.seek(0)
+            spare.truncate()
+    if lines:
+        lines.append("")
+    return LINE_TERMINATOR.join(lines)
 
 
 def to_csv_text(
