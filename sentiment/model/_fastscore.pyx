@@ -212,14 +212,12 @@ cdef class StringTable:
                 slot = (slot + 1) & self.mask
             self.hashes[slot] = h
             self.ids[slot] = <int32_t> i
-        keys = np.array(
-            [
-                _short_key(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
-                           self.offsets[i + 1] - self.offsets[i])
-                for i in range(n)
-            ],
-            dtype=np.int64,
-        )
+        keys = np.empty(n, dtype=np.int64)
+        cdef int64_t[::1] key_view = keys
+        for i in range(n):
+            key_view[i] = _short_key(
+                <const Py_UCS4 *> &self.points[0] + self.offsets[i],
+                self.offsets[i + 1] - self.offsets[i])
         packed = np.flatnonzero(keys >= 0)
         self.short = PairTable(keys[packed], packed.astype(np.int32))
 

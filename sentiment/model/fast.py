@@ -267,6 +267,7 @@ def _tables(
     scales = meta["scales"]
     vectors = arrays.get("vectors")
     vectors = np.zeros((0, 1), np.float32) if vectors is None else vectors
+    vectors = vectors.astype(np.float32)
     coef = arrays["coef"]
     n_word, n_char = len(arrays["word_idf"]), len(arrays["char_idf"])
     char = slice(offsets["char"], offsets["char"] + n_char)
@@ -286,7 +287,7 @@ def _tables(
         "char_sublinear": bool(meta["char_sublinear_tf"]),
         "lexicon_scores": arrays.get("lexicon_scores", empty),
         "pattern_scores": arrays.get("pattern_scores", empty),
-        "vectors": vectors.astype(np.float32),
+        "vectors": vectors,
         "vector_logits": _vector_logits(vectors, coef, offsets.get("vectors", -1)),
         "coef": coef,
         "intercept": arrays["intercept"],
@@ -312,4 +313,4 @@ def _vector_logits(vectors: np.ndarray, coef: np.ndarray, offset: int) -> np.nda
     if offset < 0:
         return np.zeros((0, coef.shape[0]), dtype=np.float64)
     block = coef[:, offset : offset + vectors.shape[1]]
-    return np.einsum("rj,kj->rk", vectors.astype(np.float64), block)
+    return np.einsum("rj,kj->rk", vectors, block)
