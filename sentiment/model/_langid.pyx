@@ -30,6 +30,7 @@ cdef uint32_t _FNV_PRIME = 16777619U
 
 _MAGIC = 793712314
 _VERSION = 12
+_MAX_BUCKETS = 16_000_000  # fastText's default is 2,000,000: 8 MB of rows
 _LOSS_HS = 1
 _MODEL_SUP = 3
 _EOS = b"</s>"
@@ -44,13 +45,6 @@ cdef inline uint32_t _fnv_step(uint32_t h, unsigned char c) noexcept nogil:
 cdef inline bint _is_separator(unsigned char c) noexcept nogil:
     return (c == b' ' or c == b'\n' or c == b'\r' or c == b'\t' or c == b'\v'
             or c == b'\f' or c == 0)
-
-
-cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
-    x ^= x >> 33
-    x *= 0xff51afd7ed558ccdULL
-    x ^= x >> 33
-    return x
 
 
 class _Reader:
@@ -92,10 +86,8 @@ cdef class LanguageModel:
     cdef const int64_t[::1] word_starts
     cdef const uint8_t[::1] word_bytes
     cdef const uint8_t[::1] word_is_label
-    # Pruned buckets: open addressing, bucket -> row - nwords, or absent.
-    cdef const int32_t[::1] prune_keys
+    # Pruned buckets: bucket -> row - nwords, or -1 (one read per n-gram).
     cdef const int32_t[::1] prune_rows
-    cdef uint64_t prune_mask
     cdef int32_t[::1] rows
     cdef list labels
     cdef object lock
@@ -111,6 +103,8 @@ cdef class LanguageModel:
         if loss != _LOSS_HS or model != _MODEL_SUP or word_ngrams != 1:
             raise ValueError("only supervised hierarchical-softmax models "
                              "without word n-grams are supported")
+        if not 0 < bucket <= _MAX_BUCKETS:
+            raise ValueError(f"{bucket} buckets: expected 1 to {_MAX_BUCKETS:,}")
         self.dim, self.minn, self.maxn, self.bucket = dim, minn, maxn, bucket
         size, nwords, nlabels = reader.values("iii")
         _, prune_size = reader.values("qq")
@@ -133,6 +127,9 @@ cdef class LanguageModel:
         if not quantised or not qnorm:
             raise ValueError("only models quantised with -qnorm are supported")
         rows, columns = reader.values("qq")
+        pruned = pairs[:, 1].astype(np.int64)
+        if len(pruned) and (pruned.min() < 0 or nwords + pruned.max() >= rows):
+            raise ValueError("a pruned bucket's row outside the input matrix")
         (code_size,) = reader.values("i")
         self.codes = reader.array(np.uint8, code_size)
         pq_dim, self.nsubq, self.dsub, self.lastdsub = reader.values("4i")
@@ -179,18 +176,16 @@ cdef class LanguageModel:
         self.word_is_label = np.array(types, dtype=np.uint8)
 
     def _index_pruned(self, pairs):
-        size = 1
-        while size < 2 * len(pairs):
-            size *= 2
-        keys = np.full(size, -1, dtype=np.int32)
-        values = np.zeros(size, dtype=np.int32)
-        cdef uint64_t mask = size - 1, slot
-        for key, value in pairs.tolist():
-            slot = _mix(<uint64_t> key) & mask
-            while keys[slot] != -1:
-                slot = (slot + 1) & mask
-            keys[slot], values[slot] = key, value
-        self.prune_keys, self.prune_rows, self.prune_mask = keys, values, mask
+        """Each bucket's row, -1 where pruned: a table of ``bucket`` entries
+        (8 MB for lid.176) read once per n-gram, in place of a hash lookup."""
+        keys, rows = pairs[:, 0], pairs[:, 1]
+        if len(keys) and (keys.min() < 0 or keys.max() >= self.bucket):
+            raise ValueError("a pruned bucket outside the model's buckets")
+        if len(np.unique(keys)) != len(keys):
+            raise ValueError("a bucket pruned twice")
+        table = np.full(self.bucket, -1, dtype=np.int32)
+        table[keys] = rows
+        self.prune_rows = table
 
     def _build_tree(self, counts):
         """``HierarchicalSoftmaxLoss::buildTree``: the Huffman tree of the labels."""
@@ -321,23 +316,12 @@ cdef class LanguageModel:
                     h = _fnv_step(h, _byte_at(word, length, j))
                     j += 1
                 if n >= self.minn and not (n == 1 and (i == 0 or j == size)):
-                    row = self._pruned_row(h % self.bucket)
+                    row = self.prune_rows[h % self.bucket]
                     if row >= 0:
                         self.rows[count] = self.nwords + row
                         count += 1
                 n += 1
         return count
-
-    cdef int32_t _pruned_row(self, uint32_t bucket):
-        cdef uint64_t slot = _mix(<uint64_t> bucket) & self.prune_mask
-        cdef int32_t key
-        while True:
-            key = self.prune_keys[slot]
-            if key < 0:
-                return -1
-            if key == <int32_t> bucket:
-                return self.prune_rows[slot]
-            slot = (slot + 1) & self.prune_mask
 
     cdef tuple _search(self, Py_ssize_t count):
         """``computeHidden`` then ``HierarchicalSoftmaxLoss::dfs`` with k=1."""

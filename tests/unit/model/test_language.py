@@ -200,3 +200,23 @@ def test_the_compiled_model_refuses_a_line_that_is_not_text():
         pytest.skip("the compiled language model is not built (pip install -e .)")
     with pytest.raises(TypeError):
         _compiled_model().predict([b"bytes are not a line"])
+
+
+@pytest.mark.parametrize("buckets", [0, -1, 2**31 - 1])
+def test_the_compiled_model_refuses_a_bucket_count_it_cannot_index(buckets):
+    # The bucket count sizes a table (and divides every n-gram hash): a file
+    # that says 0 or two billion must be refused, not crash or take 8 GB.
+    import struct
+
+    from sentiment.model import language
+
+    if language._compiled_model() is None:
+        pytest.skip("the compiled language model is not built (pip install -e .)")
+    from sentiment.model._langid import LanguageModel
+
+    data = bytearray(language.model_file().read_bytes())
+    offset = 4 * 10  # magic, version, then dim ... model: bucket is the 11th int
+    assert struct.unpack_from("<i", data, offset)[0] == 2_000_000
+    struct.pack_into("<i", data, offset, buckets)
+    with pytest.raises(ValueError, match="buckets"):
+        LanguageModel(bytes(data))
