@@ -59,7 +59,7 @@ RUN build_deps="gcc libc6-dev"; \
     && pip install --no-deps -e . \
     && apt-get purge -y $build_deps && apt-get autoremove -y \
     && apt-get clean && rm -rf /var/lib/apt/lists/* \
-    && python -c "import sentiment.model._fastscore, sentiment.model._chunk_tokens, sentiment.model._language_lines, sentiment.model._langid"
+    && python -c "import importlib, pathlib; [importlib.import_module(f'sentiment.model.{p.stem}') for p in pathlib.Path('sentiment/model').glob('_*.pyx')]"
 
 ENV SENTIMENT_LOG_DB=/home/app/data/predictions.db \
     HEALTHCHECK_URL=http://127.0.0.1:8501/_stcore/health \

@@ -4,52 +4,32 @@
 The same per-post computation as ``fast_pure.score_pure``, with the same
 arithmetic in the same order (so the same numbers), in C: negation scope,
 word uni- and bigram and character n-gram counts, sublinear TF-IDF with L2
-norm, lexicon sums, the mean word vector, the logits and the softmax.
+norm, lexicon sums, the mean word vector, the logits and the softmax. Each
+chunk's analysis comes from the base class (:mod:`sentiment.model._chunks`).
 """
 
-from cpython.bytearray cimport PyByteArray_AS_STRING
-from cpython.bytes cimport (
-    PyBytes_AS_STRING,
-    PyBytes_FromStringAndSize,
-    PyBytes_GET_SIZE,
-)
-from cpython.unicode cimport (
-    PyUnicode_4BYTE_KIND,
-    PyUnicode_AsUCS4,
-    PyUnicode_FromKindAndData,
-    Py_UNICODE_ISSPACE,
-)
+from cpython.bytes cimport PyBytes_AS_STRING
+from cpython.unicode cimport PyUnicode_AsUCS4, Py_UNICODE_ISSPACE
 from libc.math cimport exp, log, log1p, sqrt
-from libc.stdlib cimport free, realloc
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport calloc, free, realloc
+
+from sentiment.model._chunks cimport (
+    ENDS_WITH_DOT,
+    NEGATION_CUE,
+    SCOPE_END,
+    STARTS_WITH_DOT,
+    ChunkAnalyses,
+)
+from sentiment.model._lookup cimport PairTable
 
 import numpy as np
 
-from sentiment.model._chunk_tokens import ascii_normalize_tokenize
+# What fast.py builds the scorer's lookups with, importable from here.
+from sentiment.model._lookup import StringTable  # noqa: F401
 
-cdef int NEGATION_CUE = 1
-cdef int SCOPE_END = 2
-cdef int STARTS_WITH_DOT = 1
-cdef int ENDS_WITH_DOT = 2
 cdef enum:
     SMALL_COUNTS = 64  # counts with 1 + log(count) in a table
-
-
-cdef bint _is_scope_end(str token):
-    """``token`` fully matches ``[.,:;!?]+|but`` (preprocess.SCOPE_END_RE)."""
-    cdef Py_UCS4 c
-    if token == u"but":
-        return True
-    if len(token) == 0:
-        return False
-    for c in token:
-        if not (c == u'.' or c == u',' or c == u':' or c == u';' or c == u'!'
-                or c == u'?'):
-            return False
-    return True
-
-
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc
 
 
 cdef extern from *:
@@ -85,178 +65,13 @@ cdef void _tally_free(Tally *tally) noexcept:
     free(tally.summary)
 
 
-cdef inline uint64_t _fnv(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t h = 14695981039346656037ULL
-    cdef Py_ssize_t i
-    for i in range(n):
-        h = (h ^ <uint64_t> points[i]) * 1099511628211ULL
-    return h
 
+cdef class Scorer(ChunkAnalyses):
+    """Holds the model's arrays and reusable buffers; see ``fast._tables``.
 
-cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
-    """splitmix64's finaliser: every bit of ``x`` moves the low bits."""
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL
-    return x ^ (x >> 31)
-
-
-cdef struct PairSlot:
-    int64_t key  # -1: empty
-    int32_t column
-
-
-cdef class PairTable:
-    """Word bigram key (``a * n_tokens + b``) -> column, open addressing.
-
-    A probe reads one 16-byte slot: key and column together, so a lookup is
-    one cache line, where a StringTable reads four (bigrams are looked up in
-    every post, and the table is megabytes).
+    :meth:`set_analysis` (the base class's) gives it what analysing a chunk
+    needs before the first :meth:`score`.
     """
-
-    cdef PairSlot *slots
-    cdef uint64_t mask
-
-    def __init__(self, keys, columns):
-        cdef const int64_t[::1] key_view = np.ascontiguousarray(keys, dtype=np.int64)
-        cdef const int32_t[::1] column_view = np.ascontiguousarray(
-            columns, dtype=np.int32
-        )
-        cdef Py_ssize_t n = key_view.shape[0], i
-        cdef uint64_t size = 1, slot
-        if column_view.shape[0] != n:
-            raise ValueError("one column per bigram key")
-        while size < 2 * <uint64_t> n + 2:
-            size *= 2
-        self.mask = size - 1
-        self.slots = <PairSlot *> calloc(size, sizeof(PairSlot))
-        if not self.slots:
-            raise MemoryError()
-        for i in range(<Py_ssize_t> size):
-            self.slots[i].key = -1
-        for i in range(n):
-            if key_view[i] < 0:
-                raise ValueError("bigram keys are not negative")
-            slot = _mix(<uint64_t> key_view[i]) & self.mask
-            while self.slots[slot].key >= 0:
-                slot = (slot + 1) & self.mask
-            self.slots[slot].key = key_view[i]
-            self.slots[slot].column = column_view[i]
-
-    def __dealloc__(self):
-        free(self.slots)
-
-    cdef int32_t find(self, int64_t key) noexcept nogil:
-        """The column of bigram ``key`` (the first given, as a dict), or -1."""
-        cdef uint64_t slot = _mix(<uint64_t> key) & self.mask
-        while True:
-            if self.slots[slot].key == key:
-                return self.slots[slot].column
-            if self.slots[slot].key < 0:
-                return -1
-            slot = (slot + 1) & self.mask
-
-
-cdef inline int64_t _short_key(const Py_UCS4 *points, Py_ssize_t n) noexcept nogil:
-    """``points[:n]`` packed in one integer, or -1 when it does not fit.
-
-    Up to five code points below 4096 (ASCII, Latin, Greek, Cyrillic, Arabic,
-    Indic...), 12 bits each, after the length: every such string has its own
-    key, and the keys of different lengths never meet.
-    """
-    cdef int64_t key = n
-    cdef Py_ssize_t i
-    if n > 5:
-        return -1
-    for i in range(n):
-        if points[i] >= 4096:
-            return -1
-        key = (key << 12) | <int64_t> points[i]
-    return key
-
-
-cdef class StringTable:
-    """An exact string -> id table over code points, read without Python objects.
-
-    Built from all strings' code points laid end to end (``points``) and their
-    boundaries (``offsets``); open addressing on a 64-bit FNV-1a hash, and a
-    match is confirmed by comparing the code points, so it answers exactly
-    what a dict would, without creating a substring or touching its objects.
-    """
-
-    cdef const uint32_t[::1] points
-    cdef const int64_t[::1] offsets
-    cdef uint64_t *hashes
-    cdef int32_t *ids
-    cdef uint64_t mask
-    cdef PairTable short  # the strings _short_key packs: one probe, one cache line
-
-    def __init__(self, points, offsets):
-        self.points = np.ascontiguousarray(points, dtype=np.uint32)
-        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-        cdef Py_ssize_t n = self.offsets.shape[0] - 1, i
-        cdef uint64_t size = 1, slot, h
-        while size < 2 * <uint64_t> n + 2:
-            size *= 2
-        self.mask = size - 1
-        self.hashes = <uint64_t *> calloc(size, sizeof(uint64_t))
-        self.ids = <int32_t *> calloc(size, sizeof(int32_t))
-        if not (self.hashes and self.ids):
-            raise MemoryError()
-        for i in range(<Py_ssize_t> size):
-            self.ids[i] = -1
-        for i in range(n):
-            h = _fnv(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
-                     self.offsets[i + 1] - self.offsets[i])
-            slot = h & self.mask
-            while self.ids[slot] >= 0:
-                slot = (slot + 1) & self.mask
-            self.hashes[slot] = h
-            self.ids[slot] = <int32_t> i
-        keys = np.empty(n, dtype=np.int64)
-        cdef int64_t[::1] key_view = keys
-        for i in range(n):
-            key_view[i] = _short_key(
-                <const Py_UCS4 *> &self.points[0] + self.offsets[i],
-                self.offsets[i + 1] - self.offsets[i])
-        packed = np.flatnonzero(keys >= 0)
-        self.short = PairTable(keys[packed], packed.astype(np.int32))
-
-    def __dealloc__(self):
-        free(self.hashes)
-        free(self.ids)
-
-    cdef int32_t find(self, const Py_UCS4 *key, Py_ssize_t n) noexcept nogil:
-        """The id of the string ``key[:n]``, or -1."""
-        cdef int64_t packed = _short_key(key, n)
-        if packed >= 0:
-            return self.short.find(packed)
-        cdef uint64_t h = _fnv(key, n), slot = h & self.mask
-        cdef int32_t found
-        cdef Py_ssize_t start, i
-        while True:
-            found = self.ids[slot]
-            if found < 0:
-                return -1
-            if self.hashes[slot] == h:
-                start = self.offsets[found]
-                if self.offsets[found + 1] - start == n:
-                    i = 0
-                    while i < n and self.points[start + i] == key[i]:
-                        i += 1
-                    if i == n:
-                        return found
-            slot = (slot + 1) & self.mask
-
-
-cdef struct ChunkSlot:
-    uint64_t hash
-    uint32_t start  # of the chunk's code points in Scorer.chunk_points
-    uint32_t length
-    const int *entry  # its analysis (NULL: empty slot), a bytes in chunk_entries
-
-
-cdef class Scorer:
-    """Holds the model's arrays and reusable buffers; see ``fast._tables``."""
 
     cdef const int[:, ::1] token_table
     cdef PairTable bigrams
@@ -277,29 +92,12 @@ cdef class Scorer:
     cdef double *values
     cdef Py_ssize_t capacity
     cdef int n_classes
-    cdef StringTable token_ids
-    cdef StringTable char_ids
-    cdef Py_UCS4 *key
-    cdef Py_ssize_t key_capacity
     cdef Py_UCS4 *text_buffer
     cdef Py_ssize_t text_capacity
-    cdef int min_n, max_n
-    cdef frozenset negations
-    cdef str negation_suffix
-    cdef object normalize_tokenize
     cdef Tally word_tally, char_tally
     # 1 + log(count) of the counts most posts have: the same values as the call
     # (made here, with the same function), without it for every column.
     cdef double sublinear_tf[SMALL_COUNTS]
-    # The analysis of every chunk seen (see :meth:`_cached`): a hash table over
-    # the chunks' code points, so a post is split and looked up without a
-    # Python string or dict lookup per chunk.
-    cdef ChunkSlot *chunk_slots
-    cdef uint64_t chunk_mask
-    cdef Py_ssize_t n_chunks
-    cdef uint32_t *chunk_points
-    cdef Py_ssize_t points_used, points_capacity
-    cdef list chunk_entries
     cdef const int **post_entries  # the analyses of the post being scored
     cdef Py_ssize_t post_capacity
 
@@ -341,10 +139,7 @@ cdef class Scorer:
         self.clear_cache()
 
     def __dealloc__(self):
-        free(self.chunk_slots)
-        free(self.chunk_points)
         free(self.post_entries)
-        free(self.key)
         free(self.text_buffer)
         free(self.ids)
         free(self.cols)
@@ -365,39 +160,6 @@ cdef class Scorer:
             raise MemoryError()
         self.capacity = size
 
-    def set_analysis(self, StringTable token_ids, StringTable char_ids, int min_n,
-                     int max_n,
-                     frozenset negations, str negation_suffix,
-                     object normalize_tokenize):
-        """What :meth:`analyse` needs: the lookups and the Python normaliser."""
-        self.token_ids = token_ids
-        self.char_ids = char_ids
-        self.min_n = min_n
-        self.max_n = max_n
-        self.negations = negations
-        self.negation_suffix = negation_suffix
-        self.normalize_tokenize = normalize_tokenize
-
-    def analyse(self, str chunk):
-        """``FastModel.analyse`` of one chunk (the same bytes, faster).
-
-        A printable-ASCII chunk is read by ``_chunk_tokens``, which gives what
-        normalize and the token pattern give; anything else goes through them.
-        """
-        analysed = ascii_normalize_tokenize(chunk)
-        if analysed is None:
-            analysed = self.normalize_tokenize(chunk)
-        return self._pack(analysed[0], analysed[1])
-
-    cdef Py_UCS4 *_key(self, Py_ssize_t size) except NULL:
-        """A scratch buffer of at least ``size`` code points."""
-        if size > self.key_capacity:
-            self.key = <Py_UCS4 *> realloc(self.key, size * sizeof(Py_UCS4))
-            if not self.key:
-                raise MemoryError()
-            self.key_capacity = size
-        return self.key
-
     cdef Py_UCS4 *_text_points(self, Py_ssize_t length) except NULL:
         """A buffer for a post of ``length`` code points (and a terminator)."""
         if length + 1 > self.text_capacity:
@@ -407,136 +169,6 @@ cdef class Scorer:
             if not self.text_buffer:
                 raise MemoryError()
         return self.text_buffer
-
-    cdef bytes _pack(self, str text, list tokens):
-        cdef Py_ssize_t n_tokens = len(tokens), t, i, g, size, count = 3, length
-        cdef Py_ssize_t suffix = len(self.negation_suffix)
-        cdef Py_ssize_t bound = 3 + 3 * n_tokens + 9 * len(text) + 9
-        cdef int flags
-        cdef str token, word
-        cdef Py_UCS4 *key
-        buffer = bytearray(bound * sizeof(int))
-        cdef int *out = <int *> PyByteArray_AS_STRING(buffer)
-        out[0] = <int> n_tokens
-        for t in range(n_tokens):
-            token = tokens[t]
-            flags = NEGATION_CUE if (token in self.negations or u"n't" in token) else 0
-            if _is_scope_end(token):
-                flags |= SCOPE_END
-            length = len(token)
-            key = self._key(length + suffix)
-            for i in range(length):
-                key[i] = token[i]
-            for i in range(suffix):
-                key[length + i] = self.negation_suffix[i]
-            out[count] = self.token_ids.find(key, length)
-            out[count + 1] = self.token_ids.find(key, length + suffix)
-            out[count + 2] = flags
-            count += 3
-        for word in text.split():
-            size = len(word) + 2
-            key = self._key(size)
-            key[0] = u' '
-            for i in range(size - 2):
-                key[i + 1] = word[i]
-            key[size - 1] = u' '
-            for g in range(self.min_n, self.max_n + 1):
-                if size <= g:
-                    i = self.char_ids.find(key, size)
-                    if i >= 0:
-                        out[count] = <int> i
-                        count += 1
-                    break
-                for i in range(size - g + 1):
-                    length = self.char_ids.find(key + i, g)
-                    if length >= 0:
-                        out[count] = <int> length
-                        count += 1
-        out[1] = <int> (count - 3 - 3 * n_tokens)
-        flags = 0
-        if len(text):
-            if text[0] == u'.':
-                flags |= STARTS_WITH_DOT
-            if text[len(text) - 1] == u'.':
-                flags |= ENDS_WITH_DOT
-        out[2] = flags
-        return PyBytes_FromStringAndSize(<char *> out, count * sizeof(int))
-
-    def cached_chunks(self):
-        """How many chunks' analyses are remembered."""
-        return self.n_chunks
-
-    def clear_cache(self):
-        """Forget every chunk's analysis (memory stays bounded)."""
-        free(self.chunk_slots)
-        self.chunk_slots = <ChunkSlot *> calloc(1024, sizeof(ChunkSlot))
-        if not self.chunk_slots:
-            raise MemoryError()
-        self.chunk_mask = 1023
-        self.n_chunks = 0
-        self.points_used = 0
-        self.chunk_entries = []
-
-    cdef const int *_cached(self, const Py_UCS4 *chunk,
-                            Py_ssize_t length) except NULL:
-        """The analysis of the chunk ``chunk[:length]``, made on first sight."""
-        cdef uint64_t h = _fnv(chunk, length), slot = h & self.chunk_mask
-        cdef Py_ssize_t i
-        cdef ChunkSlot *found
-        while self.chunk_slots[slot].entry != NULL:
-            found = &self.chunk_slots[slot]
-            if found.hash == h and found.length == length:
-                i = 0
-                while i < length and self.chunk_points[found.start + i] == chunk[i]:
-                    i += 1
-                if i == length:
-                    return found.entry
-            slot = (slot + 1) & self.chunk_mask
-        entry = self.analyse(
-            PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, chunk, length)
-        )
-        self.chunk_entries.append(entry)
-        if self.points_used + length > self.points_capacity:
-            self.points_capacity = max(2 * self.points_capacity,
-                                       self.points_used + length, 4096)
-            if self.points_capacity >= 0xFFFFFFFF:
-                raise MemoryError("chunk cache over 4G code points")
-            self.chunk_points = <uint32_t *> realloc(
-                self.chunk_points, self.points_capacity * sizeof(uint32_t))
-            if not self.chunk_points:
-                raise MemoryError()
-        for i in range(length):
-            self.chunk_points[self.points_used + i] = chunk[i]
-        found = &self.chunk_slots[slot]
-        found.hash = h
-        found.start = <uint32_t> self.points_used
-        found.length = <uint32_t> length
-        found.entry = <const int *> PyBytes_AS_STRING(entry)
-        self.points_used += length
-        self.n_chunks += 1
-        # Up to three quarters full: linear probes stay short, and a worker's
-        # table for a few hundred thousand chunks stays a few megabytes.
-        if 4 * self.n_chunks > 3 * <Py_ssize_t> self.chunk_mask:
-            self._grow_chunks()
-        return <const int *> PyBytes_AS_STRING(entry)
-
-    cdef int _grow_chunks(self) except -1:
-        """Twice the slots, every chunk moved to its slot in the new table."""
-        cdef uint64_t size = 2 * (self.chunk_mask + 1), i, slot
-        cdef ChunkSlot *old = self.chunk_slots
-        cdef ChunkSlot *slots = <ChunkSlot *> calloc(size, sizeof(ChunkSlot))
-        if not slots:
-            raise MemoryError()
-        for i in range(self.chunk_mask + 1):
-            if old[i].entry != NULL:
-                slot = old[i].hash & (size - 1)
-                while slots[slot].entry != NULL:
-                    slot = (slot + 1) & (size - 1)
-                slots[slot] = old[i]
-        self.chunk_slots = slots
-        self.chunk_mask = size - 1
-        free(old)
-        return 0
 
     cdef int _add_post_entry(self, Py_ssize_t n, const int *entry) except -1:
         if n >= self.post_capacity:
