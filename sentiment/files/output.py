@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 if TYPE_CHECKING:  # pandas is imported where a table is built, not at start-up
     import pandas as pd
 
+import numpy as np
+
 from sentiment import config
 
 PROBABILITY_COLUMNS = [f"prob_{label}" for label in config.LABELS]
@@ -70,10 +72,29 @@ def scored_header(columns: Sequence[str]) -> list[str]:
     return [*map(neutralize_cell, columns), *OUTPUT_COLUMNS]
 
 
-def _numbers(values: list[float]) -> list[str]:
-    # Four decimals: enough to rank and threshold, and the files stay small.
-    # NaN (no text) is the one value unequal to itself: an empty cell.
-    return ["" if v != v else f"{v:.4f}" for v in values]
+# "0.0000" ... "1.0000": the cell of each number of ten-thousandths.
+_TEN_THOUSANDTHS = np.array([f"{i // 10000}.{i % 10000:04d}" for i in range(10001)])
+
+
+def _numbers(values: Sequence[float] | np.ndarray) -> list[str]:
+    """Each value as ``f"{v:.4f}"`` writes it, NaN (no text) as an empty cell.
+
+    Four decimals: enough to rank and threshold, and the files stay small.
+    Values in [0, 1] are looked up by their nearest ten-thousandth (six times
+    faster than formatting each); the rest, and the few within a millionth of
+    a tie (where the float product could round the other way), are formatted.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    scaled = values * 10000.0
+    with np.errstate(invalid="ignore"):  # inf - inf: not plain anyway
+        fraction = scaled - np.floor(scaled)
+    plain = ~np.signbit(values) & (values <= 1) & (np.abs(fraction - 0.5) > 1e-6)
+    cells = _TEN_THOUSANDTHS[np.where(plain, np.rint(scaled), 0).astype(np.int64)]
+    cells = cells.astype(object)
+    for i in np.flatnonzero(~plain).tolist():
+        v = float(values[i])
+        cells[i] = "" if v != v else f"{v:.4f}"
+    return cells.tolist()
 
 
 def prediction_cells(scored: pd.DataFrame | Any) -> list[tuple[str, ...]]:

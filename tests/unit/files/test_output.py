@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 import pytest
 
 from sentiment.files.output import LINE_TERMINATOR, csv_text
@@ -44,3 +45,22 @@ def test_rows_are_written_as_the_csv_writer_writes_them(delimiter):
 
 def test_no_rows_is_no_text():
     assert csv_text([], ",") == ""
+
+
+def test_numbers_are_written_as_four_decimal_formatting_writes_them():
+    from sentiment.files.output import _numbers
+
+    rng = np.random.default_rng(7)
+    ties = (np.arange(10000) + 0.5) / 10000  # where a float product could round wrong
+    values = np.concatenate(
+        [
+            rng.random(20000),
+            ties,
+            np.nextafter(ties, 0),
+            np.nextafter(ties, 1),
+            [np.nan, 0.0, -0.0, 1.0, 1.00004, 0.99995, -1e-9, 2.5, np.inf, -np.inf],
+        ]
+    )
+    expected = ["" if v != v else f"{v:.4f}" for v in values.tolist()]
+    assert _numbers(values) == expected
+    assert _numbers(values.tolist()) == expected
