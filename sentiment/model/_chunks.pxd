@@ -41,6 +41,7 @@ cdef class ChunkAnalyses:
     cdef Py_ssize_t points_used, points_capacity
     cdef list chunk_entries
 
+    cpdef bytes analyse(self, str chunk)
     cdef Py_UCS4 *_key(self, Py_ssize_t size) except NULL
     cdef bytes _pack(self, str text, list tokens)
     cdef const int *_cached(self, const Py_UCS4 *chunk, Py_ssize_t length) except NULL
