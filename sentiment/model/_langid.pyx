@@ -8,33 +8,26 @@ into words as ``Dictionary::readWord`` does, each word's character n-grams
 hashed (FNV-1a over signed chars) into the pruned buckets, their quantised
 rows summed in float, the hierarchical softmax searched depth first. What
 fastText spends on C++ streams, strings and hash maps per n-gram is spent
-here on flat tables, which is most of its time.
+here on flat tables, which is most of its time, and each word's rows are
+looked up once and then copied from a cache.
 
-Only what ``lid.176.ftz`` uses is implemented (supervised, hierarchical
-softmax, quantised input with quantised norms, dense output, word n-grams
-of 1); :class:`LanguageModel` refuses any other file.
+Only what ``lid.176.ftz`` uses is implemented; the file is read (and any
+other layout refused) by :mod:`sentiment.model.fasttext_file`.
 """
 
-import struct
 import threading
 
 import numpy as np
 
 from libc.math cimport expf, log
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcmp, memcpy
 
-cdef Py_ssize_t MAX_DIM = 64  # the hidden vector lives on the stack
+from sentiment.model.fasttext_file import LABEL_PREFIX, read_model_file
 
 cdef uint32_t _FNV_OFFSET = 2166136261U
 cdef uint32_t _FNV_PRIME = 16777619U
-
-_MAGIC = 793712314
-_VERSION = 12
-_MAX_BUCKETS = 16_000_000  # fastText's default is 2,000,000: 8 MB of rows
-_LOSS_HS = 1
-_MODEL_SUP = 3
-_EOS = b"</s>"
-_LABEL_PREFIX = b"__label__"
 
 
 cdef inline uint32_t _fnv_step(uint32_t h, unsigned char c) noexcept nogil:
@@ -47,29 +40,26 @@ cdef inline bint _is_separator(unsigned char c) noexcept nogil:
             or c == b'\f' or c == 0)
 
 
-class _Reader:
-    """Little-endian values read one after another from the file's bytes."""
+# The word cache's bounds: each word's rows (see LanguageModel._add_word),
+# 2 x 65,536 slots, 1 MB of words and 4 MB of rows at most.
+cdef enum:
+    _CACHED_WORDS = 65536
+    _CACHED_BYTES = 1 << 20
+    _CACHED_ROWS = 1 << 20
 
-    def __init__(self, data):
-        self.data = data
-        self.at = 0
 
-    def values(self, fmt):
-        size = struct.calcsize("<" + fmt)
-        found = struct.unpack_from("<" + fmt, self.data, self.at)
-        self.at += size
-        return found
-
-    def array(self, dtype, count):
-        array = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.at)
-        self.at += array.nbytes
-        return array
+cdef struct CachedWord:
+    uint32_t hash
+    int32_t word_length
+    int64_t word_at  # in cache_bytes
+    int64_t rows_at  # in cache_rows
+    int64_t rows_length
 
 
 cdef class LanguageModel:
     """A quantised fastText classifier, read from the bytes of its file."""
 
-    cdef int dim, minn, maxn, nwords, osz, nsubq, dsub, lastdsub
+    cdef int dim, minn, maxn, nwords, osz, nsubq, dsub
     cdef uint32_t bucket
     cdef int32_t eos_id
     cdef const float[::1] centroids
@@ -91,71 +81,28 @@ cdef class LanguageModel:
     cdef int32_t[::1] rows
     cdef list labels
     cdef object lock
+    cdef int32_t *cache_slots
+    cdef CachedWord *cache
+    cdef unsigned char *cache_bytes
+    cdef int32_t *cache_rows
+    cdef Py_ssize_t cached, bytes_used, rows_used
 
     def __init__(self, bytes data):
-        reader = _Reader(data)
-        magic, version = reader.values("ii")
-        if magic != _MAGIC or version != _VERSION:
-            raise ValueError("not a fastText 0.9 model file")
-        (dim, ws, epoch, min_count, neg, word_ngrams, loss, model, bucket, minn,
-         maxn, lr_update_rate) = reader.values("12i")
-        reader.values("d")
-        if loss != _LOSS_HS or model != _MODEL_SUP or word_ngrams != 1:
-            raise ValueError("only supervised hierarchical-softmax models "
-                             "without word n-grams are supported")
-        if not 0 < bucket <= _MAX_BUCKETS:
-            raise ValueError(f"{bucket} buckets: expected 1 to {_MAX_BUCKETS:,}")
-        self.dim, self.minn, self.maxn, self.bucket = dim, minn, maxn, bucket
-        size, nwords, nlabels = reader.values("iii")
-        _, prune_size = reader.values("qq")
-        self.nwords = nwords
-        words, counts, types = [], [], []
-        for _ in range(size):
-            end = data.index(b"\0", reader.at)
-            words.append(data[reader.at:end])
-            reader.at = end + 1
-            count, kind = reader.values("qb")
-            counts.append(count)
-            types.append(kind)
-        self._index_words(words, types)
-        self.eos_id = words.index(_EOS) if _EOS in words else -1
-        self.labels = [w[len(_LABEL_PREFIX):].decode() for w in words[nwords:]]
-        pairs = reader.array(np.int32, 2 * prune_size).reshape(-1, 2)
-        self._index_pruned(pairs)
-        (quantised,) = reader.values("?")
-        (qnorm,) = reader.values("?")
-        if not quantised or not qnorm:
-            raise ValueError("only models quantised with -qnorm are supported")
-        rows, columns = reader.values("qq")
-        pruned = pairs[:, 1].astype(np.int64)
-        if len(pruned) and (pruned.min() < 0 or nwords + pruned.max() >= rows):
-            raise ValueError("a pruned bucket's row outside the input matrix")
-        (code_size,) = reader.values("i")
-        self.codes = reader.array(np.uint8, code_size)
-        pq_dim, self.nsubq, self.dsub, self.lastdsub = reader.values("4i")
-        self.centroids = reader.array(np.float32, pq_dim * 256)
-        self.norm_codes = reader.array(np.uint8, rows)
-        norm_dim, _, _, _ = reader.values("4i")
-        self.norm_centroids = reader.array(np.float32, norm_dim * 256)
-        (quantised_output,) = reader.values("?")
-        if quantised_output:
-            raise ValueError("only models with a dense output matrix are supported")
-        out_rows, out_columns = reader.values("qq")
-        self.output = reader.array(np.float32, out_rows * out_columns).reshape(
-            out_rows, out_columns
-        )
-        if reader.at != len(data) or columns != dim or out_columns != dim:
-            raise ValueError("the model file does not have the expected layout")
-        self.osz = nlabels
-        self._build_tree(counts[nwords:])
-        if dim > MAX_DIM or dim % self.dsub or self.lastdsub != self.dsub:
-            raise ValueError("unsupported quantisation layout")
-        if prune_size <= 0:
-            raise ValueError("only models with pruned buckets (.ftz) are supported")
+        model = read_model_file(data)
+        self.dim, self.minn, self.maxn = model.dim, model.minn, model.maxn
+        self.bucket, self.nwords, self.eos_id = model.bucket, model.nwords, model.eos_id
+        self.labels, self.osz = model.labels, len(model.labels)
+        self.prune_rows, self.codes = model.prune_rows, model.codes
+        self.nsubq, self.dsub = model.nsubq, model.dsub
+        self.centroids, self.norm_centroids = model.centroids, model.norm_centroids
+        self.norm_codes, self.output = model.norm_codes, model.output
+        self.left, self.right = model.left, model.right
+        self._index_words(model.words, model.word_types)
         self.rows = np.zeros(4096, dtype=np.int32)
         # ``rows`` is this instance's scratch space, and growing it runs
         # Python, where another thread could get in: one call at a time.
         self.lock = threading.Lock()
+        self._clear_cache()
 
     def _index_words(self, words, types):
         hashes = np.array([_hash(w) for w in words], dtype=np.uint32)
@@ -174,39 +121,6 @@ cdef class LanguageModel:
         self.word_starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         self.word_bytes = np.frombuffer(b"".join(words) or b"\0", dtype=np.uint8)
         self.word_is_label = np.array(types, dtype=np.uint8)
-
-    def _index_pruned(self, pairs):
-        """Each bucket's row, -1 where pruned: a table of ``bucket`` entries
-        (8 MB for lid.176) read once per n-gram, in place of a hash lookup."""
-        keys, rows = pairs[:, 0], pairs[:, 1]
-        if len(keys) and (keys.min() < 0 or keys.max() >= self.bucket):
-            raise ValueError("a pruned bucket outside the model's buckets")
-        if len(np.unique(keys)) != len(keys):
-            raise ValueError("a bucket pruned twice")
-        table = np.full(self.bucket, -1, dtype=np.int32)
-        table[keys] = rows
-        self.prune_rows = table
-
-    def _build_tree(self, counts):
-        """``HierarchicalSoftmaxLoss::buildTree``: the Huffman tree of the labels."""
-        osz = self.osz
-        count = [1e15] * (2 * osz - 1)
-        left, right = [-1] * (2 * osz - 1), [-1] * (2 * osz - 1)
-        count[:osz] = counts
-        leaf, node = osz - 1, osz
-        for i in range(osz, 2 * osz - 1):
-            smallest = []
-            for _ in range(2):
-                if leaf >= 0 and count[leaf] < count[node]:
-                    smallest.append(leaf)
-                    leaf -= 1
-                else:
-                    smallest.append(node)
-                    node += 1
-            left[i], right[i] = smallest
-            count[i] = count[smallest[0]] + count[smallest[1]]
-        self.left = np.array(left, dtype=np.int32)
-        self.right = np.array(right, dtype=np.int32)
 
     def predict(self, lines):
         """``(label, probability)`` of each line: what fastText's
@@ -252,11 +166,26 @@ cdef class LanguageModel:
     cdef Py_ssize_t _add_word(self, const unsigned char *word, Py_ssize_t length,
                               Py_ssize_t count):
         """Rows of one word (``addSubwords``); the count after them, or
-        ``-count - 1`` when the word is "</s>" (the line ends there)."""
+        ``-count - 1`` when the word is "</s>" (the line ends there).
+
+        A word's rows are the same every time: after the first, they are
+        copied from the cache (the same rows in the same order, so the same
+        sums), not hashed and looked up again.
+        """
         cdef uint32_t h = _FNV_OFFSET
         cdef Py_ssize_t k
         for k in range(length):
             h = _fnv_step(h, word[k])
+        cdef int32_t seen = self._cached_word(word, length, h)
+        if seen >= 0:
+            return self._copy_cached(seen, count)
+        cdef Py_ssize_t after = self._word_rows(word, length, h, count)
+        if after >= 0:
+            self._remember(word, length, h, count, after)
+        return after
+
+    cdef Py_ssize_t _word_rows(self, const unsigned char *word, Py_ssize_t length,
+                               uint32_t h, Py_ssize_t count):
         cdef int32_t wid = self._find_word(word, length, h)
         if wid >= 0 and self.word_is_label[wid]:
             return count
@@ -264,17 +193,87 @@ cdef class LanguageModel:
             return count
         # At most maxn n-grams start at each byte of "<word>"; plus the word
         # itself and a "</s>" after it.
-        cdef Py_ssize_t needed = count + self.maxn * (length + 2) + 2
-        if needed > self.rows.shape[0]:
-            grown = np.zeros(2 * needed, dtype=np.int32)
-            grown[:count] = np.asarray(self.rows[:count])
-            self.rows = grown
+        self._reserve(count + self.maxn * (length + 2) + 2)
         if wid >= 0:
             self.rows[count] = wid
             count += 1
             if wid == self.eos_id:
                 return -count - 1
         return self._add_subwords(word, length, count)
+
+    cdef int _reserve(self, Py_ssize_t needed) except -1:
+        """Room for ``needed`` rows in ``rows`` (a copy when it grows)."""
+        if needed > self.rows.shape[0]:
+            grown = np.zeros(2 * needed, dtype=np.int32)
+            grown[: self.rows.shape[0]] = np.asarray(self.rows)
+            self.rows = grown
+        return 0
+
+    cdef int _clear_cache(self) except -1:
+        """Forget every word's rows (when the cache is full; memory stays bounded)."""
+        cdef Py_ssize_t i
+        if self.cache_slots == NULL:
+            self.cache_slots = <int32_t *> malloc(2 * _CACHED_WORDS * sizeof(int32_t))
+            self.cache = <CachedWord *> malloc(_CACHED_WORDS * sizeof(CachedWord))
+            self.cache_bytes = <unsigned char *> malloc(_CACHED_BYTES)
+            self.cache_rows = <int32_t *> malloc(_CACHED_ROWS * sizeof(int32_t))
+            if not (self.cache_slots and self.cache and self.cache_bytes
+                    and self.cache_rows):
+                raise MemoryError()
+        for i in range(2 * _CACHED_WORDS):
+            self.cache_slots[i] = -1
+        self.cached, self.bytes_used, self.rows_used = 0, 0, 0
+        return 0
+
+    def __dealloc__(self):
+        free(self.cache_slots)
+        free(self.cache)
+        free(self.cache_bytes)
+        free(self.cache_rows)
+
+    cdef int32_t _cached_word(self, const unsigned char *word, Py_ssize_t length,
+                              uint32_t h) noexcept:
+        cdef uint64_t slot = h & (2 * _CACHED_WORDS - 1)
+        cdef int32_t found
+        cdef CachedWord *entry
+        while True:
+            found = self.cache_slots[slot]
+            if found < 0:
+                return -1
+            entry = &self.cache[found]
+            if (entry.hash == h and entry.word_length == length and memcmp(
+                    self.cache_bytes + entry.word_at, word, length) == 0):
+                return found
+            slot = (slot + 1) & (2 * _CACHED_WORDS - 1)
+
+    cdef Py_ssize_t _copy_cached(self, int32_t found, Py_ssize_t count) except -1:
+        cdef CachedWord *entry = &self.cache[found]
+        self._reserve(count + entry.rows_length + 2)
+        memcpy(&self.rows[count], self.cache_rows + entry.rows_at,
+               entry.rows_length * sizeof(int32_t))
+        return count + entry.rows_length
+
+    cdef void _remember(self, const unsigned char *word, Py_ssize_t length,
+                        uint32_t h, Py_ssize_t start, Py_ssize_t end) except *:
+        """Keep ``rows[start:end]`` as the rows of ``word`` (clearing when full)."""
+        cdef Py_ssize_t n = end - start
+        if (self.cached >= _CACHED_WORDS or self.bytes_used + length > _CACHED_BYTES
+                or self.rows_used + n > _CACHED_ROWS):
+            if length > _CACHED_BYTES // 16 or n > _CACHED_ROWS // 16:
+                return  # a huge word: not worth a tenth of the cache
+            self._clear_cache()
+        cdef uint64_t slot = h & (2 * _CACHED_WORDS - 1)
+        while self.cache_slots[slot] >= 0:
+            slot = (slot + 1) & (2 * _CACHED_WORDS - 1)
+        cdef CachedWord *entry = &self.cache[self.cached]
+        entry.hash, entry.word_length, entry.word_at = h, length, self.bytes_used
+        entry.rows_at, entry.rows_length = self.rows_used, n
+        memcpy(self.cache_bytes + self.bytes_used, word, length)
+        memcpy(self.cache_rows + self.rows_used, &self.rows[start], n * sizeof(int32_t))
+        self.cache_slots[slot] = <int32_t> self.cached
+        self.cached += 1
+        self.bytes_used += length
+        self.rows_used += n
 
     cdef int32_t _find_word(self, const unsigned char *word, Py_ssize_t length,
                             uint32_t h):
@@ -325,7 +324,7 @@ cdef class LanguageModel:
 
     cdef tuple _search(self, Py_ssize_t count):
         """``computeHidden`` then ``HierarchicalSoftmaxLoss::dfs`` with k=1."""
-        cdef float hidden[64]
+        cdef float hidden[64]  # fasttext_file.MAX_DIM
         cdef Py_ssize_t r, m, d
         cdef int32_t row
         cdef float norm
@@ -389,7 +388,7 @@ cdef inline unsigned char _byte_at(const unsigned char *word, Py_ssize_t length,
 cdef bint _starts_with_label(const unsigned char *word, Py_ssize_t length):
     cdef Py_ssize_t k
     for k in range(9):
-        if word[k] != _LABEL_PREFIX[k]:
+        if word[k] != LABEL_PREFIX[k]:
             return False
     return True
 

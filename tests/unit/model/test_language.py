@@ -144,6 +144,7 @@ LINES_FOR_BOTH = [
     "a",
     "",
     "x" * 5000,
+    "é" * 40000 + " bonjour",  # a word too big for the compiled model's word cache
 ]
 
 
@@ -162,7 +163,8 @@ def _compiled_and_reference(lines: list[str]) -> tuple[list, list]:
 
 
 def test_the_compiled_model_gives_fasttexts_label_and_probability():
-    compiled, reference = _compiled_and_reference(LINES_FOR_BOTH)
+    # Twice over: the second time every word's rows come from its cache.
+    compiled, reference = _compiled_and_reference(LINES_FOR_BOTH * 2)
     assert compiled == reference  # the same float arithmetic: exactly equal
     assert len({code for code, _ in reference}) >= 6
 
@@ -220,3 +222,13 @@ def test_the_compiled_model_refuses_a_bucket_count_it_cannot_index(buckets):
     struct.pack_into("<i", data, offset, buckets)
     with pytest.raises(ValueError, match="buckets"):
         LanguageModel(bytes(data))
+
+
+def test_a_model_file_cut_short_is_refused_with_a_clear_error():
+    from sentiment.model import language
+    from sentiment.model.fasttext_file import read_model_file
+
+    data = language.model_file().read_bytes()
+    for size in (0, 10, 1000, len(data) // 2, len(data) - 1):
+        with pytest.raises(ValueError, match="cut short|layout|not a fastText"):
+            read_model_file(data[:size])
