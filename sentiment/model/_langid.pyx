@@ -20,12 +20,13 @@ import threading
 import numpy as np
 
 from libc.math cimport expf, log
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcmp, memcpy
 
 from sentiment.model.fasttext_file import LABEL_PREFIX, read_model_file
 
+cdef uint16_t _PRUNED = 0xFFFF
 cdef uint32_t _FNV_OFFSET = 2166136261U
 cdef uint32_t _FNV_PRIME = 16777619U
 
@@ -77,7 +78,7 @@ cdef class LanguageModel:
     cdef const uint8_t[::1] word_bytes
     cdef const uint8_t[::1] word_is_label
     # Pruned buckets: bucket -> row - nwords, or -1 (one read per n-gram).
-    cdef const int32_t[::1] prune_rows
+    cdef const uint16_t[::1] prune_rows  # fasttext_file.PRUNED (0xFFFF): none
     cdef int32_t[::1] rows
     cdef list labels
     cdef object lock
@@ -316,7 +317,7 @@ cdef class LanguageModel:
                     j += 1
                 if n >= self.minn and not (n == 1 and (i == 0 or j == size)):
                     row = self.prune_rows[h % self.bucket]
-                    if row >= 0:
+                    if row != _PRUNED:
                         self.rows[count] = self.nwords + row
                         count += 1
                 n += 1

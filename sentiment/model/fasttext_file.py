@@ -15,8 +15,11 @@ import numpy as np
 
 MAGIC = 793712314
 VERSION = 12
-MAX_BUCKETS = 16_000_000  # fastText's default is 2,000,000: 8 MB of rows
+MAX_BUCKETS = 16_000_000  # fastText's default is 2,000,000
 MAX_DIM = 64  # the compiled model keeps the hidden vector on the stack
+# A bucket without a row; rows are 16-bit (lid.176 prunes to 42,765 rows), so
+# the table of its 2,000,000 buckets takes 4 MB.
+PRUNED = 0xFFFF
 LOSS_HIERARCHICAL_SOFTMAX = 1
 MODEL_SUPERVISED = 3
 END_OF_SENTENCE = b"</s>"
@@ -35,7 +38,7 @@ class ModelFile(NamedTuple):
     word_types: list[int]  # 1 for a label
     labels: list[str]  # ISO codes, in the order of the output rows
     eos_id: int  # the id of "</s>", or -1
-    prune_rows: np.ndarray  # each bucket's row after the words, -1 if pruned
+    prune_rows: np.ndarray  # each bucket's row after the words, or PRUNED
     codes: np.ndarray  # product-quantised rows: nsubq codes per row
     nsubq: int
     dsub: int
@@ -159,16 +162,18 @@ def _read(reader: _Reader) -> ModelFile:
 
 
 def _pruned_rows(pairs: np.ndarray, bucket: int, n_rows: int) -> np.ndarray:
-    """Each bucket's row (after the words), -1 where pruned: a table of
-    ``bucket`` entries (8 MB for lid.176) read once per n-gram."""
+    """Each bucket's row (after the words), ``PRUNED`` where it has none: a
+    table read once per n-gram, in place of a hash lookup."""
     keys, rows = pairs[:, 0], pairs[:, 1].astype(np.int64)
     if len(keys) and (keys.min() < 0 or keys.max() >= bucket):
         raise ValueError("a pruned bucket outside the model's buckets")
     if len(keys) and (rows.min() < 0 or rows.max() >= n_rows):
         raise ValueError("a pruned bucket's row outside the input matrix")
+    if len(keys) and rows.max() >= PRUNED:
+        raise ValueError(f"more than {PRUNED:,} pruned rows are not supported")
     if len(np.unique(keys)) != len(keys):
         raise ValueError("a bucket pruned twice")
-    table = np.full(bucket, -1, dtype=np.int32)
+    table = np.full(bucket, PRUNED, dtype=np.uint16)
     table[keys] = rows
     return table
 
