@@ -65,7 +65,7 @@ def test_rows_of_mismatched_lengths_are_refused_before_any_is_staged(
 ):
     log = PredictionLog(tmp_path / "p.db")
     with StagedLog(log, "batch", "v") as staged:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="pair up"):
             staged.add(TEXTS, tiny_predictor.score_columns(TEXTS[:-1]))
         staged.add(TEXTS[:2], tiny_predictor.score_columns(TEXTS[:2]))
         assert staged.commit() == (2, 0)
