@@ -289,7 +289,7 @@ class _Scores(NamedTuple):
         the prediction log stores them (None for a missing value).
 
         Whole columns, not a tuple per row: a batch run logs every row, and
-        numpy builds the lists in C where a loop would cost a bytecode pass each.
+        numpy's ``tolist`` builds each list in C instead of a Python loop.
         """
         labels = self.labels.tolist()
         labeled = np.fromiter(map(bool, labels), bool, count=len(labels))

@@ -61,6 +61,11 @@ COLUMNS = [
     "correlation_id",
 ]
 
+# The fields of a prediction record (prediction_records), and of text_columns.
+RECORD_COLUMNS = COLUMNS[COLUMNS.index("label") : COLUMNS.index("text_length")]
+TEXT_COLUMNS = ["text_length", "text", "text_sha256"]
+
+
 # The caller's own id (the API's X-Request-ID) for following a request across
 # services. It is not the log key: two answers that share it are two rows.
 # Added by schema version 3 (ops.log_migrations).
@@ -161,11 +166,6 @@ def text_columns(text: object, keep_text: bool) -> tuple[int, str | None, str]:
         safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
         text_sha256(text),
     )
-
-
-# The fields of a prediction record (prediction_records), and of text_columns.
-RECORD_COLUMNS = COLUMNS[COLUMNS.index("label") : COLUMNS.index("text_length")]
-TEXT_COLUMNS = ["text_length", "text", "text_sha256"]
 
 
 def prediction_columns(
