@@ -101,7 +101,7 @@ def score_csv(
                 ):
                     out.write(done.csv_text)
                     if staged is not None:
-                        staged.add_rows(done.log_rows)
+                        staged.add_columns(done.log_columns)
                     summary.merge(done.summary)
                     bar.update(handle.tell() - bar.n)
             warn_about_decoding(table)

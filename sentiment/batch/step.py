@@ -26,7 +26,7 @@ from sentiment.model.predictor import (
     Predictor,
     _Scores,
 )
-from sentiment.ops.log_staging import staged_rows
+from sentiment.ops.log_staging import staged_columns
 
 
 def predictions_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
@@ -175,7 +175,7 @@ class _ScoredChunk(NamedTuple):
 
     csv_text: str
     summary: ScoreSummary
-    log_rows: list[tuple] | None  # ops.log_staging.staged_rows; None: no log
+    log_columns: list[list[Any]] | None  # ops.log_staging.staged_columns; None: no log
 
 
 def _score_csv_rows(
@@ -191,15 +191,15 @@ def _score_csv_rows(
 
     No DataFrame: from the rows to arrays to lines (pandas would cost more
     than the model). With ``log_text`` (the log's ``store_text``) not None,
-    also their staged log rows: made here, in the worker, the process writing
+    also their staged log columns: made here, in the worker, the process writing
     the file only stores them.
     """
     texts = [row[text_index] for row in rows]
     scored = score_text_columns(predictor, texts, threshold, score_all_languages)
     summary = ScoreSummary()
     summary.add(scored)
-    log_rows = None if log_text is None else staged_rows(texts, scored, log_text)
-    return _ScoredChunk(scored_csv_text(rows, scored, delimiter), summary, log_rows)
+    log_columns = None if log_text is None else staged_columns(texts, scored, log_text)
+    return _ScoredChunk(scored_csv_text(rows, scored, delimiter), summary, log_columns)
 
 
 def file_progress(path: Path, enabled: bool) -> Any:

@@ -7,7 +7,7 @@ import hashlib
 import math
 import uuid
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
     import pandas as pd
@@ -61,6 +61,11 @@ COLUMNS = [
     "correlation_id",
 ]
 
+# The fields of a prediction record (prediction_records), and of text_columns.
+RECORD_COLUMNS = COLUMNS[COLUMNS.index("label") : COLUMNS.index("text_length")]
+TEXT_COLUMNS = ["text_length", "text", "text_sha256"]
+
+
 # The caller's own id (the API's X-Request-ID) for following a request across
 # services. It is not the log key: two answers that share it are two rows.
 # Added by schema version 3 (ops.log_migrations).
@@ -112,10 +117,10 @@ def prediction_records(
     """(label, confidence, probabilities..., needs_review, status) per prediction.
 
     ``predictions``: a ``Predictor.score`` DataFrame, ``Prediction`` objects,
-    or an object with ``log_records()`` (the pandas-free batch path).
+    or an object with ``log_columns()`` (the pandas-free batch path).
     """
-    if hasattr(predictions, "log_records"):
-        yield from predictions.log_records()
+    if hasattr(predictions, "log_columns"):
+        yield from zip(*predictions.log_columns())
         return
     if hasattr(predictions, "columns"):  # a DataFrame
         # Column lists, not itertuples: per-row pandas access costs milliseconds.
@@ -161,6 +166,48 @@ def text_columns(text: object, keep_text: bool) -> tuple[int, str | None, str]:
         safe_text(text)[: config.MAX_TEXT_CHARS] if keep_text else None,
         text_sha256(text),
     )
+
+
+def prediction_columns(
+    predictions: pd.DataFrame | Sequence[Any], rows: int
+) -> list[list[Any]]:
+    """:func:`prediction_records` as ``RECORD_COLUMNS`` lists of ``rows`` values.
+
+    Raises ValueError when there are not ``rows`` predictions.
+    """
+    if hasattr(predictions, "log_columns"):
+        columns = predictions.log_columns()
+    else:
+        columns = transposed(prediction_records(predictions), len(RECORD_COLUMNS))
+    if any(len(column) != rows for column in columns):
+        raise ValueError(
+            f"{rows} texts but {len(columns[0])} predictions: they must pair up"
+        )
+    return columns
+
+
+def text_column_lists(texts: Sequence[object], keep_text: bool) -> list[list[Any]]:
+    """:func:`text_columns` of every text, as ``TEXT_COLUMNS`` lists.
+
+    The usual chunk (strings that are valid UTF-8) takes a list comprehension
+    and C loops instead of a call and a tuple per text; any other falls back.
+    """
+    try:
+        hashes = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+    except (AttributeError, UnicodeEncodeError):  # not str, or lone surrogates
+        rows = (text_columns(text, keep_text) for text in texts)
+        return transposed(rows, len(TEXT_COLUMNS))
+    lengths = list(map(len, texts))
+    if not keep_text:
+        return [lengths, [None] * len(lengths), hashes]
+    if max(lengths, default=0) <= config.MAX_TEXT_CHARS:
+        return [lengths, list(texts), hashes]
+    return [lengths, [text[: config.MAX_TEXT_CHARS] for text in texts], hashes]
+
+
+def transposed(rows: Iterable[tuple], width: int) -> list[list[Any]]:
+    """The ``width`` columns of ``rows`` (empty lists when there is no row)."""
+    return [list(column) for column in zip(*rows)] or [[] for _ in range(width)]
 
 
 def as_number(value: Any) -> float | None:

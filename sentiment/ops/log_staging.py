@@ -27,8 +27,10 @@ from sentiment import config
 from sentiment.ops.log_rows import (
     COLUMNS,
     CORRELATION_COLUMN,
-    prediction_records,
-    text_columns,
+    RECORD_COLUMNS,
+    TEXT_COLUMNS,
+    prediction_columns,
+    text_column_lists,
     utc_now,
 )
 from sentiment.ops.logstore import PredictionLog
@@ -37,20 +39,23 @@ from sentiment.ops.logstore import PredictionLog
 # for the whole run (timestamp, source, request and model, no correlation id):
 # item, label ... status (ops.log_rows.prediction_records), text_length, text,
 # text_sha256 (ops.log_rows.text_columns).
-_STAGED = ["item", *COLUMNS[COLUMNS.index("label") : COLUMNS.index(CORRELATION_COLUMN)]]
+_STAGED = ["item", *RECORD_COLUMNS, *TEXT_COLUMNS]
 
 
-def staged_rows(
+def staged_columns(
     texts: Sequence[str], scored: pd.DataFrame | Any, keep_text: bool
-) -> list[tuple]:
-    """The staged rows of ``texts`` and their predictions, without item numbers.
+) -> list[list[Any]]:
+    """The staged rows of ``texts`` and their predictions, without item numbers,
+    as columns (one list per column of ``_STAGED`` after ``item``).
 
     Built where the chunk is scored (a ``--jobs`` worker), so the process
     writing the file only inserts them; ``keep_text``: the log's ``store_text``.
+    Columns, not a tuple per row: fewer Python objects to build and to send.
+    Raises ValueError when texts and predictions do not pair up.
     """
     return [
-        (*record, *text_columns(text, keep_text))
-        for text, record in zip(texts, prediction_records(scored), strict=True)
+        *prediction_columns(scored, len(texts)),
+        *text_column_lists(texts, keep_text),
     ]
 
 
@@ -98,19 +103,23 @@ class StagedLog:
 
     def add(self, texts: Sequence[str], scored: pd.DataFrame | Any) -> None:
         """Stage the predictions of ``texts``: a ``Predictor.score`` table or its
-        arrays (see :func:`prediction_records`), as the log will store them."""
-        self.add_rows(staged_rows(texts, scored, self.target.store_text))
+        arrays (see :func:`prediction_columns`), as the log will store them."""
+        self.add_columns(staged_columns(texts, scored, self.target.store_text))
 
-    def add_rows(self, rows: Sequence[tuple]) -> None:
-        """Stage rows made by :func:`staged_rows` (the next items, in order)."""
+    def add_columns(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Stage columns made by :func:`staged_columns` (the next items, in order)."""
+        rows = len(columns[0])
+        if len(columns) != len(_STAGED) - 1 or any(len(c) != rows for c in columns):
+            raise ValueError("staged columns must be _STAGED's, of equal length")
         first = self.staged
         self._conn.execute("BEGIN")
+        # zip builds each row's tuple in C, item number included.
         self._conn.executemany(
             f"INSERT INTO staged VALUES ({', '.join('?' * len(_STAGED))})",
-            ((first + i, *row) for i, row in enumerate(rows)),
+            zip(range(first, first + rows), *columns),
         )
         self._conn.execute("COMMIT")
-        self.staged += len(rows)
+        self.staged += rows
 
     def commit(self) -> tuple[int, int]:
         """Append every staged row to the log; returns ``(logged, not_logged)``.

@@ -1,0 +1,72 @@
+"""A batch run's staged log rows: the same rows, values and storage classes as
+the per-request path (``PredictionLog.append``) writes for the same texts."""
+
+import sqlite3
+
+import pytest
+
+from sentiment import config
+from sentiment.batch.step import score_text_columns
+from sentiment.ops.log_rows import COLUMNS
+from sentiment.ops.log_staging import StagedLog
+from sentiment.ops.logstore import PredictionLog
+
+# What may differ between the two paths: when, from where, under which id.
+_RUN_COLUMNS = {"ts", "source", "request_id", "model_version"}
+_COMPARED = [c for c in COLUMNS if c not in _RUN_COLUMNS]
+
+# Texts whose row values each take another branch of the conversion.
+TEXTS = [
+    "i love pizza",
+    "",
+    "i hate my car",
+    "zzz qqq",  # no known word
+    "lone surrogate \ud800 here",  # stored escaped, hashed as received
+    "nul \x00 inside",
+    "café 😀 ok",
+    "x" * (config.MAX_TEXT_CHARS + 7),  # cut when stored, length as received
+    "Das ist ein wunderschöner Tag und ich bin heute sehr glücklich darüber",
+]
+
+
+def logged(path, source):
+    """The compared columns and their storage classes, in id order."""
+    values = ", ".join(_COMPARED)
+    types = ", ".join(f"typeof({c})" for c in _COMPARED)
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            f"SELECT {values}, {types} FROM predictions WHERE source = ? ORDER BY id",
+            (source,),
+        ).fetchall()
+
+
+@pytest.mark.parametrize("store_text", [True, False])
+def test_staged_rows_are_the_rows_append_writes(tmp_path, tiny_predictor, store_text):
+    path = tmp_path / "p.db"
+    log = PredictionLog(path, store_text=store_text)
+    scores = score_text_columns(tiny_predictor, TEXTS, None, False)
+    assert "unsupported_language" in scores.status.tolist()
+    # Two uneven additions, copied in transactions that split them differently.
+    with StagedLog(log, "batch", "v", rows_per_commit=4) as staged:
+        staged.add(TEXTS[:5], score_text_columns(tiny_predictor, TEXTS[:5], None))
+        staged.add(TEXTS[5:], score_text_columns(tiny_predictor, TEXTS[5:], None))
+        assert staged.commit() == (len(TEXTS), 0)
+    log.append("api", None, "v", TEXTS, scores.frame())
+    log.append("cli", None, "v", TEXTS, scores)
+    batch = logged(path, "batch")
+    assert [row[_COMPARED.index("item")] for row in batch] == list(range(len(TEXTS)))
+    assert batch == logged(path, "api") == logged(path, "cli")
+    texts = [row[_COMPARED.index("text")] for row in batch]
+    assert texts[7] == ("x" * config.MAX_TEXT_CHARS if store_text else None)
+
+
+def test_rows_of_mismatched_lengths_are_refused_before_any_is_staged(
+    tmp_path, tiny_predictor
+):
+    log = PredictionLog(tmp_path / "p.db")
+    with StagedLog(log, "batch", "v") as staged:
+        with pytest.raises(ValueError, match="pair up"):
+            staged.add(TEXTS, tiny_predictor.score_columns(TEXTS[:-1]))
+        staged.add(TEXTS[:2], tiny_predictor.score_columns(TEXTS[:2]))
+        assert staged.commit() == (2, 0)
+    assert log.predictions()["item"].tolist() == [0, 1]
