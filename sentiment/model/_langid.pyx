@@ -8,8 +8,8 @@ into words as ``Dictionary::readWord`` does, each word's character n-grams
 hashed (FNV-1a over signed chars) into the pruned buckets, their quantised
 rows summed in float, the hierarchical softmax searched depth first. What
 fastText spends on C++ streams, strings and hash maps per n-gram is spent
-here on flat tables, which is most of its time, and each word's rows are
-looked up once and then copied from a cache.
+here on flat tables, which is most of its time; which bucket kept a row is
+read from a rank table small enough to stay in the CPU's cache.
 
 Only what ``lid.176.ftz`` uses is implemented; the file is read (and any
 other layout refused) by :mod:`sentiment.model.fasttext_file`.
@@ -20,13 +20,13 @@ import threading
 import numpy as np
 
 from libc.math cimport expf, log
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
-from libc.string cimport memcmp, memcpy
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from sentiment.model.fasttext_file import LABEL_PREFIX, read_model_file
 
-cdef uint16_t _PRUNED = 0xFFFF
+cdef extern from *:
+    int __builtin_popcountll(unsigned long long) nogil
+
 cdef uint32_t _FNV_OFFSET = 2166136261U
 cdef uint32_t _FNV_PRIME = 16777619U
 
@@ -39,22 +39,6 @@ cdef inline uint32_t _fnv_step(uint32_t h, unsigned char c) noexcept nogil:
 cdef inline bint _is_separator(unsigned char c) noexcept nogil:
     return (c == b' ' or c == b'\n' or c == b'\r' or c == b'\t' or c == b'\v'
             or c == b'\f' or c == 0)
-
-
-# The word cache's bounds: each word's rows (see LanguageModel._add_word),
-# 2 x 65,536 slots, 1 MB of words and 4 MB of rows at most.
-cdef enum:
-    _CACHED_WORDS = 65536
-    _CACHED_BYTES = 1 << 20
-    _CACHED_ROWS = 1 << 20
-
-
-cdef struct CachedWord:
-    uint32_t hash
-    int32_t word_length
-    int64_t word_at  # in cache_bytes
-    int64_t rows_at  # in cache_rows
-    int64_t rows_length
 
 
 cdef class LanguageModel:
@@ -78,22 +62,20 @@ cdef class LanguageModel:
     cdef const uint8_t[::1] word_bytes
     cdef const uint8_t[::1] word_is_label
     # Pruned buckets: bucket -> row - nwords, or -1 (one read per n-gram).
-    cdef const uint16_t[::1] prune_rows  # fasttext_file.PRUNED (0xFFFF): none
+    cdef const uint64_t[::1] bucket_bits
+    cdef const int32_t[::1] bucket_ranks
+    cdef const int32_t[::1] pruned_rows
     cdef int32_t[::1] rows
     cdef list labels
     cdef object lock
-    cdef int32_t *cache_slots
-    cdef CachedWord *cache
-    cdef unsigned char *cache_bytes
-    cdef int32_t *cache_rows
-    cdef Py_ssize_t cached, bytes_used, rows_used
 
     def __init__(self, bytes data):
         model = read_model_file(data)
         self.dim, self.minn, self.maxn = model.dim, model.minn, model.maxn
         self.bucket, self.nwords, self.eos_id = model.bucket, model.nwords, model.eos_id
         self.labels, self.osz = model.labels, len(model.labels)
-        self.prune_rows, self.codes = model.prune_rows, model.codes
+        self.bucket_bits, self.bucket_ranks = model.bucket_bits, model.bucket_ranks
+        self.pruned_rows, self.codes = model.pruned_rows, model.codes
         self.nsubq, self.dsub = model.nsubq, model.dsub
         self.centroids, self.norm_centroids = model.centroids, model.norm_centroids
         self.norm_codes, self.output = model.norm_codes, model.output
@@ -103,7 +85,6 @@ cdef class LanguageModel:
         # ``rows`` is this instance's scratch space, and growing it runs
         # Python, where another thread could get in: one call at a time.
         self.lock = threading.Lock()
-        self._clear_cache()
 
     def _index_words(self, words, types):
         hashes = np.array([_hash(w) for w in words], dtype=np.uint32)
@@ -167,26 +148,11 @@ cdef class LanguageModel:
     cdef Py_ssize_t _add_word(self, const unsigned char *word, Py_ssize_t length,
                               Py_ssize_t count):
         """Rows of one word (``addSubwords``); the count after them, or
-        ``-count - 1`` when the word is "</s>" (the line ends there).
-
-        A word's rows are the same every time: after the first, they are
-        copied from the cache (the same rows in the same order, so the same
-        sums), not hashed and looked up again.
-        """
+        ``-count - 1`` when the word is "</s>" (the line ends there)."""
         cdef uint32_t h = _FNV_OFFSET
         cdef Py_ssize_t k
         for k in range(length):
             h = _fnv_step(h, word[k])
-        cdef int32_t seen = self._cached_word(word, length, h)
-        if seen >= 0:
-            return self._copy_cached(seen, count)
-        cdef Py_ssize_t after = self._word_rows(word, length, h, count)
-        if after >= 0:
-            self._remember(word, length, h, count, after)
-        return after
-
-    cdef Py_ssize_t _word_rows(self, const unsigned char *word, Py_ssize_t length,
-                               uint32_t h, Py_ssize_t count):
         cdef int32_t wid = self._find_word(word, length, h)
         if wid >= 0 and self.word_is_label[wid]:
             return count
@@ -209,72 +175,6 @@ cdef class LanguageModel:
             grown[: self.rows.shape[0]] = np.asarray(self.rows)
             self.rows = grown
         return 0
-
-    cdef int _clear_cache(self) except -1:
-        """Forget every word's rows (when the cache is full; memory stays bounded)."""
-        cdef Py_ssize_t i
-        if self.cache_slots == NULL:
-            self.cache_slots = <int32_t *> malloc(2 * _CACHED_WORDS * sizeof(int32_t))
-            self.cache = <CachedWord *> malloc(_CACHED_WORDS * sizeof(CachedWord))
-            self.cache_bytes = <unsigned char *> malloc(_CACHED_BYTES)
-            self.cache_rows = <int32_t *> malloc(_CACHED_ROWS * sizeof(int32_t))
-            if not (self.cache_slots and self.cache and self.cache_bytes
-                    and self.cache_rows):
-                raise MemoryError()
-        for i in range(2 * _CACHED_WORDS):
-            self.cache_slots[i] = -1
-        self.cached, self.bytes_used, self.rows_used = 0, 0, 0
-        return 0
-
-    def __dealloc__(self):
-        free(self.cache_slots)
-        free(self.cache)
-        free(self.cache_bytes)
-        free(self.cache_rows)
-
-    cdef int32_t _cached_word(self, const unsigned char *word, Py_ssize_t length,
-                              uint32_t h) noexcept:
-        cdef uint64_t slot = h & (2 * _CACHED_WORDS - 1)
-        cdef int32_t found
-        cdef CachedWord *entry
-        while True:
-            found = self.cache_slots[slot]
-            if found < 0:
-                return -1
-            entry = &self.cache[found]
-            if (entry.hash == h and entry.word_length == length and memcmp(
-                    self.cache_bytes + entry.word_at, word, length) == 0):
-                return found
-            slot = (slot + 1) & (2 * _CACHED_WORDS - 1)
-
-    cdef Py_ssize_t _copy_cached(self, int32_t found, Py_ssize_t count) except -1:
-        cdef CachedWord *entry = &self.cache[found]
-        self._reserve(count + entry.rows_length + 2)
-        memcpy(&self.rows[count], self.cache_rows + entry.rows_at,
-               entry.rows_length * sizeof(int32_t))
-        return count + entry.rows_length
-
-    cdef void _remember(self, const unsigned char *word, Py_ssize_t length,
-                        uint32_t h, Py_ssize_t start, Py_ssize_t end) except *:
-        """Keep ``rows[start:end]`` as the rows of ``word`` (clearing when full)."""
-        cdef Py_ssize_t n = end - start
-        if (self.cached >= _CACHED_WORDS or self.bytes_used + length > _CACHED_BYTES
-                or self.rows_used + n > _CACHED_ROWS):
-            if length > _CACHED_BYTES // 16 or n > _CACHED_ROWS // 16:
-                return  # a huge word: not worth a tenth of the cache
-            self._clear_cache()
-        cdef uint64_t slot = h & (2 * _CACHED_WORDS - 1)
-        while self.cache_slots[slot] >= 0:
-            slot = (slot + 1) & (2 * _CACHED_WORDS - 1)
-        cdef CachedWord *entry = &self.cache[self.cached]
-        entry.hash, entry.word_length, entry.word_at = h, length, self.bytes_used
-        entry.rows_at, entry.rows_length = self.rows_used, n
-        memcpy(self.cache_bytes + self.bytes_used, word, length)
-        memcpy(self.cache_rows + self.rows_used, &self.rows[start], n * sizeof(int32_t))
-        self.cache_slots[slot] = <int32_t> self.cached
-        self.cached += 1
-        self.bytes_used += length
-        self.rows_used += n
 
     cdef int32_t _find_word(self, const unsigned char *word, Py_ssize_t length,
                             uint32_t h):
@@ -316,12 +216,21 @@ cdef class LanguageModel:
                     h = _fnv_step(h, _byte_at(word, length, j))
                     j += 1
                 if n >= self.minn and not (n == 1 and (i == 0 or j == size)):
-                    row = self.prune_rows[h % self.bucket]
-                    if row != _PRUNED:
+                    row = self._pruned_row(h % self.bucket)
+                    if row >= 0:
                         self.rows[count] = self.nwords + row
                         count += 1
                 n += 1
         return count
+
+    cdef inline int32_t _pruned_row(self, uint32_t bucket) noexcept nogil:
+        """The row of ``bucket`` after the words, or -1 (fasttext_file's rank table)."""
+        cdef uint64_t word = self.bucket_bits[bucket >> 6]
+        cdef uint64_t bit = (<uint64_t> 1) << (bucket & 63)
+        if not word & bit:
+            return -1
+        return self.pruned_rows[self.bucket_ranks[bucket >> 6]
+                                + __builtin_popcountll(word & (bit - 1))]
 
     cdef tuple _search(self, Py_ssize_t count):
         """``computeHidden`` then ``HierarchicalSoftmaxLoss::dfs`` with k=1."""

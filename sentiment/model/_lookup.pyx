@@ -98,8 +98,18 @@ cdef class StringTable:
         self.points = np.ascontiguousarray(points, dtype=np.uint32)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         cdef Py_ssize_t n = self.offsets.shape[0] - 1, i
+        keys = np.empty(n, dtype=np.int64)
+        cdef int64_t[::1] key_view = keys
+        for i in range(n):
+            key_view[i] = _short_key(
+                <const Py_UCS4 *> &self.points[0] + self.offsets[i],
+                self.offsets[i + 1] - self.offsets[i])
+        packed = np.flatnonzero(keys >= 0)
+        self.short = PairTable(keys[packed], packed.astype(np.int32))
+        # The rest (longer strings, or with a code point of 4096 or more) in
+        # the hashed table: a short string is never looked up there.
         cdef uint64_t size = 1, slot, h
-        while size < 2 * <uint64_t> n + 2:
+        while size < 2 * <uint64_t> (n - len(packed)) + 2:
             size *= 2
         self.mask = size - 1
         self.hashes = <uint64_t *> calloc(size, sizeof(uint64_t))
@@ -109,6 +119,8 @@ cdef class StringTable:
         for i in range(<Py_ssize_t> size):
             self.ids[i] = -1
         for i in range(n):
+            if key_view[i] >= 0:
+                continue
             h = fnv(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
                     self.offsets[i + 1] - self.offsets[i])
             slot = h & self.mask
@@ -116,14 +128,6 @@ cdef class StringTable:
                 slot = (slot + 1) & self.mask
             self.hashes[slot] = h
             self.ids[slot] = <int32_t> i
-        keys = np.empty(n, dtype=np.int64)
-        cdef int64_t[::1] key_view = keys
-        for i in range(n):
-            key_view[i] = _short_key(
-                <const Py_UCS4 *> &self.points[0] + self.offsets[i],
-                self.offsets[i + 1] - self.offsets[i])
-        packed = np.flatnonzero(keys >= 0)
-        self.short = PairTable(keys[packed], packed.astype(np.int32))
 
     def __dealloc__(self):
         free(self.hashes)

@@ -17,9 +17,6 @@ MAGIC = 793712314
 VERSION = 12
 MAX_BUCKETS = 16_000_000  # fastText's default is 2,000,000
 MAX_DIM = 64  # the compiled model keeps the hidden vector on the stack
-# A bucket without a row; rows are 16-bit (lid.176 prunes to 42,765 rows), so
-# the table of its 2,000,000 buckets takes 4 MB.
-PRUNED = 0xFFFF
 LOSS_HIERARCHICAL_SOFTMAX = 1
 MODEL_SUPERVISED = 3
 END_OF_SENTENCE = b"</s>"
@@ -38,7 +35,11 @@ class ModelFile(NamedTuple):
     word_types: list[int]  # 1 for a label
     labels: list[str]  # ISO codes, in the order of the output rows
     eos_id: int  # the id of "</s>", or -1
-    prune_rows: np.ndarray  # each bucket's row after the words, or PRUNED
+    # The buckets that kept a row: a bit per bucket, the set bits before each
+    # 64-bit word, and the rows in bucket order (see _pruned_buckets).
+    bucket_bits: np.ndarray
+    bucket_ranks: np.ndarray
+    pruned_rows: np.ndarray
     codes: np.ndarray  # product-quantised rows: nsubq codes per row
     nsubq: int
     dsub: int
@@ -120,7 +121,9 @@ def _read(reader: _Reader) -> ModelFile:
     if not quantised or not qnorm:
         raise ValueError("only models quantised with -qnorm are supported")
     rows, columns = reader.values("qq")
-    prune_rows = _pruned_rows(pairs, bucket, rows - nwords)
+    bucket_bits, bucket_ranks, pruned_rows = _pruned_buckets(
+        pairs, bucket, rows - nwords
+    )
     (code_size,) = reader.values("i")
     codes = reader.array(np.uint8, code_size)
     pq_dim, nsubq, dsub, lastdsub = reader.values("4i")
@@ -148,7 +151,9 @@ def _read(reader: _Reader) -> ModelFile:
         word_types=types,
         labels=[w[len(LABEL_PREFIX) :].decode() for w in words[nwords:]],
         eos_id=words.index(END_OF_SENTENCE) if END_OF_SENTENCE in words else -1,
-        prune_rows=prune_rows,
+        bucket_bits=bucket_bits,
+        bucket_ranks=bucket_ranks,
+        pruned_rows=pruned_rows,
         codes=codes,
         nsubq=nsubq,
         dsub=dsub,
@@ -161,21 +166,30 @@ def _read(reader: _Reader) -> ModelFile:
     )
 
 
-def _pruned_rows(pairs: np.ndarray, bucket: int, n_rows: int) -> np.ndarray:
-    """Each bucket's row (after the words), ``PRUNED`` where it has none: a
-    table read once per n-gram, in place of a hash lookup."""
-    keys, rows = pairs[:, 0], pairs[:, 1].astype(np.int64)
+def _pruned_buckets(
+    pairs: np.ndarray, bucket: int, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which buckets kept a row, and the rows (after the words), as a rank
+    table: bucket ``b`` has a row when bit ``b`` is set, and it is
+    ``rows[ranks[b // 64] + (set bits of word b // 64 below b)]``.
+
+    About 400 KB for lid.176's 2,000,000 buckets and 42,765 rows (a table of
+    every bucket would take 8 MB, and each n-gram's read would miss the cache).
+    """
+    keys, rows = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
     if len(keys) and (keys.min() < 0 or keys.max() >= bucket):
         raise ValueError("a pruned bucket outside the model's buckets")
     if len(keys) and (rows.min() < 0 or rows.max() >= n_rows):
         raise ValueError("a pruned bucket's row outside the input matrix")
-    if len(keys) and rows.max() >= PRUNED:
-        raise ValueError(f"more than {PRUNED:,} pruned rows are not supported")
     if len(np.unique(keys)) != len(keys):
         raise ValueError("a bucket pruned twice")
-    table = np.full(bucket, PRUNED, dtype=np.uint16)
-    table[keys] = rows
-    return table
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    bits = np.zeros(bucket // 64 + 1, dtype=np.uint64)
+    np.bitwise_or.at(bits, keys >> 6, np.left_shift(1, keys & 63).astype(np.uint64))
+    counts = np.bitwise_count(bits).astype(np.int64)
+    ranks = (np.cumsum(counts) - counts).astype(np.int32)
+    return bits, ranks, rows[order].astype(np.int32)
 
 
 def _huffman_tree(counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
