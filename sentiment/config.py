@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-import yaml
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_MODEL_PATH = MODELS_DIR / "model.pkl"
@@ -39,12 +37,7 @@ LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 # Spellings accepted in a label column (case-insensitive); anything else is
 # reported as unknown rather than guessed.
 LABEL_ALIASES: dict[str, str] = {
-    "negative": "negative",
-    "neg": "negative",
-    "neutral": "neutral",
-    "neu": "neutral",
-    "positive": "positive",
-    "pos": "positive",
+    a: label for label in LABELS for a in (label, label[:3])
 }
 
 # A prediction whose top probability is below this is marked needs_review.
@@ -360,15 +353,16 @@ WEBHOOK_ATTEMPTS = 4
 WEBHOOK_BACKOFF_S = 0.5
 WEBHOOK_TIMEOUT_S = 10.0
 
-# --- hyperparameters from params.yaml (issue 14) ---
-# One place for them: params.yaml beside the package, which DVC's pipeline
-# (dvc.yaml) also reads, so `python -m sentiment.train` and `dvc repro` (or
-# `dvc exp run -S train.C=1.0`) train with the same values.
+# --- hyperparameters (HYPERPARAMS, read on first use) from params.yaml, which
+# DVC's pipeline (dvc.yaml) also reads, so `python -m sentiment.train` and `dvc
+# repro` (or `dvc exp run -S train.C=1.0`) train with the same values.
 PARAMS_PATH = PROJECT_ROOT / "params.yaml"
 
 
 def load_hyperparams(path: Path = PARAMS_PATH) -> dict[str, object]:
     """The ``train`` section of ``path``; lists become tuples (n-gram ranges)."""
+    import yaml  # only training reads it: 15 ms off every other command's start
+
     try:
         section = yaml.safe_load(path.read_text(encoding="utf-8"))["train"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
@@ -381,7 +375,13 @@ def load_hyperparams(path: Path = PARAMS_PATH) -> dict[str, object]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
 
 
-HYPERPARAMS: dict[str, object] = load_hyperparams()
+def __getattr__(name: str) -> object:
+    # HYPERPARAMS on first use: scoring neither pays for nor fails on params.yaml.
+    if name == "HYPERPARAMS":
+        globals()[name] = load_hyperparams()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # --- transformer tier and cascade (issue 16) ---
 # Backends of load_predictor and of --backend on the CLIs; classic stays default.

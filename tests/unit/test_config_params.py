@@ -29,3 +29,19 @@ def test_a_missing_or_broken_file_says_how_to_restore_it(tmp_path, text):
         params.write_text(text)
     with pytest.raises(RuntimeError, match="params.yaml"):
         config.load_hyperparams(params)
+
+
+def test_scoring_never_reads_the_hyperparameters(monkeypatch):
+    # Read on first use (training): a damaged params.yaml must not stop scoring.
+    from sentiment.model.predictor import load_predictor
+
+    monkeypatch.setitem(vars(config), "HYPERPARAMS", None)  # undone after the test
+    del vars(config)["HYPERPARAMS"]  # as in a new process: not read yet
+
+    def damaged() -> dict:
+        raise RuntimeError("params.yaml is damaged")
+
+    monkeypatch.setattr(config, "load_hyperparams", damaged)
+    assert load_predictor().predict("what a great day").label == "positive"
+    with pytest.raises(RuntimeError, match="damaged"):
+        config.HYPERPARAMS
