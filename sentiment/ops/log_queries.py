@@ -5,6 +5,7 @@ retraining run on the SQLite file (:class:`LogQueries`, mixed into
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from datetime import datetime, timezone
@@ -17,6 +18,8 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
 from sentiment import config
 from sentiment.ops.corrections import AGREED, DISAGREEMENT
 from sentiment.files.output import PROBABILITY_COLUMNS
+
+log = logging.getLogger(__name__)
 
 _PERIOD_CHARS = {"hour": 13, "day": 10}  # prefix of the ISO timestamp
 _PERIOD_FORMAT = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d"}
@@ -36,6 +39,17 @@ def format_ts(moment: datetime) -> str:
 def dropped_path(db_path: str | Path) -> Path:
     """The JSON-lines file where failed writes are recorded."""
     return Path(f"{db_path}-dropped.jsonl")
+
+
+def append_dropped(db_path: str | Path, entry: dict[str, Any]) -> None:
+    """Record one failed write (``entry``, with its ``rows``) in
+    :func:`dropped_path`; when even that fails (disk full), it is logged, and
+    the caller's error log and counter remain."""
+    try:
+        with open(dropped_path(db_path), "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+    except OSError as e:
+        log.error("Could not record the drop in %s: %s", dropped_path(db_path), e)
 
 
 def dropped_rows(db_path: str | Path) -> int:

@@ -28,7 +28,6 @@ silently.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -44,7 +43,7 @@ if TYPE_CHECKING:  # pandas loads only where a table is built (start-up)
 from sentiment import config
 from sentiment.ops.corrections import Correction, migrate_corrections
 from sentiment.ops.log_migrations import migrate
-from sentiment.ops.log_queries import LogQueries, dropped_path, format_ts
+from sentiment.ops.log_queries import LogQueries, append_dropped, format_ts
 from sentiment.ops.log_rows import COLUMNS, INSERT, SCHEMA, build_rows, utc_now
 
 log = logging.getLogger(__name__)
@@ -349,18 +348,8 @@ class PredictionLog(LogQueries):
             error,
             self.dropped,
         )
-        entry = {
-            "ts": utc_now(),
-            "source": source,
-            "request_id": request_id,
-            "rows": rows,
-            "error": str(error),
-        }
-        try:
-            with open(dropped_path(self.path), "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry) + "\n")
-        except OSError as e:  # disk full: the error log and counter remain
-            log.error("Could not record the drop in %s: %s", dropped_path(self.path), e)
+        entry = {"ts": utc_now(), "source": source, "request_id": request_id}
+        append_dropped(self.path, {**entry, "rows": rows, "error": str(error)})
 
     def record_correction(
         self, prediction_id: int, label: str, reviewer: str | None = None
