@@ -17,6 +17,7 @@ MAGIC = 793712314
 VERSION = 12
 MAX_BUCKETS = 16_000_000  # fastText's default is 2,000,000
 MAX_DIM = 64  # the compiled model keeps the hidden vector on the stack
+MAX_NGRAM = 16  # characters in a subword (lid.176: 2 to 4)
 LOSS_HIERARCHICAL_SOFTMAX = 1
 MODEL_SUPERVISED = 3
 END_OF_SENTENCE = b"</s>"
@@ -106,7 +107,11 @@ def _read(reader: _Reader) -> ModelFile:
         raise ValueError("only models without word n-grams are supported")
     if not 0 < bucket <= MAX_BUCKETS:
         raise ValueError(f"{bucket} buckets: expected 1 to {MAX_BUCKETS:,}")
+    if not 0 <= minn <= maxn <= MAX_NGRAM:
+        raise ValueError(f"n-grams of {minn} to {maxn} characters: at most {MAX_NGRAM}")
     size, nwords, nlabels = reader.values("iii")
+    if not 0 <= nwords <= size or size - nwords != nlabels or nlabels < 1:
+        raise ValueError(f"{size} entries, {nwords} words, {nlabels} labels")
     _, prune_size = reader.values("qq")
     if prune_size <= 0:
         raise ValueError("only models with pruned buckets (.ftz) are supported")
@@ -138,7 +143,12 @@ def _read(reader: _Reader) -> ModelFile:
     output = reader.array(np.float32, out_rows * out_columns)
     if reader.at != len(reader.data) or columns != dim or out_columns != dim:
         raise ValueError("the model file does not have the expected layout")
-    if dim > MAX_DIM or dim % dsub or lastdsub != dsub or code_size != rows * nsubq:
+    if out_rows != nlabels:  # a row per node of the labels' tree
+        raise ValueError(f"{out_rows} output rows for {nlabels} labels")
+    # The compiled model sums nsubq x dsub values into a hidden vector of dim
+    # (at most MAX_DIM) floats and reads norms as norm_centroids[code].
+    quantisation = (dim, nsubq * dsub, lastdsub, code_size, norm_dim)
+    if not 0 < dim <= MAX_DIM or quantisation != (pq_dim, dim, dsub, rows * nsubq, 1):
         raise ValueError("unsupported quantisation layout")
     left, right = _huffman_tree(counts[nwords:])
     return ModelFile(
@@ -181,10 +191,10 @@ def _pruned_buckets(
         raise ValueError("a pruned bucket outside the model's buckets")
     if len(keys) and (rows.min() < 0 or rows.max() >= n_rows):
         raise ValueError("a pruned bucket's row outside the input matrix")
-    if len(np.unique(keys)) != len(keys):
-        raise ValueError("a bucket pruned twice")
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
+    if np.any(keys[1:] == keys[:-1]):
+        raise ValueError("a bucket pruned twice")
     bits = np.zeros(bucket // 64 + 1, dtype=np.uint64)
     np.bitwise_or.at(bits, keys >> 6, np.left_shift(1, keys & 63).astype(np.uint64))
     counts = np.bitwise_count(bits).astype(np.int64)

@@ -231,3 +231,30 @@ def test_a_model_file_cut_short_is_refused_with_a_clear_error():
     for size in (0, 10, 1000, len(data) // 2, len(data) - 1):
         with pytest.raises(ValueError, match="cut short|layout|not a fastText"):
             read_model_file(data[:size])
+
+
+@pytest.mark.parametrize(
+    "field, message",
+    [("subquantisers", "quantisation"), ("output rows", "output rows")],
+)
+def test_a_model_file_whose_sizes_disagree_is_refused(field, message):
+    # The compiled model sums subquantisers into a 64-float vector on the stack
+    # and reads an output row per tree node: sizes the file gets wrong would
+    # read or write out of bounds, so they are refused when it is read.
+    import struct
+
+    from sentiment.model import language
+    from sentiment.model.fasttext_file import read_model_file
+
+    data = bytearray(language.model_file().read_bytes())
+    if field == "subquantisers":  # pq header: dim 16, nsubq 8, dsub 2, lastdsub 2
+        header = struct.pack("<4i", 16, 8, 2, 2)
+        assert data.count(header) == 1
+        struct.pack_into("<i", data, data.find(header) + 4, 64)
+    else:  # the dense output matrix, 176 labels x 16, ends the file: keep 10
+        offset = len(data) - 176 * 16 * 4 - 16
+        assert struct.unpack_from("<qq", data, offset) == (176, 16)
+        struct.pack_into("<q", data, offset, 10)
+        del data[offset + 16 + 10 * 16 * 4 :]
+    with pytest.raises(ValueError, match=message):
+        read_model_file(bytes(data))
