@@ -29,7 +29,6 @@ cdef bint _is_scope_end(str token):
     return True
 
 
-
 cdef class ChunkAnalyses:
     """The analysis of every chunk seen, made on first sight; see :meth:`analyse`."""
 

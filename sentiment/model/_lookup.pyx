@@ -89,9 +89,10 @@ cdef class StringTable:
     """An exact string -> id table over code points, read without Python objects.
 
     Built from all strings' code points laid end to end (``points``) and their
-    boundaries (``offsets``); open addressing on a 64-bit FNV-1a hash, and a
-    match is confirmed by comparing the code points, so it answers exactly
-    what a dict would, without creating a substring or touching its objects.
+    boundaries (``offsets``). A string :func:`_short_key` packs is found by its
+    key in a :class:`PairTable`; any other by open addressing on a 64-bit
+    FNV-1a hash, a match confirmed by comparing the code points. Either way it
+    answers exactly what a dict would, without creating a substring.
     """
 
     def __init__(self, points, offsets):
@@ -100,10 +101,11 @@ cdef class StringTable:
         cdef Py_ssize_t n = self.offsets.shape[0] - 1, i
         keys = np.empty(n, dtype=np.int64)
         cdef int64_t[::1] key_view = keys
+        # Each string is base + offsets[i], offsets[i + 1] - offsets[i] long.
+        cdef const Py_UCS4 *base = <const Py_UCS4 *> &self.points[0] if n else NULL
         for i in range(n):
-            key_view[i] = _short_key(
-                <const Py_UCS4 *> &self.points[0] + self.offsets[i],
-                self.offsets[i + 1] - self.offsets[i])
+            key_view[i] = _short_key(base + self.offsets[i],
+                                     self.offsets[i + 1] - self.offsets[i])
         packed = np.flatnonzero(keys >= 0)
         self.short = PairTable(keys[packed], packed.astype(np.int32))
         # The rest (longer strings, or with a code point of 4096 or more) in
@@ -121,8 +123,7 @@ cdef class StringTable:
         for i in range(n):
             if key_view[i] >= 0:
                 continue
-            h = fnv(<const Py_UCS4 *> &self.points[0] + self.offsets[i],
-                    self.offsets[i + 1] - self.offsets[i])
+            h = fnv(base + self.offsets[i], self.offsets[i + 1] - self.offsets[i])
             slot = h & self.mask
             while self.ids[slot] >= 0:
                 slot = (slot + 1) & self.mask

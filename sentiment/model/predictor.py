@@ -291,13 +291,11 @@ class _Scores(NamedTuple):
         Whole columns, not a tuple per row: a batch run logs every row, and
         numpy's ``tolist`` builds each list in C instead of a Python loop.
         """
-        labels = self.labels.tolist()
-        labeled = np.fromiter(map(bool, labels), bool, count=len(labels))
         # No label (no text, another language): no scores either.
         scores = np.column_stack([self.confidence, self.probabilities]).astype(object)
-        scores[~labeled] = None
+        scores[self.labels == ""] = None
         return [
-            [label or None for label in labels],
+            [label or None for label in self.labels.tolist()],
             *scores.T.tolist(),
             self.needs_review.astype(int).tolist(),
             list(map(str, self.status.tolist())),
