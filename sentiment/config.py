@@ -59,9 +59,6 @@ VALIDATION_SIZE = 0.1
 # holds little; per-chunk overheads stay under 1 % of the scoring time.
 BATCH_CHUNK_ROWS = 2_000
 
-# Model hyperparameters: the pipeline is built from these and nothing else.
-# They live in params.yaml (see HYPERPARAMS at the end of this file).
-
 # Static word vectors (sentiment/vectors.py builds them, once, from a
 # pretrained encoder); training reads them, and the fitted model carries them.
 WORD_VECTORS_PATH = MODELS_DIR / "word_vectors.npz"
@@ -353,9 +350,10 @@ WEBHOOK_ATTEMPTS = 4
 WEBHOOK_BACKOFF_S = 0.5
 WEBHOOK_TIMEOUT_S = 10.0
 
-# --- hyperparameters (HYPERPARAMS, read on first use) from params.yaml, which
-# DVC's pipeline (dvc.yaml) also reads, so `python -m sentiment.train` and `dvc
-# repro` (or `dvc exp run -S train.C=1.0`) train with the same values.
+# --- hyperparameters (HYPERPARAMS, read on first use): the pipeline is built
+# from these alone. They live in params.yaml, which DVC's pipeline (dvc.yaml)
+# also reads, so `python -m sentiment.train` and `dvc repro` (or `dvc exp run
+# -S train.C=1.0`) train with the same values.
 PARAMS_PATH = PROJECT_ROOT / "params.yaml"
 
 
