@@ -23,12 +23,14 @@ normaliser.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport PyUnicode_AsUCS4Copy
 from libc.string cimport strchr
 
 cdef const char *EYES = b":;=8"
 cdef const char *NOSES = b"-o*'"
 cdef const char *MOUTHS = b")]([dp/:}{@|\\"  # lower case: the text is lowered
 cdef const char *USER = b"<user>"
+cdef const char *URL = b"<url>"
 
 
 cdef inline bint _among(char c, const char *chars) noexcept:
@@ -137,7 +139,7 @@ cdef Py_ssize_t _dots(const char *s, Py_ssize_t n, Py_ssize_t p) noexcept:
         end = q + 1
 
 
-cdef Py_ssize_t _token_end(const char *s, Py_ssize_t n, Py_ssize_t p) noexcept:
+cdef Py_ssize_t token_end(const char *s, Py_ssize_t n, Py_ssize_t p) noexcept:
     """End of the token the pattern finds at ``s[p]``, a character other than
     a space (there always is one)."""
     cdef Py_ssize_t end = _emoticon(s, n, p)
@@ -218,57 +220,76 @@ def ascii_normalize_tokenize(str chunk):
     chunk is one link, and at most one ``@`` or ``#``, which must start a
     handle or hashtag (``(@|#)\\w+`` after no word character): what
     ``normalize`` puts in its place is then made here, and no ``@`` or ``#``
-    is left for the token pattern.
+    is left for the token pattern. The scorer calls :func:`ascii_normalize`
+    and :func:`token_end` directly; this is their Python face (the tests).
     """
-    # The chunk's characters, then room for what the replacement makes: on
-    # the stack for the usual short chunk, else on the heap. Never shared, as
-    # a thread may run between the allocations below.
-    cdef char local[512]
-    cdef Py_ssize_t n = len(chunk), size = 3 * len(chunk) + 8
-    cdef char *buffer = &local[0]
-    if size > 512:
-        buffer = <char *> PyMem_Malloc(size)
+    cdef Py_ssize_t n = len(chunk), m, p = 0, end
+    cdef Py_UCS4 *points = PyUnicode_AsUCS4Copy(chunk)
+    if points == NULL:
+        raise MemoryError()
+    cdef char *buffer = <char *> PyMem_Malloc(ascii_buffer_size(n))
     if buffer == NULL:
+        PyMem_Free(points)
         raise MemoryError()
     try:
-        return _analyse(chunk, n, buffer, buffer + n)
+        m = ascii_normalize(points, n, buffer)
+        if m < 0:
+            return None
+        text = buffer[:m].decode("ascii")
+        tokens = []
+        while p < m:
+            if buffer[p] == b' ':
+                p += 1
+                continue
+            end = token_end(buffer, m, p)
+            tokens.append(text[p:end])
+            p = end
+        return text, tokens
     finally:
-        if buffer != &local[0]:
-            PyMem_Free(buffer)
+        PyMem_Free(points)
+        PyMem_Free(buffer)
 
 
-cdef object _analyse(str chunk, Py_ssize_t n, char *raw, char *s):
-    """:func:`ascii_normalize_tokenize` with ``raw`` (n bytes) and ``s``
-    (2n + 8 bytes) to work in."""
-    cdef Py_ssize_t i, m = 0, p = 0, end, at = -1, tags = 0
+cdef Py_ssize_t ascii_normalize(const Py_UCS4 *chunk, Py_ssize_t n,
+                                char *buffer) noexcept:
+    """The normalised text of ``chunk[:n]``, written at the start of ``buffer``
+    (:func:`ascii_buffer_size` bytes): its length, or -1 for a chunk outside
+    :func:`ascii_normalize_tokenize`'s kind."""
+    cdef Py_ssize_t i, m = 0, at = -1, tags = 0
     cdef Py_UCS4 c
     cdef char previous = 0, before = 0
+    # The raw characters after the room that the text, a handle's "<user>"
+    # included, may need (2n + 8): the text is written ahead of what is read.
+    cdef char *raw = buffer + 2 * n + 8
+    cdef char *s = buffer
     if n == 0:
-        return None
+        return -1
     for i in range(n):
         c = chunk[i]
         if c == 0x2019 or c == 0x2018 or c == 0x02BC:
             c = u"'"
         elif not (u'!' <= c <= u'~'):
-            return None
+            return -1
         elif c == u'@' or c == u'#':
             tags += 1
             at = i
         raw[i] = <char> c
     if _whole_link(raw, n):
-        return u"<url>", [u"<url>"]
+        for i in range(5):
+            s[i] = URL[i]
+        return 5
     if tags > 1:
-        return None
+        return -1
     for i in range(n - 2):  # a link: normalize's URL rule would apply
         if raw[i] == b':' and raw[i + 1] == b'/' and raw[i + 2] == b'/':
-            return None
+            return -1
         if (i + 3 < n and _lower(raw[i]) == b'w' and _lower(raw[i + 1]) == b'w'
                 and _lower(raw[i + 2]) == b'w' and raw[i + 3] == b'.'):
-            return None
+            return -1
     if at >= 0:
         n = _replace_tag(raw, n, at, s)
         if n < 0:
-            return None
+            return -1
         raw = s
     for i in range(n):
         # Elongation, before lower-casing (as normalize): the third and later
@@ -279,13 +300,4 @@ cdef object _analyse(str chunk, Py_ssize_t n, char *raw, char *s):
         previous = raw[i]
         s[m] = _lower(raw[i])
         m += 1
-    text = s[:m].decode("ascii")
-    tokens = []
-    while p < m:
-        if s[p] == b' ':
-            p += 1
-            continue
-        end = _token_end(s, m, p)
-        tokens.append(text[p:end])
-        p = end
-    return text, tokens
+    return m

@@ -28,7 +28,7 @@ cdef class ChunkAnalyses:
     cdef Py_UCS4 *key
     cdef Py_ssize_t key_capacity
     cdef int min_n, max_n
-    cdef frozenset negations
+    cdef StringTable negations  # the words that open a negation scope
     cdef str negation_suffix
     cdef object normalize_tokenize
     # The analysis of every chunk seen (see _cached): a hash table over the
@@ -40,9 +40,18 @@ cdef class ChunkAnalyses:
     cdef uint32_t *chunk_points
     cdef Py_ssize_t points_used, points_capacity
     cdef list chunk_entries
+    # Scratch buffers of a chunk's analysis: the ASCII normaliser's bytes, the
+    # normalised text's code points, its tokens' bounds, the packed ints.
+    cdef char *scratch
+    cdef Py_UCS4 *text
+    cdef int *spans
+    cdef int *packed
+    cdef Py_ssize_t scratch_capacity, text_capacity, spans_capacity, packed_capacity
 
     cpdef bytes analyse(self, str chunk)
     cdef Py_UCS4 *_key(self, Py_ssize_t size) except NULL
-    cdef bytes _pack(self, str text, list tokens)
+    cdef bytes _analysis(self, const Py_UCS4 *chunk, Py_ssize_t n)
+    cdef bytes _analysis_of_python(self, const Py_UCS4 *chunk, Py_ssize_t n)
+    cdef bytes _pack(self, Py_ssize_t m, Py_ssize_t n_tokens)
     cdef const int *_cached(self, const Py_UCS4 *chunk, Py_ssize_t length) except NULL
     cdef int _grow_chunks(self) except -1

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from sentiment import config
-from sentiment.model.export import unpack_strings
+from sentiment.model.export import pack_strings, unpack_strings
 from sentiment.model.fast_pure import NEGATION_CUE, SCOPE_END, post_features, score_pure
 from sentiment.model.preprocess import (
     NEGATION_SUFFIX,
@@ -94,7 +94,7 @@ class FastModel:
                 _fastscore.StringTable(*code_points(arrays["char_terms"])),
                 self._min_n,
                 self._max_n,
-                NEGATIONS,
+                _fastscore.StringTable(*code_points(pack_strings(sorted(NEGATIONS)))),
                 NEGATION_SUFFIX,
                 self.normalize_tokenize,
             )
