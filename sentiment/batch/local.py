@@ -12,7 +12,12 @@ from typing import Any
 
 from sentiment import config
 from sentiment.batch.pool import map_ordered
-from sentiment.batch.step import ScoreSummary, _score_csv_rows, file_progress
+from sentiment.batch.step import (
+    NoProgress,
+    ScoreSummary,
+    _score_csv_rows,
+    file_progress,
+)
 from sentiment.files.formats import DataError
 from sentiment.files.output import header_csv_text
 from sentiment.files import remote
@@ -126,11 +131,11 @@ def _same_file(first: str | Path, second: str | Path) -> bool:
 
 def _progress(source: str | Path, enabled: bool) -> Any:
     """A progress bar over the input's bytes (local file or object)."""
+    if not enabled:
+        return NoProgress()
     if isinstance(source, str):
         from tqdm import tqdm
 
         total = remote.size(source)
-        return tqdm(
-            total=total, unit="B", unit_scale=True, desc="scoring", disable=not enabled
-        )
+        return tqdm(total=total, unit="B", unit_scale=True, desc="scoring")
     return file_progress(source, enabled)

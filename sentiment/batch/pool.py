@@ -11,8 +11,10 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+
+if TYPE_CHECKING:  # the process pool loads only where jobs > 1 (start-up)
+    from concurrent.futures import Future
 
 Item = TypeVar("Item")
 
@@ -61,6 +63,8 @@ def map_ordered(
         for item in items:
             yield task(state, item)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     pending: deque[Future[Result]] = deque()
     # Forked workers share the parent's memory until a page is written. The
     # garbage collector writes to every object it scans; frozen objects (the

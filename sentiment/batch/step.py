@@ -202,8 +202,26 @@ def _score_csv_rows(
     return _ScoredChunk(scored_csv_text(rows, scored, delimiter), summary, log_columns)
 
 
+class NoProgress:
+    """A progress bar that shows nothing (tqdm's disabled bar still costs its
+    import and a monitor thread)."""
+
+    n = 0
+
+    def __enter__(self) -> NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+
 def file_progress(path: Path, enabled: bool) -> Any:
     """A progress bar over the bytes of ``path`` (update it with ``handle.tell()``)."""
+    if not enabled:
+        return NoProgress()
     from tqdm import tqdm
 
     return tqdm(
@@ -211,5 +229,4 @@ def file_progress(path: Path, enabled: bool) -> Any:
         unit="B",
         unit_scale=True,
         desc="scoring",
-        disable=not enabled,
     )

@@ -267,3 +267,15 @@ def test_scoring_a_csv_loads_neither_pandas_nor_scikit_learn(tmp_path):
     with PredictionLog(tmp_path / "log.db") as log:
         logged = log.predictions()
     assert logged["status"].tolist() == ["ok", "unsupported_language", "no_text"]
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_the_progress_bar_shows_only_when_asked(
+    tmp_path, tiny_predictor, capsys, progress
+):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"text": ["good day", "bad day"] * 50}).to_csv(src, index=False)
+    summary = score_csv(src, tmp_path / "out.csv", tiny_predictor, progress=progress)
+    assert summary.rows == 100
+    drawn = capsys.readouterr().err
+    assert ("scoring" in drawn) == progress
