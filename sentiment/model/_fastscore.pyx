@@ -22,6 +22,7 @@ from sentiment.model._chunks cimport (
     ChunkAnalyses,
 )
 from sentiment.model._lookup cimport PairTable
+from sentiment.model._tally cimport Tally, tally_free, tally_init
 
 import numpy as np
 
@@ -37,33 +38,9 @@ cdef extern from *:
     void __builtin_prefetch(const void *) nogil
 
 
-cdef struct Tally:
-    # Per column of one table: its count in the post being scored, a bit per
-    # column with a nonzero count and a bit per nonzero word of those bits.
-    # Reading the bits in order visits the post's columns in increasing order
-    # (what the sums need) without sorting them; all are zero between posts.
-    int *counts
-    uint64_t *bits
-    uint64_t *summary
-    Py_ssize_t n_summary
-
-
-cdef int _tally_init(Tally *tally, Py_ssize_t n_columns) except -1:
-    cdef Py_ssize_t n_bits = n_columns // 64 + 1
-    tally.n_summary = n_bits // 64 + 1
-    tally.counts = <int *> calloc(n_columns + 1, sizeof(int))
-    tally.bits = <uint64_t *> calloc(n_bits, sizeof(uint64_t))
-    tally.summary = <uint64_t *> calloc(tally.n_summary, sizeof(uint64_t))
-    if not (tally.counts and tally.bits and tally.summary):
-        raise MemoryError()
-    return 0
-
-
-cdef void _tally_free(Tally *tally) noexcept:
-    free(tally.counts)
-    free(tally.bits)
-    free(tally.summary)
-
+ctypedef fused table_value:  # a TF-IDF table's type (see Scorer.__init__)
+    float
+    double
 
 
 cdef class Scorer(ChunkAnalyses):
@@ -77,6 +54,9 @@ cdef class Scorer(ChunkAnalyses):
     cdef PairTable bigrams
     cdef const double[:, ::1] word_table
     cdef const double[:, ::1] char_table
+    cdef const float[:, ::1] word_floats  # the same tables, when exact as floats
+    cdef const float[:, ::1] char_floats
+    cdef readonly bint floats
     cdef bint char_sublinear
     cdef const double[:, ::1] lexicon_scores
     cdef const double[:, ::1] pattern_scores
@@ -110,6 +90,14 @@ cdef class Scorer(ChunkAnalyses):
         self.bigrams = PairTable(bigram_keys, bigram_cols)
         self.word_table = np.ascontiguousarray(word_table, dtype=np.float64)
         self.char_table = np.ascontiguousarray(char_table, dtype=np.float64)
+        # A model fitted on float32 features has float32 idf and coefficients:
+        # read as floats, the same values take half the cache lines.
+        word_floats = np.asarray(self.word_table, dtype=np.float32)
+        char_floats = np.asarray(self.char_table, dtype=np.float32)
+        self.floats = bool(np.array_equal(word_floats, self.word_table)
+                           and np.array_equal(char_floats, self.char_table))
+        if self.floats:
+            self.word_floats, self.char_floats = word_floats, char_floats
         self.char_sublinear = char_sublinear
         self.lexicon_scores = np.ascontiguousarray(lexicon_scores, dtype=np.float64)
         self.pattern_scores = np.ascontiguousarray(pattern_scores, dtype=np.float64)
@@ -134,8 +122,8 @@ cdef class Scorer(ChunkAnalyses):
             self.sublinear_tf[count] = 1.0 + log(<double> count)
         self.capacity = 0
         self._reserve(1024)
-        _tally_init(&self.word_tally, self.word_table.shape[0])
-        _tally_init(&self.char_tally, self.char_table.shape[0])
+        tally_init(&self.word_tally, self.word_table.shape[0])
+        tally_init(&self.char_tally, self.char_table.shape[0])
         self.clear_cache()
 
     def __dealloc__(self):
@@ -145,8 +133,8 @@ cdef class Scorer(ChunkAnalyses):
         free(self.cols)
         free(self.counts)
         free(self.values)
-        _tally_free(&self.word_tally)
-        _tally_free(&self.char_tally)
+        tally_free(&self.word_tally)
+        tally_free(&self.char_tally)
 
     cdef void _reserve(self, Py_ssize_t size) except *:
         if size <= self.capacity:
@@ -281,7 +269,7 @@ cdef class Scorer(ChunkAnalyses):
             out[k] = out[k] / total
         return n_words
 
-    cdef Py_ssize_t _tfidf(self, Py_ssize_t n, const double[:, ::1] table,
+    cdef Py_ssize_t _tfidf(self, Py_ssize_t n, const table_value[:, ::1] table,
                            bint sublinear, Tally *tally, double *logits) noexcept:
         """TF-IDF (L2) of the n column ids in ``cols``, added to the logits.
 
@@ -355,6 +343,8 @@ cdef class Scorer(ChunkAnalyses):
                 n += 1
         if n == 0:
             return 0
+        if self.floats:
+            return self._tfidf(n, self.word_floats, True, &self.word_tally, logits)
         return self._tfidf(n, self.word_table, True, &self.word_tally, logits)
 
     cdef void _char_block(self, Py_ssize_t n_entries, double *logits) except *:
@@ -366,7 +356,10 @@ cdef class Scorer(ChunkAnalyses):
             for g in range(ints[1]):
                 self.cols[n] = ints[start + g]
                 n += 1
-        if n:
+        if n and self.floats:
+            self._tfidf(n, self.char_floats, self.char_sublinear, &self.char_tally,
+                        logits)
+        elif n:
             self._tfidf(n, self.char_table, self.char_sublinear, &self.char_tally,
                         logits)
 

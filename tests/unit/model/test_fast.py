@@ -97,6 +97,23 @@ def test_compiled_and_pure_paths_agree_exactly(tiny_fast, tiny_pipeline):
 
 
 @pytest.mark.skipif(fast._fastscore is None, reason="compiled core not built")
+@pytest.mark.parametrize("exact_as_floats", [True, False])
+def test_tfidf_tables_are_read_as_floats_only_when_exact(
+    tiny_pipeline, exact_as_floats
+):
+    arrays, meta = _round_trip(export_arrays(tiny_pipeline))
+    for name in ("coef", "word_idf", "char_idf"):
+        arrays[name] = arrays[name].astype(np.float32).astype(np.float64)
+    if not exact_as_floats:  # one coefficient a float cannot hold
+        arrays["coef"][0, 0] = np.nextafter(arrays["coef"][0, 0], 1.0)
+    compiled = FastModel(arrays, meta)
+    assert compiled._scorer.floats == exact_as_floats
+    texts = _texts()
+    pure = score_pure(FastModel(arrays, meta, compiled=False), texts)
+    assert np.array_equal(compiled.probabilities(texts)[0], pure[0])
+
+
+@pytest.mark.skipif(fast._fastscore is None, reason="compiled core not built")
 def test_links_handles_and_hashtags_are_read_as_normalize_reads_them():
     # The committed model knows <url>, <user> and the words: a wrong text or
     # token would change the ids. Near misses must take normalize's path.
