@@ -17,6 +17,8 @@ import os
 import sqlite3
 import tempfile
 import uuid
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -40,6 +42,18 @@ from sentiment.ops.logstore import PredictionLog
 # item, label ... status (ops.log_rows.prediction_records), text_length, text,
 # text_sha256 (ops.log_rows.text_columns).
 _STAGED = ["item", *RECORD_COLUMNS, *TEXT_COLUMNS]
+
+# Staged rows per INSERT statement. One statement of many rows instead of one
+# execution per row: the Python sqlite3 module resets the statement and drops
+# and takes the GIL around every execution, which cost about a fifth of the
+# staging time (measured: 0.077 s -> 0.061 s for 49,555 rows). More rows per
+# statement gained nothing more; SQLite before 3.32 allows 999 parameters,
+# so the count is also capped by the connection's limit.
+_ROWS_PER_INSERT = 250
+
+# Larger pages than SQLite's 4 KiB: fewer pages to fill and write for the
+# same rows (a staged row is about 250 bytes, its text included).
+_SCRATCH_PAGE_SIZE = 16384
 
 
 def staged_columns(
@@ -90,6 +104,9 @@ class StagedLog:
         # Scratch data: a crash loses the run anyway, so no journal, no syncs.
         self._conn.execute("PRAGMA journal_mode = OFF")
         self._conn.execute("PRAGMA synchronous = OFF")
+        self._conn.execute(f"PRAGMA page_size = {_SCRATCH_PAGE_SIZE}")
+        limit = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._rows_per_insert = max(1, min(_ROWS_PER_INSERT, limit // len(_STAGED)))
         self._conn.execute(
             f"CREATE TABLE staged ({_STAGED[0]} INTEGER PRIMARY KEY, "
             f"{', '.join(_STAGED[1:])})"
@@ -112,12 +129,16 @@ class StagedLog:
         if len(columns) != len(_STAGED) - 1 or any(len(c) != rows for c in columns):
             raise ValueError("staged columns must be _STAGED's, of equal length")
         first = self.staged
+        # The rows' values one after another, item numbers included, built in C.
+        values = list(chain.from_iterable(zip(range(first, first + rows), *columns)))
+        width = len(_STAGED)
+        step = self._rows_per_insert
         self._conn.execute("BEGIN")
-        # zip builds each row's tuple in C, item number included.
-        self._conn.executemany(
-            f"INSERT INTO staged VALUES ({', '.join('?' * len(_STAGED))})",
-            zip(range(first, first + rows), *columns),
-        )
+        for start in range(0, rows, step):
+            stop = min(start + step, rows)
+            self._conn.execute(
+                _insert_rows(stop - start), values[start * width : stop * width]
+            )
         self._conn.execute("COMMIT")
         self.staged += rows
 
@@ -156,3 +177,11 @@ class StagedLog:
         """Remove the scratch file (whatever was not committed is dropped)."""
         self._conn.close()
         self.path.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=8)
+def _insert_rows(rows: int) -> str:
+    """The statement staging ``rows`` rows (one text per size: the sqlite3
+    module's statement cache then compiles each size once)."""
+    row = f"({', '.join('?' * len(_STAGED))})"
+    return f"INSERT INTO staged VALUES {', '.join([row] * rows)}"

@@ -70,3 +70,26 @@ def test_rows_of_mismatched_lengths_are_refused_before_any_is_staged(
         staged.add(TEXTS[:2], tiny_predictor.score_columns(TEXTS[:2]))
         assert staged.commit() == (2, 0)
     assert log.predictions()["item"].tolist() == [0, 1]
+
+
+def test_chunks_split_over_several_inserts_keep_every_row_in_order(
+    tmp_path, tiny_predictor, monkeypatch
+):
+    # A chunk is staged in statements of several rows each; with 4 rows to a
+    # statement, chunks of 9, 1 and 8 rows end mid-statement, fill exactly two
+    # and take a single row, and the copy's transactions split them again.
+    from sentiment.ops import log_staging
+
+    monkeypatch.setattr(log_staging, "_ROWS_PER_INSERT", 4)
+    texts = [f"{text} {i}" for i, text in enumerate(TEXTS * 2)]
+    path = tmp_path / "p.db"
+    log = PredictionLog(path)
+    with StagedLog(log, "batch", "v", rows_per_commit=5) as staged:
+        assert staged._rows_per_insert == 4
+        for part in (texts[:9], texts[9:10], texts[10:]):
+            staged.add(part, score_text_columns(tiny_predictor, part, None))
+        assert staged.commit() == (len(texts), 0)
+    log.append("api", None, "v", texts, score_text_columns(tiny_predictor, texts, None))
+    batch = logged(path, "batch")
+    assert [row[_COMPARED.index("item")] for row in batch] == list(range(len(texts)))
+    assert batch == logged(path, "api")
