@@ -25,7 +25,15 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from sentiment.model.fasttext_file import LABEL_PREFIX, read_model_file
 
 cdef extern from *:
+    """
+    /* a % d for 32-bit a and d, by multiplications (Lemire's fastmod):
+       m = UINT64_MAX / d + 1, computed once. */
+    static inline uint32_t _fast_mod(uint32_t a, uint64_t m, uint32_t d) {
+        return (uint32_t) (((__uint128_t) (m * a) * d) >> 64);
+    }
+    """
     int __builtin_popcountll(unsigned long long) nogil
+    uint32_t _fast_mod(uint32_t a, uint64_t m, uint32_t d) nogil
 
 cdef uint32_t _FNV_OFFSET = 2166136261U
 cdef uint32_t _FNV_PRIME = 16777619U
@@ -46,6 +54,7 @@ cdef class LanguageModel:
 
     cdef int dim, minn, maxn, nwords, osz, nsubq, dsub
     cdef uint32_t bucket
+    cdef uint64_t bucket_magic  # for _fast_mod by bucket
     cdef int32_t eos_id
     cdef const float[::1] centroids
     cdef const float[::1] norm_centroids
@@ -73,6 +82,7 @@ cdef class LanguageModel:
         model = read_model_file(data)
         self.dim, self.minn, self.maxn = model.dim, model.minn, model.maxn
         self.bucket, self.nwords, self.eos_id = model.bucket, model.nwords, model.eos_id
+        self.bucket_magic = 0xFFFFFFFFFFFFFFFFULL // self.bucket + 1
         self.labels, self.osz = model.labels, len(model.labels)
         self.bucket_bits, self.bucket_ranks = model.bucket_bits, model.bucket_ranks
         self.pruned_rows, self.codes = model.pruned_rows, model.codes
@@ -216,7 +226,7 @@ cdef class LanguageModel:
                     h = _fnv_step(h, _byte_at(word, length, j))
                     j += 1
                 if n >= self.minn and not (n == 1 and (i == 0 or j == size)):
-                    row = self._pruned_row(h % self.bucket)
+                    row = self._pruned_row(_fast_mod(h, self.bucket_magic, self.bucket))
                     if row >= 0:
                         self.rows[count] = self.nwords + row
                         count += 1
