@@ -77,6 +77,31 @@ def prepare_text(text: object) -> tuple[str, bool]:
     return cleaned, False
 
 
+def prepare_texts(texts: Sequence[object]) -> tuple[list[str], list[bool]]:
+    """:func:`prepare_text` of each text: the cleaned texts and truncated flags.
+
+    The usual post, a printable-ASCII ``str`` within the limit, is cleaned by
+    stripping it (``clean_unicode`` leaves it as it is), in one list
+    comprehension; only the others take :func:`prepare_text`.
+    """
+    limit = config.MAX_TEXT_CHARS
+    cleaned = [
+        (
+            text.strip()
+            if type(text) is str
+            and len(text) <= limit
+            and text.isascii()
+            and text.isprintable()
+            else None
+        )
+        for text in texts
+    ]
+    truncated = [False] * len(cleaned)
+    for i in [i for i, text in enumerate(cleaned) if text is None]:
+        cleaned[i], truncated[i] = prepare_text(texts[i])
+    return cleaned, truncated  # type: ignore[return-value]
+
+
 def _clean_prefix(text: str, limit: int) -> str:
     """The start of ``clean_unicode(text).strip()``: more than ``limit`` characters
     of it, or all of it when it is not longer.
@@ -211,13 +236,13 @@ class Predictor:
         self, texts: Sequence[object], threshold: float | None
     ) -> _Scores:
         threshold = self.threshold if threshold is None else _check_threshold(threshold)
-        prepared = [prepare_text(t) for t in texts]
-        n = len(prepared)
-        has_text = np.fromiter((bool(t) for t, _ in prepared), bool, count=n)
+        cleaned, truncated = prepare_texts(texts)
+        n = len(cleaned)
+        has_text = np.fromiter(map(bool, cleaned), bool, count=n)
         probabilities = np.full((n, len(config.LABELS)), np.nan)
         no_signal = np.zeros(n, dtype=bool)
         if has_text.any():
-            scored, known = self._probabilities([t for t, _ in prepared if t])
+            scored, known = self._probabilities([t for t in cleaned if t])
             probabilities[has_text] = scored
             no_signal[has_text] = known == 0
         filled = np.nan_to_num(probabilities)
@@ -232,7 +257,7 @@ class Predictor:
                 STATUS_NO_TEXT,
                 np.where(no_signal, STATUS_NO_SIGNAL, STATUS_OK),
             ),
-            truncated=np.fromiter((cut for _, cut in prepared), bool, count=n),
+            truncated=np.array(truncated, dtype=bool),
         )
 
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ from sentiment.model.predictor import (
     STATUS_OK,
     Prediction,
     prepare_text,
+    prepare_texts,
 )
 from sentiment.model.preprocess import clean_unicode
 
@@ -123,3 +124,22 @@ def test_cutting_before_nfkc_gives_what_cleaning_everything_gives(text):
         whole[: config.MAX_TEXT_CHARS],
         len(whole) > config.MAX_TEXT_CHARS,
     )
+
+
+def test_texts_prepared_together_as_each_alone():
+    texts = [
+        None,
+        "",
+        "  plain ascii  ",
+        "tab\tinside",
+        "caf\u00e9 \u200b",
+        "\x00nul",
+        "x" * (config.MAX_TEXT_CHARS + 3),
+        " " * (config.MAX_TEXT_CHARS + 3) + "late",
+        "\ufdfa" * 400,
+        "lone \ud800",
+    ]
+    cleaned, truncated = prepare_texts(texts)
+    assert list(zip(cleaned, truncated)) == [prepare_text(t) for t in texts]
+    with pytest.raises(TypeError):
+        prepare_texts(["ok", 3])
