@@ -13,6 +13,7 @@ as the standard library's :mod:`csv` writes it.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -72,8 +73,12 @@ def scored_header(columns: Sequence[str]) -> list[str]:
     return [*map(neutralize_cell, columns), *OUTPUT_COLUMNS]
 
 
-# "0.0000" ... "1.0000": the cell of each number of ten-thousandths.
-_TEN_THOUSANDTHS = np.array([f"{i // 10000}.{i % 10000:04d}" for i in range(10001)])
+@functools.cache
+def _ten_thousandths() -> np.ndarray:
+    """ "0.0000" ... "1.0000": the cell of each number of ten-thousandths, as
+    Python strings (an object array), so a lookup makes no new string. Made
+    on first use: commands that write no scored rows do not pay for it."""
+    return np.array([f"{i // 10000}.{i % 10000:04d}" for i in range(10001)], object)
 
 
 def _numbers(values: Sequence[float] | np.ndarray) -> list[str]:
@@ -89,8 +94,7 @@ def _numbers(values: Sequence[float] | np.ndarray) -> list[str]:
     with np.errstate(invalid="ignore"):  # inf - inf: not plain anyway
         fraction = scaled - np.floor(scaled)
     plain = ~np.signbit(values) & (values <= 1) & (np.abs(fraction - 0.5) > 1e-6)
-    cells = _TEN_THOUSANDTHS[np.where(plain, np.rint(scaled), 0).astype(np.int64)]
-    cells = cells.astype(object)
+    cells = _ten_thousandths()[np.where(plain, np.rint(scaled), 0).astype(np.int64)]
     for i in np.flatnonzero(~plain).tolist():
         v = float(values[i])
         cells[i] = "" if v != v else f"{v:.4f}"
