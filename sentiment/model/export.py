@@ -2,9 +2,9 @@
 
 :func:`export_arrays` turns the fitted scikit-learn pipeline into numbers and
 strings only (vocabularies, idf, lexicon scores, word vectors, coefficients,
-normaliser settings); :func:`write_arrays` stores them as one ``.npz`` whose
-reader never unpickles (``np.load(allow_pickle=False)``), and
-:func:`read_arrays` reads it back from bytes already hashed by the caller.
+normaliser settings); :func:`write_arrays` stores them as one uncompressed
+``.npz``, and :func:`read_arrays` reads it back from bytes already hashed by
+the caller, each array in place, never unpickling (object dtypes are refused).
 
 Strings are stored as one UTF-8 blob joined by newlines: the tokens, words and
 n-grams of a normalised post never contain whitespace other than the single
@@ -16,6 +16,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -201,10 +203,9 @@ def read_arrays(data: bytes, name: str) -> tuple[dict[str, np.ndarray], dict]:
     Reads from memory, so what was hashed is what is loaded; never unpickles.
     """
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        arrays = _stored_arrays(data)
         meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
-    except (OSError, KeyError, ValueError) as error:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise ArraysError(f"{name} is not a model arrays file ({error}).") from error
     if meta.get("arrays_format_version") != ARRAYS_FORMAT_VERSION:
         raise ArraysError(
@@ -212,3 +213,37 @@ def read_arrays(data: bytes, name: str) -> tuple[dict[str, np.ndarray], dict]:
             f"version reads {ARRAYS_FORMAT_VERSION}; retrain with this version."
         )
     return arrays, meta
+
+
+def _stored_arrays(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of the uncompressed ``.npz`` in ``data``, read in place.
+
+    ``np.load`` copies each array out of the archive and checks its CRC; the
+    caller has already checked these bytes against the card's SHA-256, so
+    each array is a read-only view of them (no copy). Raises ValueError for
+    anything but stored ``.npy`` members of plain (never object) dtypes.
+    """
+    arrays = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+    for info in members:
+        if info.compress_type != zipfile.ZIP_STORED or info.filename[-4:] != ".npy":
+            raise ValueError(f"{info.filename} is not a stored .npy member")
+        start = info.header_offset
+        if data[start : start + 4] != b"PK\x03\x04":
+            raise ValueError(f"{info.filename} has no local header")
+        name_size, extra_size = struct.unpack_from("<HH", data, start + 26)
+        start += 30 + name_size + extra_size
+        # A .npy header is under 64 KiB (format versions 1 and 2 here).
+        header = io.BytesIO(data[start : start + min(info.file_size, 65_600)])
+        version = np.lib.format.read_magic(header)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(header)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(header)
+        count = int(np.prod(shape, dtype=np.int64))
+        if dtype.hasobject or header.tell() + count * dtype.itemsize > info.file_size:
+            raise ValueError(f"{info.filename[:-4]} is not a plain array of its size")
+        array = np.frombuffer(data, dtype, count, start + header.tell())
+        arrays[info.filename[:-4]] = array.reshape(shape, order="F" if fortran else "C")
+    return arrays

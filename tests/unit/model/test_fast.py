@@ -182,6 +182,68 @@ def test_arrays_file_with_objects_is_refused(tmp_path):
         read_arrays(buffer.getvalue(), "evil.npz")
 
 
+def test_arrays_are_read_in_place_with_their_shape_order_and_type():
+    import io
+
+    from sentiment.model.export import _stored_arrays
+
+    arrays = {
+        "fortran": np.asfortranarray(np.arange(12, dtype=np.float32).reshape(3, 4)),
+        "scalar": np.array(7, dtype=np.int64),
+        "empty": np.zeros((0, 3)),
+        "text": np.frombuffer("h\u00e9llo".encode(), dtype=np.uint8),
+    }
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    loaded = _stored_arrays(buffer.getvalue())
+    for name, values in arrays.items():
+        assert loaded[name].dtype == values.dtype and loaded[name].shape == values.shape
+        assert np.array_equal(loaded[name], values), name
+        assert not loaded[name].flags.writeable  # a view of the checked bytes
+
+
+def _claims_more_than_it_holds() -> bytes:
+    """An arrays file whose first member's header promises 1,000 numbers but
+    holds one: read as promised, it would take the next member's bytes."""
+    import io
+    import zipfile
+
+    member = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": (1000,)}
+    np.lib.format.write_array_header_1_0(member, header)
+    member.write(np.zeros(1).tobytes())
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("meta.npy", member.getvalue())
+        out.writestr("coef.npy", b"\0" * 10_000)
+    return archive.getvalue()
+
+
+@pytest.mark.parametrize("damage", ["compressed", "cut short", "not a zip"])
+def test_damaged_arrays_files_are_refused(tiny_pipeline, damage):
+    import io
+
+    from sentiment.model.export import ArraysError
+
+    if damage == "cut short":
+        data = _claims_more_than_it_holds()
+    elif damage == "not a zip":
+        data = b"#!/bin/sh\necho pwned\n" * 10
+    else:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **export_arrays(tiny_pipeline))
+        data = buffer.getvalue()
+    with pytest.raises(ArraysError, match="not a model arrays file"):
+        read_arrays(data, "damaged.npz")
+
+
+def test_a_member_is_never_read_past_its_end():
+    from sentiment.model.export import _stored_arrays
+
+    with pytest.raises(ValueError, match="meta is not a plain array of its size"):
+        _stored_arrays(_claims_more_than_it_holds())
+
+
 def test_a_pickled_fast_model_scores_the_same(tiny_fast):
     """Dask and spawned workers receive the model pickled."""
     import pickle
