@@ -6,8 +6,9 @@ alternating, in one run: wall time and CPU time of each whole process.
 The peer tree is another copy of the code (``git archive <commit> | tar -x -C
 DIR``, with the compiled core copied in). Each command runs in its tree's
 root, so that tree's ``sentiment`` is the one imported, with a new prediction
-log each time. CPU seconds (user + system of the process and its workers)
-move far less than wall time when other jobs share the machine.
+log each time, and both trees byte-compiled first (see
+``fast_tier.byte_compile``). CPU seconds (user + system of the process and its
+workers) move far less than wall time when other jobs share the machine.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fast_tier import VADER_CSV, write_train_texts
+from fast_tier import VADER_CSV, byte_compile, write_train_texts
 
 from sentiment import config
 
@@ -52,6 +53,8 @@ def main() -> None:
         folder = Path(tmp)
         source = folder / "train.csv"
         texts = write_train_texts(source)
+        for tree in (args.peer_tree, HERE):
+            byte_compile(tree)
         vader = [sys.executable, "-c", VADER_CSV, str(source), str(folder / "v.csv")]
         commands = {"VADER": (vader, HERE)}
         for jobs in (1, 2):
