@@ -1,5 +1,6 @@
 """Declarations of :mod:`sentiment.model._chunks` (the scorer's base class)."""
 
+from cpython.unicode cimport Py_UNICODE_ISSPACE
 from libc.stdint cimport uint32_t, uint64_t
 
 from sentiment.model._lookup cimport StringTable
@@ -13,6 +14,22 @@ cdef enum:
 cdef enum:
     STARTS_WITH_DOT = 1
     ENDS_WITH_DOT = 2
+
+
+cdef inline Py_ssize_t next_word(const Py_UCS4 *text, Py_ssize_t n,
+                                 Py_ssize_t *end) noexcept:
+    """Where the next word of ``text[:n]`` (as ``str.split()`` splits) starts,
+    at or after ``end[0]``, which moves to where it ends; -1 when none is left."""
+    cdef Py_ssize_t i = end[0], start
+    while i < n and Py_UNICODE_ISSPACE(text[i]):
+        i += 1
+    if i >= n:
+        return -1
+    start = i
+    while i < n and not Py_UNICODE_ISSPACE(text[i]):
+        i += 1
+    end[0] = i
+    return start
 
 
 cdef struct ChunkSlot:

@@ -7,7 +7,6 @@ remembered by the chunk's code points. The base class of ``_fastscore.Scorer``.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport (
-    Py_UNICODE_ISSPACE,
     PyUnicode_4BYTE_KIND,
     PyUnicode_AsUCS4,
     PyUnicode_AsUCS4Copy,
@@ -198,13 +197,9 @@ cdef class ChunkAnalyses:
         key = self._key(m + 2)
         i = 0
         while True:
-            while i < m and Py_UNICODE_ISSPACE(text[i]):
-                i += 1
-            if i >= m:
+            word = next_word(text, m, &i)
+            if word < 0:
                 break
-            word = i
-            while i < m and not Py_UNICODE_ISSPACE(text[i]):
-                i += 1
             size = i - word + 2
             key[0] = u' '
             for start in range(size - 2):

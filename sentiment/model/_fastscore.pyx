@@ -9,7 +9,7 @@ chunk's analysis comes from the base class (:mod:`sentiment.model._chunks`).
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING
-from cpython.unicode cimport PyUnicode_AsUCS4, Py_UNICODE_ISSPACE
+from cpython.unicode cimport PyUnicode_AsUCS4
 from libc.math cimport exp, log, log1p, sqrt
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport calloc, free, realloc
@@ -20,6 +20,7 @@ from sentiment.model._chunks cimport (
     SCOPE_END,
     STARTS_WITH_DOT,
     ChunkAnalyses,
+    next_word,
 )
 from sentiment.model._lookup cimport PairTable
 from sentiment.model._tally cimport Tally, tally_free, tally_init
@@ -195,13 +196,9 @@ cdef class Scorer(ChunkAnalyses):
             fallback = False
             i = 0
             while True:
-                while i < length and Py_UNICODE_ISSPACE(points[i]):
-                    i += 1
-                if i >= length:
+                start = next_word(points, length, &i)
+                if start < 0:
                     break
-                start = i
-                while i < length and not Py_UNICODE_ISSPACE(points[i]):
-                    i += 1
                 head = self._cached(points + start, i - start)
                 self._add_post_entry(n_entries, head)
                 n_entries += 1
