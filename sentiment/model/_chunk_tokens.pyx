@@ -19,7 +19,9 @@ apostrophes or dashes, numbers with one separator, plain words, dot runs,
 and any other single character. Its handle, hashtag and e-mail pieces need
 an ``@`` or ``#`` left in the text, and its emoji pieces non-ASCII
 characters. Any other chunk gets None: the caller then runs the Python
-normaliser.
+normaliser. ``_chunks`` cimports :func:`ascii_normalize` and
+:func:`token_end` and works on the chunk's code points in its own buffers;
+:func:`ascii_normalize_tokenize` is the same as Python values (the tests).
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
