@@ -265,9 +265,10 @@ def _tables(
     missing = np.full(n_tokens, -1, dtype=np.int32)
     empty = np.zeros((0, 1), dtype=np.float64)
     scales = meta["scales"]
+    # Float16 as stored: read as they are, the values are those of any wider
+    # copy, which would cost 14 MB and its page faults at every start.
     vectors = arrays.get("vectors")
-    vectors = np.zeros((0, 1), np.float32) if vectors is None else vectors
-    vectors = vectors.astype(np.float32)
+    vectors = np.zeros((0, 1), np.float16) if vectors is None else vectors
     coef = arrays["coef"]
     n_word, n_char = len(arrays["word_idf"]), len(arrays["char_idf"])
     char = slice(offsets["char"], offsets["char"] + n_char)
