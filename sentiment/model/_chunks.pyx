@@ -149,6 +149,8 @@ cdef class ChunkAnalyses:
         # so each is found from where the one before ended.
         for t in range(n_tokens):
             start = text.find(tokens[t], start)
+            if start < 0:
+                raise ValueError(f"token {tokens[t]!r} is not in its text")
             self.spans[2 * t] = <int> start
             start += len(tokens[t])
             self.spans[2 * t + 1] = <int> start
@@ -167,7 +169,7 @@ cdef class ChunkAnalyses:
         cdef Py_ssize_t suffix = len(self.negation_suffix)
         cdef const Py_UCS4 *text = self.text
         cdef const Py_UCS4 *token
-        cdef int flags
+        cdef int flags, column
         cdef Py_UCS4 *key
         # Each word of length L has at most L + 2 n-grams of each size.
         cdef Py_ssize_t bound = 3 + 3 * n_tokens + 3 * m * (self.max_n - self.min_n + 1)
@@ -207,15 +209,15 @@ cdef class ChunkAnalyses:
             key[size - 1] = u' '
             for g in range(self.min_n, self.max_n + 1):
                 if size <= g:
-                    length = self.char_ids.find(key, size)
-                    if length >= 0:
-                        out[count] = <int> length
+                    column = self.char_ids.find(key, size)
+                    if column >= 0:
+                        out[count] = column
                         count += 1
                     break
                 for start in range(size - g + 1):
-                    length = self.char_ids.find(key + start, g)
-                    if length >= 0:
-                        out[count] = <int> length
+                    column = self.char_ids.find(key + start, g)
+                    if column >= 0:
+                        out[count] = column
                         count += 1
         out[1] = <int> (count - 3 - 3 * n_tokens)
         flags = 0

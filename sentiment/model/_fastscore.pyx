@@ -12,7 +12,7 @@ from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.unicode cimport PyUnicode_AsUCS4
 from libc.math cimport exp, log, log1p, sqrt
 from libc.stdint cimport uint64_t
-from libc.stdlib cimport calloc, free, realloc
+from libc.stdlib cimport free, realloc
 
 from sentiment.model._chunks cimport (
     ENDS_WITH_DOT,
