@@ -20,11 +20,11 @@ from app_pages.shared import (
 )
 from sentiment import config
 from sentiment.model.explain import top_contributions, word_influence
+from sentiment.model.inputs import prepare_text
 from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
     Predictor,
-    prepare_text,
 )
 from sentiment.serving.client import ApiPredictor
 

@@ -17,7 +17,8 @@ import time
 from typing import Callable
 
 from sentiment import config
-from sentiment.model.predictor import load_predictor, prepare_text
+from sentiment.model.inputs import prepare_text
+from sentiment.model.predictor import load_predictor
 
 MEGABYTE = 1 << 20
 

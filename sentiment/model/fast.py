@@ -200,7 +200,7 @@ class FastModel:
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (``config.LABELS`` order) and known-word counts.
 
-        ``texts`` are already cleaned (see ``predictor.prepare_text``).
+        ``texts`` are already cleaned (see ``inputs.prepare_text``).
         """
         if self._scorer is not None:
             with self._lock:

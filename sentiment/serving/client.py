@@ -22,12 +22,8 @@ import pandas as pd
 
 from sentiment import config
 from sentiment.batch.step import predictions_frame
-from sentiment.model.predictor import (
-    NO_TEXT,
-    Prediction,
-    Predictor,
-    prepare_text,
-)
+from sentiment.model.inputs import prepare_texts
+from sentiment.model.predictor import NO_TEXT, Prediction, Predictor
 from sentiment.model.tiers import load_local_predictor
 
 # Texts per request: the API's limit (config.MAX_BATCH_TEXTS), which
@@ -82,18 +78,18 @@ class ApiPredictor:
     ) -> list[Prediction]:
         """Predict many texts, ``BATCH_TEXTS`` per request; results in input order."""
         threshold = self.threshold if threshold is None else threshold
-        prepared = [prepare_text(text) for text in texts]
-        results: list[Prediction] = [NO_TEXT] * len(prepared)
-        to_send = [i for i, (text, _) in enumerate(prepared) if text]
+        cleaned, truncated = prepare_texts(texts)
+        results: list[Prediction] = [NO_TEXT] * len(cleaned)
+        to_send = [i for i, text in enumerate(cleaned) if text]
         for start in range(0, len(to_send), BATCH_TEXTS):
             indices = to_send[start : start + BATCH_TEXTS]
             answer = self._call(
                 "POST",
                 "/predict/batch",
-                {"texts": [prepared[i][0] for i in indices], "threshold": threshold},
+                {"texts": [cleaned[i] for i in indices], "threshold": threshold},
             )
             for i, item in zip(indices, answer["predictions"]):
-                results[i] = _prediction(item, truncated=prepared[i][1])
+                results[i] = _prediction(item, truncated=truncated[i])
         return results
 
     def score(

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from sentiment import config
 from sentiment.files.timestamps import parse_one_time
-from sentiment.model.predictor import prepare_text
+from sentiment.model.inputs import prepare_text
 
 
 def _has_visible_text(text: str) -> str:

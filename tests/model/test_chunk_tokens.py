@@ -11,7 +11,7 @@ import pytest
 from sentiment import config
 from sentiment.files.labelled import load_labelled
 from sentiment.model.artifacts import load_fast_model
-from sentiment.model.predictor import prepare_text
+from sentiment.model.inputs import prepare_text
 from tests.conftest import needs_semeval
 from tests.tricky_posts import SPECIAL_TEXTS
 from tests.unit.files.hostile_corpus import corpus_cells

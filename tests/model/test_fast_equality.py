@@ -6,7 +6,8 @@ import numpy as np
 from sentiment import config
 from sentiment.files.labelled import load_labelled
 from sentiment.model.artifacts import load_fast_model, load_model
-from sentiment.model.predictor import Predictor, prepare_text
+from sentiment.model.inputs import prepare_text
+from sentiment.model.predictor import Predictor
 from tests.conftest import needs_semeval
 
 

@@ -9,7 +9,8 @@ from sentiment.model.artifacts import load_fast_model
 from sentiment.model.export import export_arrays, read_arrays, write_arrays
 from sentiment.model.fast import FastModel
 from sentiment.model.fast_pure import score_pure
-from sentiment.model.predictor import Predictor, prepare_text
+from sentiment.model.inputs import prepare_text
+from sentiment.model.predictor import Predictor
 
 LINKS_HANDLES_HASHTAGS = [
     'http://t.co/Xzl4 HTTPS://A.B/c?d=1" www.x.org Www.Y.com, http:// https:// www.',

@@ -4,16 +4,12 @@ import pytest
 
 from sentiment import config
 from sentiment.files.output import OUTPUT_COLUMNS
-from sentiment.model import predictor as predictor_module
 from sentiment.model.predictor import (
     STATUS_NO_SIGNAL,
     STATUS_NO_TEXT,
     STATUS_OK,
     Prediction,
-    prepare_text,
-    prepare_texts,
 )
-from sentiment.model.preprocess import clean_unicode
 
 
 def test_prediction_contract(tiny_predictor):
@@ -85,61 +81,3 @@ def test_score_has_one_row_per_input(tiny_predictor):
     assert len(frame) == 3
     assert list(frame.columns[: len(OUTPUT_COLUMNS)]) == OUTPUT_COLUMNS
     assert tiny_predictor.score([]).empty
-
-
-def _cleaned_lengths(monkeypatch) -> list[int]:
-    """Record the length of every text that reaches clean_unicode (NFKC)."""
-    seen: list[int] = []
-
-    def counting(text: str) -> str:
-        seen.append(len(text))
-        return clean_unicode(text)
-
-    monkeypatch.setattr(predictor_module, "clean_unicode", counting)
-    return seen
-
-
-def test_nfkc_work_is_bounded_by_what_is_kept(monkeypatch):
-    # U+FDFA becomes 18 characters under NFKC: a 1 MB post of it took seconds.
-    seen = _cleaned_lengths(monkeypatch)
-    text, truncated = prepare_text("\ufdfa" * 350_000)
-    assert truncated is True
-    assert text == clean_unicode("\ufdfa" * 300)[: config.MAX_TEXT_CHARS]
-    assert sum(seen) <= config.MAX_TEXT_CHARS
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a" * (config.MAX_TEXT_CHARS - 1) + " " * 50 + "\u200b" * 20_000,  # not cut
-        " " * 20_000 + "hi" + "\u200b" * 20_000,  # not cut
-        "e\u0301" * config.MAX_TEXT_CHARS,  # combining marks: 2 chars become 1
-        "\u1100\u1161\u11a8 " * 4_000,  # Hangul jamo compose across a piece end
-        "ﬁ" * 3_000 + "x" * 10_000,
-    ],
-)
-def test_cutting_before_nfkc_gives_what_cleaning_everything_gives(text):
-    whole = clean_unicode(text).strip()
-    assert prepare_text(text) == (
-        whole[: config.MAX_TEXT_CHARS],
-        len(whole) > config.MAX_TEXT_CHARS,
-    )
-
-
-def test_texts_prepared_together_as_each_alone():
-    texts = [
-        None,
-        "",
-        "  plain ascii  ",
-        "tab\tinside",
-        "caf\u00e9 \u200b",
-        "\x00nul",
-        "x" * (config.MAX_TEXT_CHARS + 3),
-        " " * (config.MAX_TEXT_CHARS + 3) + "late",
-        "\ufdfa" * 400,
-        "lone \ud800",
-    ]
-    cleaned, truncated = prepare_texts(texts)
-    assert list(zip(cleaned, truncated)) == [prepare_text(t) for t in texts]
-    with pytest.raises(TypeError):
-        prepare_texts(["ok", 3])
