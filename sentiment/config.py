@@ -173,10 +173,12 @@ LOG_STAGED_ROWS_PER_COMMIT = 20_000
 # which loads only from a path the user vouches for (--trust-model-path).
 SIGNING_KEY_ENV = "SENTIMENT_SIGNING_KEY_FILE"
 # Public keys (hex) whose signatures are trusted: the project's release key,
-# which signed the committed model (its private half is never committed), plus
+# which signed the committed models (its private half is never committed), plus
 # any listed, comma-separated, in $SENTIMENT_TRUSTED_KEYS (an operator's own).
+# Rotated 2026-12-03: the first release key's private half was lost, so it no
+# longer counts (README, "Model files and signing", says how to keep it).
 RELEASE_VERIFY_KEYS: tuple[str, ...] = (
-    "48555e5e7550d9090f7104cf976f0e8f5d56d93a11045f6631179bf2dd7f15c9",
+    "3fc130a020a456cec86991403a588e34cd368f46bc95d45459a9bae34a7dd9ab",
 )
 TRUSTED_KEYS_ENV = "SENTIMENT_TRUSTED_KEYS"
 
