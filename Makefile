@@ -14,7 +14,7 @@ APP_PORT ?= 8501
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt requirements-transformer.txt requirements-cloud.txt pyproject.toml setup.py $(wildcard sentiment/model/_*.pyx sentiment/model/_*.pxd)
+$(STAMP): requirements.txt requirements-dev.txt requirements-app.txt requirements-api.txt requirements-dask.txt requirements-transformer.txt requirements-transformer-export.txt requirements-cloud.txt pyproject.toml setup.py $(wildcard sentiment/model/_*.pyx sentiment/model/_*.pxd)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .

@@ -39,7 +39,6 @@ import pandas as pd
 import psutil
 
 from sentiment import config
-from sentiment.batch.pool import available_cores
 from sentiment.model.predictor import load_predictor
 from sentiment.serving.local_server import LocalServer
 
@@ -244,7 +243,7 @@ def bench_batch(report: Report, folder: Path, texts: list[str], rows: int) -> No
     load = model_load_seconds()
     report.add("fresh process: imports + model load", f"{load:.1f} s")
     outputs = {}
-    for jobs in sorted({1, available_cores()}):
+    for jobs in sorted({1, config.available_cores()}):
         outputs[jobs] = folder / f"batch-jobs{jobs}.csv"
         result = run_cli(source, outputs[jobs], jobs)
         seconds = result.seconds
@@ -257,15 +256,16 @@ def bench_batch(report: Report, folder: Path, texts: list[str], rows: int) -> No
     if len(outputs) > 1:
         first, *others = outputs.values()
         same = all(o.read_bytes() == first.read_bytes() for o in others)
+        jobs = config.available_cores()
         report.notes.append(
-            "Outputs of --jobs 1 and --jobs "
-            f"{available_cores()} are {'byte-identical' if same else 'DIFFERENT'}."
+            f"Outputs of --jobs 1 and --jobs {jobs} are "
+            f"{'byte-identical' if same else 'DIFFERENT'}."
         )
 
 
 def bench_memory(report: Report, folder: Path, texts: list[str], rows: int) -> None:
     source = write_csv(folder / "memory.csv", texts[:rows])
-    jobs = available_cores()
+    jobs = config.available_cores()
     result = run_cli(source, folder / "memory-out.csv", jobs)
     report.add(
         f"peak memory, {rows:,} rows, --jobs {jobs} ({result.workers} workers)",
@@ -306,7 +306,7 @@ def describe_machine() -> list[str]:
         cwd=config.PROJECT_ROOT,
     ).stdout.strip()
     return [
-        f"- CPU: {cpu}, {os.cpu_count()} cores ({available_cores()} usable), "
+        f"- CPU: {cpu}, {os.cpu_count()} cores ({config.available_cores()} usable), "
         f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM; shared with other "
         "work (load average below).",
         f"- Python {platform.python_version()} on {platform.system()} "
@@ -359,7 +359,7 @@ def main() -> None:
         "The prediction log is on, as by default (a SQLite file in that folder).",
         "- 1-minute load average at the start and after each section: "
         + ", ".join(f"{load[0]:.1f}" for load in loads)
-        + f" (on {available_cores()} cores).",
+        + f" (on {config.available_cores()} cores).",
         "",
         "| measure | result | target |",
         "| --- | --- | --- |",

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     trained = transformer_card.get("training_seconds")
     systems += [
         (
-            "fine-tuned MiniLM (8/4-bit ONNX)",
+            "fine-tuned MiniLM (int8 ONNX)",
             predictor_scorer(transformer),
             {
                 "disk_mb": disk_mb(

@@ -15,7 +15,7 @@ import torch
 
 from sentiment import config
 from sentiment.model.word_vectors import encoder_directory
-from sentiment.model.transformer_train import quantise
+from sentiment.model.transformer_export import quantise
 
 OUT = config.PROJECT_ROOT / "build" / "frozen_minilm"
 

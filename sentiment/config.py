@@ -17,6 +17,14 @@ DEFAULT_MODEL_PATH = MODELS_DIR / "model.pkl"
 MODEL_PATH_ENV = "SENTIMENT_MODEL_PATH"
 
 
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def model_path_from_env() -> Path | str | None:
     """``$SENTIMENT_MODEL_PATH`` (a URL stays a str), or None when unset or empty."""
     value = os.environ.get(MODEL_PATH_ENV, "").strip()
@@ -36,9 +44,7 @@ LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 
 # Spellings accepted in a label column (case-insensitive); anything else is
 # reported as unknown rather than guessed.
-LABEL_ALIASES: dict[str, str] = {
-    a: label for label in LABELS for a in (label, label[:3])
-}
+LABEL_ALIASES: dict[str, str] = {a: lb for lb in LABELS for a in (lb, lb[:3])}
 
 # A prediction whose top probability is below this is marked needs_review.
 DEFAULT_THRESHOLD = 0.6
@@ -172,11 +178,9 @@ LOG_STAGED_ROWS_PER_COMMIT = 20_000
 # public keys below. Without the variable, training writes an unsigned card,
 # which loads only from a path the user vouches for (--trust-model-path).
 SIGNING_KEY_ENV = "SENTIMENT_SIGNING_KEY_FILE"
-# Public keys (hex) whose signatures are trusted: the project's release key,
-# which signed the committed models (its private half is never committed), plus
-# any listed, comma-separated, in $SENTIMENT_TRUSTED_KEYS (an operator's own).
-# Rotated 2026-12-03: the first release key's private half was lost, so it no
-# longer counts (README, "Model files and signing", says how to keep it).
+# Trusted public keys (hex): the release key that signed the committed models
+# (rotated 2026-12-03, see README "Model files and signing"), plus any listed,
+# comma-separated, in $SENTIMENT_TRUSTED_KEYS (an operator's own).
 RELEASE_VERIFY_KEYS: tuple[str, ...] = (
     "3fc130a020a456cec86991403a588e34cd368f46bc95d45459a9bae34a7dd9ab",
 )
@@ -392,9 +396,6 @@ TRANSFORMER_MODEL_PATH = TRANSFORMER_DIR / "model.onnx"
 TRANSFORMER_TOKENIZER_PATH = TRANSFORMER_DIR / "tokenizer.json"
 # Tokens per post (tweets: 99% of the training posts fit; see the card).
 TRANSFORMER_MAX_LENGTH = 64
-# Posts per onnxruntime call (length-sorted). The weight-only quantised model
-# scales activations row by row, so a post scores the same in any batch.
-TRANSFORMER_BATCH = 32
 # Where the resumable fine-tuning job keeps checkpoints and its progress log.
 TRANSFORMER_WORK_DIR = PROJECT_ROOT / "build" / "transformer"
 # The cascade's fallback when the card records no cut-off: classic verdicts

@@ -14,7 +14,6 @@ import sys
 from typing import Sequence
 
 from sentiment import cli, config
-from sentiment.batch.pool import available_cores
 from sentiment.files.remote import path_or_url
 from sentiment.model.predictor import model_version
 from sentiment.model.tiers import load_predictor
@@ -78,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-j",
         type=int,
         default=None,
-        help=f"worker processes (default: all {available_cores()} cores for the "
+        help=f"worker processes (default: all {config.available_cores()} cores for the "
         "classic tier; 1 for the transformer and cascade, whose onnxruntime "
         "already uses every core); 1 scores in this process. The output does "
         "not depend on it.",
@@ -122,7 +121,7 @@ def default_jobs(backend: str) -> int:
     onnxruntime runs on every core in one process; forked workers each got
     one core of it and the cascade ran slower with 2 jobs (46 s) than with 1
     (38 s) on the 12,284 test posts."""
-    return available_cores() if backend == "classic" else 1
+    return config.available_cores() if backend == "classic" else 1
 
 
 def _run(args: argparse.Namespace, jobs: int) -> int:

@@ -233,6 +233,12 @@ def _add_tier_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="transformer: export and calibrate the last checkpoint, no training",
     )
+    parser.add_argument(
+        "--requantise",
+        action="store_true",
+        help="transformer: quantise the model in --transformer-dir again (from "
+        "its 8-bit weights) and recalibrate it; no torch, no checkpoint needed",
+    )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
         "--epochs",
@@ -252,6 +258,8 @@ def _add_tier_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _train_transformer(args: argparse.Namespace) -> int:
+    if args.requantise:
+        return _requantise(args)
     # torch is a training-time dependency only: imported here, never at scoring.
     try:
         from sentiment.model.finetune import FinetuneSettings
@@ -284,12 +292,36 @@ def _train_transformer(args: argparse.Namespace) -> int:
         export_only=args.export_only,
         test_path=args.test_data,
     )
+    return _report_transformer(card, args.transformer_dir)
+
+
+def _requantise(args: argparse.Namespace) -> int:
+    try:
+        import onnx  # noqa: F401  (the quantiser needs it; fail before any work)
+
+        from sentiment.model.transformer_export import requantise
+    except ImportError as error:
+        raise DataError(
+            f"--requantise needs {error.name}: pip install -r "
+            "requirements-transformer-export.txt (torch is not needed)"
+        ) from error
+    card = requantise(
+        args.data[0], args.transformer_dir, args.work_dir, test_path=args.test_data
+    )
+    print(
+        "Requantised; the cascade's cut-off is picked again with "
+        "`python -m sentiment.train --backend cascade`."
+    )
+    return _report_transformer(card, args.transformer_dir)
+
+
+def _report_transformer(card: dict, transformer_dir: Path) -> int:
     print(f"\nValidation ({config.VALIDATION_SIZE:.0%} stratified split):")
     print(format_metrics(card["validation_metrics"]))
     if card.get("test_metrics"):
         print(f"\nTest set {card['test_metrics']['data']['file']}:")
         print(format_metrics(card["test_metrics"]))
-    print(f"\nSaved {args.transformer_dir} ({card['model_bytes'] / 1e6:.1f} MB).")
+    print(f"\nSaved {transformer_dir} ({card['model_bytes'] / 1e6:.1f} MB).")
     return 0
 
 

@@ -37,7 +37,8 @@ from typing import Any, Callable, Iterator
 from distributed import Client, Future, LocalCluster, as_completed
 from tqdm import tqdm
 
-from sentiment.batch.pool import PENDING_PER_WORKER, available_cores
+from sentiment import config
+from sentiment.batch.pool import PENDING_PER_WORKER
 from sentiment.batch.partitions import (
     PARTITION_ROWS,
     Source,
@@ -103,7 +104,7 @@ def score_dask(
     suffix = "parquet" if parquet else "csv"
     parts: list[str] = []
     with (
-        _connect(scheduler, workers or available_cores()) as client,
+        _connect(scheduler, workers or config.available_cores()) as client,
         tqdm(desc="partitions", unit="part", disable=not progress) as bar,
     ):
         runner = _PartRunner(client, predictor, text_col, threshold, bar)

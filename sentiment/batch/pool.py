@@ -9,7 +9,6 @@ single process would write them.
 from __future__ import annotations
 
 import gc
-import os
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
@@ -28,14 +27,6 @@ PENDING_PER_WORKER = 2
 
 
 _worker_state: Any = None
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity, not the machine's total)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def check_jobs(jobs: int) -> int:

@@ -12,6 +12,7 @@ file is refused rather than run; an ONNX graph holds no Python code either way.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -45,7 +46,13 @@ LIMITATIONS = (
 
 
 class OnnxSentimentModel:
-    """Texts in, calibrated class probabilities out (``config.LABELS`` order)."""
+    """Texts in, calibrated class probabilities out (``config.LABELS`` order).
+
+    Each post is one onnxruntime call on one core, and ``threads`` posts run
+    at once, each on its own session: the int8 model quantises a call's
+    activations with one scale, so a post alone in its call scores the same
+    whatever else is being scored (and per-post calls pad nothing).
+    """
 
     def __init__(
         self,
@@ -54,7 +61,6 @@ class OnnxSentimentModel:
         max_length: int = config.TRANSFORMER_MAX_LENGTH,
         bias: Sequence[float] | None = None,
         temperature: float = 1.0,
-        batch_size: int = config.TRANSFORMER_BATCH,
         threads: int | None = None,
     ) -> None:
         try:
@@ -66,14 +72,16 @@ class OnnxSentimentModel:
                 "pip install -r requirements-transformer.txt"
             ) from error
         options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
         # bytes: already read and checked against the card (load_onnx_model).
-        self.session = onnxruntime.InferenceSession(
-            model_path if isinstance(model_path, bytes) else str(model_path),
-            options,
-            providers=["CPUExecutionProvider"],
-        )
+        model = model_path if isinstance(model_path, bytes) else str(model_path)
+        self.sessions = [
+            onnxruntime.InferenceSession(
+                model, options, providers=["CPUExecutionProvider"]
+            )
+            for _ in range(threads or config.available_cores())
+        ]
         if isinstance(tokenizer_path, bytes):
             self.tokenizer = Tokenizer.from_buffer(tokenizer_path)
         else:
@@ -82,7 +90,6 @@ class OnnxSentimentModel:
         self.tokenizer.no_padding()
         self.bias = np.zeros(len(config.LABELS)) if bias is None else np.array(bias)
         self.temperature = float(temperature)
-        self.batch_size = batch_size
         # Word pieces with a letter or digit, [UNK] excluded: punctuation
         # alone is no signal, as for the classic tier.
         vocabulary = self.tokenizer.get_vocab()
@@ -101,23 +108,25 @@ class OnnxSentimentModel:
         return self._logits(self.encode(texts))
 
     def _logits(self, ids: list[list[int]]) -> np.ndarray:
-        # Length-sorted batches: padding to the batch's longest post, not 64.
-        order = np.argsort([len(i) for i in ids], kind="stable")
-        out = np.zeros((len(ids), len(config.LABELS)), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = max(len(ids[r]) for r in rows)
-            input_ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for k, r in enumerate(rows):
-                input_ids[k, : len(ids[r])] = ids[r]
-                mask[k, : len(ids[r])] = 1
-            feeds = {"input_ids": input_ids, "attention_mask": mask}
-            result = self.session.run(["logits"], feeds)[0]
-            if result.shape[1] != out.shape[1]:  # an embedding model: wider rows
-                out = np.zeros((len(ids), result.shape[1]), dtype=np.float32)
-            out[rows] = result
-        return out
+        rows: list[np.ndarray | None] = [None] * len(ids)
+
+        def run(worker: int) -> None:
+            # onnxruntime releases the GIL while it computes.
+            session = self.sessions[worker]
+            for row in range(worker, len(ids), len(self.sessions)):
+                tokens = np.array([ids[row]], dtype=np.int64)
+                feeds = {"input_ids": tokens, "attention_mask": np.ones_like(tokens)}
+                rows[row] = session.run(["logits"], feeds)[0][0]
+
+        workers = min(len(self.sessions), len(ids))
+        if workers <= 1:
+            run(0) if ids else None
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(run, range(workers)))
+        if not ids:
+            return np.zeros((0, len(config.LABELS)), dtype=np.float32)
+        return np.stack(rows).astype(np.float32, copy=False)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities: softmax((logits + bias) / temperature)."""

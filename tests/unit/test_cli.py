@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from sentiment import config, evaluate, predict, train
-from sentiment.batch.pool import available_cores
 from sentiment.files.storage import file_sha256
 from sentiment.model.artifacts import read_card
 from tests.conftest import write_tiny_csv
@@ -118,4 +117,4 @@ def test_cli_errors_are_messages_not_tracebacks(trained, tmp_path, capsys):
 
 def test_the_transformer_tiers_score_in_one_process_unless_told_otherwise():
     assert predict.default_jobs("transformer") == predict.default_jobs("cascade") == 1
-    assert predict.default_jobs("classic") == available_cores()
+    assert predict.default_jobs("classic") == config.available_cores()
