@@ -25,7 +25,7 @@ from typing import Any, Sequence
 from sentiment import cli, config
 from sentiment.batch.brand_file import score_brand_file
 from sentiment.batch.brand_scoring import BrandOptions
-from sentiment.model.predictor import load_predictor
+from sentiment.model.tiers import load_predictor
 from sentiment.ops.brand_summary import FREQS
 from sentiment.ops.logstore import open_default_log
 from sentiment.ops.watchlist import load_watchlist
@@ -86,7 +86,9 @@ def format_summary(summary: dict[str, Any]) -> str:
 def _run(args: argparse.Namespace) -> int:
     watchlist = load_watchlist(args.watchlist) if args.watchlist else None
     predictor = load_predictor(
-        args.model, allow_outside_models_dir=args.trust_model_path
+        args.model,
+        allow_outside_models_dir=args.trust_model_path,
+        **cli.tier_options(args),
     )
     prediction_log = None if args.no_log else open_default_log()
     options = BrandOptions(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 from sentiment import config
 from sentiment.files.formats import DataError
@@ -49,8 +49,11 @@ def parser_for(command: str, doc: str | None) -> argparse.ArgumentParser:
     )
 
 
-def add_model_options(parser: argparse.ArgumentParser, what: str = "model") -> None:
-    """``--model PATH`` and ``--trust-model-path`` (loading outside models/)."""
+def add_model_options(
+    parser: argparse.ArgumentParser, what: str = "model", tiers: bool = True
+) -> None:
+    """``--model PATH`` and ``--trust-model-path`` (loading outside models/);
+    with ``tiers``, also ``--backend`` and ``--cutoff`` (:func:`tier_options`)."""
     parser.add_argument(
         "--model",
         type=path_or_url,
@@ -58,7 +61,16 @@ def add_model_options(parser: argparse.ArgumentParser, what: str = "model") -> N
         help=f"{what} .pkl (default {config.DEFAULT_MODEL_PATH.name} in models/)",
     )
     add_trust_option(parser)
-    add_backend_option(parser)
+    if tiers:
+        add_backend_option(parser)
+        parser.add_argument(
+            "--cutoff",
+            type=_share,
+            default=None,
+            help="with --backend cascade: posts classic scores below this "
+            "confidence go to the transformer (default: the cut-off in its "
+            "card; lower is faster and less accurate: README, 'Cascade routing')",
+        )
 
 
 def add_backend_option(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +82,30 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
         help="classic (default, fastest), transformer (most accurate) or cascade "
         "(classic, and the transformer for the posts classic is unsure of)",
     )
+
+
+def tier_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``load_predictor``'s ``backend`` and ``cutoff`` from the parsed
+    options; a cut-off is refused for any tier but the cascade."""
+    if args.cutoff is not None and args.backend != "cascade":
+        raise DataError(
+            f"--cutoff is the cascade's; --backend {args.backend} has none. Use "
+            "--backend cascade, or drop --cutoff."
+        )
+    return {"backend": args.backend, "cutoff": args.cutoff}
+
+
+def _share(value: str) -> float:
+    """A number from 0 to 1 (argparse type)."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number from 0 to 1, got {value!r}"
+        )
+    return share
 
 
 def add_trust_option(parser: argparse.ArgumentParser) -> None:

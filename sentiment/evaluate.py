@@ -15,7 +15,7 @@ from typing import Sequence
 from sentiment import cli
 from sentiment.files.labelled import load_labelled, parse_label_map
 from sentiment.model.metrics import evaluate_predictor, format_metrics
-from sentiment.model.tiers import load_predictor
+from sentiment.model.tiers import backend_of, load_predictor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,10 +37,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     predictor = load_predictor(
         args.model,
         allow_outside_models_dir=args.trust_model_path,
-        backend=args.backend,
+        **cli.tier_options(args),
     )
     print(data.report.summary(), file=sys.stderr)
     metrics = evaluate_predictor(predictor, data.texts, data.labels)
+    if backend_of(predictor) == "cascade":
+        metrics["cascade"] = {
+            "cutoff": predictor.cutoff,
+            "share_sent_to_transformer": round(
+                predictor.sent / max(predictor.scored, 1), 4
+            ),
+        }
     print(json.dumps(metrics) if args.json else format_metrics(metrics))
     return 0
 

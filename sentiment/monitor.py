@@ -196,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--since", help="log rows from this time (ISO or 24h/7d)")
     drift.add_argument("--until", help="log rows before this time")
     cli.add_column_options(drift, labels=False)
-    cli.add_model_options(drift)
+    # The reference profile is the classic model's: no other tier to choose.
+    cli.add_model_options(drift, tiers=False)
     drift.add_argument(
         "--sample",
         type=int,

@@ -132,7 +132,7 @@ def _run(args: argparse.Namespace, jobs: int) -> int:
         predictor = load_predictor(
             args.model,
             allow_outside_models_dir=args.trust_model_path,
-            backend=args.backend,
+            **cli.tier_options(args),
         )
         logging_on = not args.no_log and args.engine != "dask"
         prediction_log = open_default_log() if logging_on else None

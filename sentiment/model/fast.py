@@ -144,7 +144,12 @@ class FastModel:
         text = normalize(chunk)
         if self._emoji and not text.isascii():
             text = text.translate(self._emoji)
-        return text, self._token_re.findall(text)
+        return text, self.split_tokens(text)
+
+    def split_tokens(self, normalized: str) -> list[str]:
+        """``preprocess.split_tokens`` with the pattern stored in the model
+        (the same one, without importing NLTK)."""
+        return self._token_re.findall(normalized)
 
     def pack(self, text: str, tokens: list[str]) -> bytes:
         """:meth:`analyse`'s packed form of a normalised text and its tokens."""

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from typing import Callable
 
 import regex
 
@@ -169,20 +170,22 @@ def mark_negation_scope(tokens: list[str]) -> list[str]:
     return marked
 
 
-def has_negation_or_contrast(text: str) -> bool:
+def has_negation_or_contrast(
+    text: str, split: Callable[[str], list[str]] | None = None
+) -> bool:
     """Whether a raw post holds a negation cue or a contrasting "but".
 
     A bag of words reads these poorly ("not bad at all", "I expected to hate
     it but it was great"), so the cascade sends such posts to the transformer
-    whatever the classic model's confidence.
+    whatever the classic model's confidence. ``split`` tokenizes the
+    normalized text (default :func:`split_tokens`; a loaded model's own
+    ``split_tokens`` gives the same tokens without importing NLTK).
 
     >>> has_negation_or_contrast("can't complain"), has_negation_or_contrast("great")
     (True, False)
     """
-    return any(
-        is_negation_cue(token) or token == "but"
-        for token in split_tokens(normalize(text))
-    )
+    tokens = (split or split_tokens)(normalize(text))
+    return any(is_negation_cue(token) or token == "but" for token in tokens)
 
 
 def split_tokens(normalized: str) -> list[str]:

@@ -74,6 +74,9 @@ class CascadePredictor(Predictor):
         )
         self.sent = 0
         self.scored = 0
+        # The classic model's own tokenizer when it has one: the routing then
+        # needs no NLTK, whose import takes about a second.
+        self._split = getattr(classic.model, "split_tokens", None)
 
     @property
     def pipeline(self) -> Any:
@@ -85,7 +88,7 @@ class CascadePredictor(Predictor):
         routed = probabilities.max(axis=1) < self.cutoff
         if self.route_negation:  # only the posts classic is sure of need the check
             for i in np.flatnonzero(~routed):
-                routed[i] = has_negation_or_contrast(texts[i])
+                routed[i] = has_negation_or_contrast(texts[i], self._split)
         unsure = np.flatnonzero(routed)
         self.scored += len(texts)
         self.sent += len(unsure)

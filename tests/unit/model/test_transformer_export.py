@@ -96,9 +96,10 @@ def test_the_int8_file_is_close_to_fp32_and_runs_integer_matmuls(tmp_path, weigh
     assert not (tmp_path / "int8.embeddings.onnx").exists()
     x = np.random.default_rng(2).normal(size=(1, 7, K)).astype(np.float32)
     exact = _run(tmp_path / "fp32.onnx", x)
-    assert np.abs(_run(tmp_path / "int8.onnx", x) - exact).max() < 0.05 * np.abs(
-        exact
-    ).max()
+    assert (
+        np.abs(_run(tmp_path / "int8.onnx", x) - exact).max()
+        < 0.05 * np.abs(exact).max()
+    )
 
 
 def test_requantising_a_file_without_8_bit_matrices_is_refused(tmp_path, weights):
