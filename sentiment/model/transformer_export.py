@@ -81,15 +81,17 @@ def quantise(fp32_path: Path, int8_path: Path) -> None:
     quantizer.process()
     embedded = int8_path.with_suffix(".embeddings.onnx")
     onnx.save(quantizer.model.model, str(embedded))
-    quantize_dynamic(
-        str(embedded),
-        str(int8_path),
-        op_types_to_quantize=["MatMul"],
-        per_channel=True,
-        reduce_range=True,
-        weight_type=QuantType.QInt8,
-    )
-    embedded.unlink()
+    try:
+        quantize_dynamic(
+            str(embedded),
+            str(int8_path),
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            reduce_range=True,
+            weight_type=QuantType.QInt8,
+        )
+    finally:
+        embedded.unlink()
     onnx.checker.check_model(str(int8_path))
 
 
@@ -120,7 +122,9 @@ def dequantise_matmuls(int8_path: Path, fp32_path: Path) -> int:
         blocks = (packed - 128.0) * scales[:, :, None]
         matrix = blocks.reshape(rows, -1)[:, :columns]
         replaced += node.input[1:]
-        name = node.input[1].removesuffix("_Q8")
+        name = node.input[1].removesuffix("_Q8")  # the fp32 weight's old name
+        if name in weights:
+            name += "_dequantised"
         graph.initializer.append(numpy_helper.from_array(matrix.T.copy(), name))
         graph.node[index].CopyFrom(
             helper.make_node(

@@ -88,6 +88,25 @@ def test_dequantised_matrices_compute_what_the_8_bit_nodes_did(tmp_path, weights
     assert np.all(np.abs(restored - weights) <= step)
 
 
+def test_dequantising_keeps_matrices_whose_names_are_not_the_quantisers(
+    tmp_path, weights
+):
+    _matmul_graph(tmp_path / "fp32.onnx", weights)
+    _eight_bit_graph(tmp_path / "fp32.onnx", tmp_path / "q8.onnx")
+    model = onnx.load(str(tmp_path / "q8.onnx"))
+    packed = model.graph.node[0].input[1]
+    for tensor in model.graph.initializer:
+        tensor.name = "packed" if tensor.name == packed else tensor.name
+    model.graph.node[0].input[1] = "packed"
+    onnx.save(model, str(tmp_path / "renamed.onnx"))
+
+    dequantise_matmuls(tmp_path / "renamed.onnx", tmp_path / "back.onnx")
+
+    x = np.random.default_rng(3).normal(size=(1, 2, K)).astype(np.float32)
+    expected = _run(tmp_path / "renamed.onnx", x)
+    assert np.allclose(_run(tmp_path / "back.onnx", x), expected)
+
+
 def test_the_int8_file_is_close_to_fp32_and_runs_integer_matmuls(tmp_path, weights):
     _matmul_graph(tmp_path / "fp32.onnx", weights)
     quantise(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
