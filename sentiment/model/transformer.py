@@ -108,6 +108,8 @@ class OnnxSentimentModel:
         return self._logits(self.encode(texts))
 
     def _logits(self, ids: list[list[int]]) -> np.ndarray:
+        if not ids:
+            return np.zeros((0, len(config.LABELS)), dtype=np.float32)
         rows: list[np.ndarray | None] = [None] * len(ids)
 
         def run(worker: int) -> None:
@@ -118,14 +120,14 @@ class OnnxSentimentModel:
                 feeds = {"input_ids": tokens, "attention_mask": np.ones_like(tokens)}
                 rows[row] = session.run(["logits"], feeds)[0][0]
 
+        # Worker w scores posts w, w + sessions, ...: with fewer posts than
+        # sessions, one worker per post.
         workers = min(len(self.sessions), len(ids))
-        if workers <= 1:
-            run(0) if ids else None
+        if workers == 1:
+            run(0)
         else:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(run, range(workers)))
-        if not ids:
-            return np.zeros((0, len(config.LABELS)), dtype=np.float32)
         return np.stack(rows).astype(np.float32, copy=False)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
