@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 from typing import Mapping
 
+# Before numpy loads: scoring calls no BLAS, and idle threads spin ~0.1 CPU s.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_MODEL_PATH = MODELS_DIR / "model.pkl"
@@ -150,8 +153,7 @@ SPIKE_MIN_POSTS = 20  # periods with fewer posts never alert
 # Promotion gate: a candidate replaces the current model only if its macro-recall
 # on the evaluation set is at most this much below the current model's.
 PROMOTION_MARGIN = 0.01
-# Where promotions before versioned folders (issue 13) archived replaced models;
-# rollback still reads it.
+# Where pre-issue-13 promotions archived replaced models (rollback reads it).
 ARCHIVE_DIR_NAME = "archive"
 
 # --- Reading users' files and delivering scored ones (issue 13) ---
@@ -173,10 +175,9 @@ LOG_STAGED_ROWS_PER_COMMIT = 20_000
 
 # --- Model signing and the fast scoring tier (issue 15; issue 13 item 13) ---
 
-# Training signs the model card with the Ed25519 private key in this file (the
-# 32-byte seed as 64 hex digits); serving checks the signature against the
-# public keys below. Without the variable, training writes an unsigned card,
-# which loads only from a path the user vouches for (--trust-model-path).
+# Training signs the card with the Ed25519 seed (64 hex digits) in this file;
+# serving checks it against the keys below. Unset: an unsigned card, which
+# loads only from a path the user vouches for (--trust-model-path).
 SIGNING_KEY_ENV = "SENTIMENT_SIGNING_KEY_FILE"
 # Trusted public keys (hex): the release key that signed the committed models
 # (rotated 2026-12-03, see README "Model files and signing"), plus any listed,
@@ -199,8 +200,7 @@ def trusted_keys_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str,
     return RELEASE_VERIFY_KEYS + tuple(k.strip() for k in extra.split(",") if k.strip())
 
 
-# The fast scorer remembers the analysis of this many distinct words (about
-# 200 bytes each); tweets repeat words, so most are looked up, not recomputed.
+# Distinct words whose analysis the fast scorer keeps (~200 bytes each).
 FAST_WORD_CACHE = 200_000
 
 # --- API: log queue, keys and what the API reveals (issue 13) ---
