@@ -261,3 +261,47 @@ def tier_tradeoff_chart(frame: pd.DataFrame, chosen: str | None) -> alt.LayerCha
     return alt.layer(base.mark_point(size=110, filled=True), labels).properties(
         height=340, title="Macro-recall against speed: up and to the right is better"
     )
+
+
+# --- Model card: the cascade's cut-off --------------------------------------
+
+
+def cutoff_chart(table: list[dict[str, float]], chosen: float | None) -> alt.LayerChart:
+    """Held-out macro-recall against the share of posts sent to the
+    transformer, one point per cut-off of the card's search (``table``);
+    ``chosen`` (the card's cut-off) in the accent colour."""
+    points = pd.DataFrame(table)
+    points["chosen"] = points["cutoff"] == chosen
+    points["label"] = points["cutoff"].map(lambda c: f"the card's cut-off, {c:g}")
+    base = alt.Chart(points).encode(
+        x=alt.X(
+            "share_sent:Q",
+            axis=alt.Axis(format="%"),
+            title="posts sent to the transformer (slower)",
+        ),
+        y=alt.Y(
+            "macro_recall:Q",
+            scale=alt.Scale(zero=False),
+            title="macro-recall (held-out split)",
+        ),
+        tooltip=[
+            alt.Tooltip("cutoff:Q", title="--cutoff", format=".3f"),
+            alt.Tooltip("share_sent:Q", title="sent", format=".1%"),
+            alt.Tooltip("macro_recall:Q", title="macro-recall", format=".4f"),
+        ],
+    )
+    line = base.mark_line(color=THRESHOLD_COLOR)
+    dots = base.mark_point(filled=True, size=60).encode(
+        color=alt.condition(
+            "datum.chosen", alt.value(VOLUME_COLOR), alt.value(THRESHOLD_COLOR)
+        ),
+        size=alt.condition("datum.chosen", alt.value(160), alt.value(40)),
+    )
+    label = (
+        base.transform_filter("datum.chosen")
+        .mark_text(align="left", dx=10, dy=-8, fontSize=12)
+        .encode(text="label:N")
+    )
+    return alt.layer(line, dots, label).properties(
+        height=300, title="Each cut-off: accuracy against the share sent on"
+    )

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import tier_comparison
-from app_pages.charts import confusion_matrix_chart
+from app_pages.charts import confusion_matrix_chart, cutoff_chart
 from app_pages.shared import LABEL_NAMES, PageContext, page_context
 from app_pages.tier_comparison import (
     comparison_ui,
@@ -213,6 +213,14 @@ def cascade_metrics_ui(card: dict[str, Any], comparison: pd.DataFrame | None) ->
         st.caption(
             f"At the cut-off, {at_cutoff['share_sent']:.1%} of the held-out posts "
             "went to the transformer."
+        )
+    if routing.get("table"):
+        st.altair_chart(cutoff_chart(routing["table"], card.get("cutoff")))
+        st.caption(
+            "Posts with a negation or a contrasting 'but' always go on, so the "
+            "share never falls below theirs. A lower cut-off is faster and less "
+            "accurate: `--cutoff` on predict, evaluate and brands picks another "
+            "point (choose it here, on held-out posts, not on your test data)."
         )
 
 

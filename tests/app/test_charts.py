@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from app_pages.charts import negative_share_chart, tier_tradeoff_chart
+from app_pages.charts import cutoff_chart, negative_share_chart, tier_tradeoff_chart
 
 
 def test_periods_without_posts_leave_the_negative_share_chart_drawable():
@@ -54,3 +54,18 @@ def test_the_tier_chart_marks_the_chosen_tier_and_keeps_labels_apart():
         "expr": "datum.label_left ? 'right' : 'left'"
     }
     assert spec["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
+
+
+def test_the_cutoff_chart_marks_only_the_cards_cutoff():
+    table = [
+        {"cutoff": 0.4, "share_sent": 0.26, "macro_recall": 0.70},
+        {"cutoff": 0.625, "share_sent": 0.56, "macro_recall": 0.726},
+        {"cutoff": 0.8, "share_sent": 0.81, "macro_recall": 0.734},
+    ]
+    chart = cutoff_chart(table, 0.625)
+    assert chart.data["chosen"].tolist() == [False, True, False]
+    spec = chart.to_dict()
+    label = spec["layer"][2]
+    assert label["transform"] == [{"filter": "datum.chosen"}]
+    assert chart.data.loc[1, "label"] == "the card's cut-off, 0.625"
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "share_sent"

@@ -250,3 +250,6 @@ def test_the_cascade_tier_describes_its_routing_and_borrows_its_scores(
         tested = card["test_metrics"]["macro_recall"]
         assert ("Transformer alone", f"{tested:.3f}") in shown
     assert card["limitations"][0] in text
+    # The cut-off search as a chart, and how to pick another cut-off.
+    assert any("`--cutoff`" in c for c in values(app.main.caption))
+    assert len(app.main.get("vega_lite_chart")) >= 2  # cut-offs, tier comparison
