@@ -210,6 +210,14 @@ def confidence_chart(frame: pd.DataFrame, freq: str) -> alt.Chart:
 # --- Model card: the tiers' accuracy against their speed ----------------------
 
 
+def chosen_color() -> dict:
+    """The accent colour for the point a chart is about (``datum.chosen``),
+    the plain one for the rest."""
+    return alt.condition(
+        "datum.chosen", alt.value(VOLUME_COLOR), alt.value(THRESHOLD_COLOR)
+    )
+
+
 def short_system_name(system: str) -> str:
     """A system's name without its parenthesised details, for a chart label."""
     return system.split(" (")[0]
@@ -243,9 +251,7 @@ def tier_tradeoff_chart(frame: pd.DataFrame, chosen: str | None) -> alt.LayerCha
             scale=alt.Scale(zero=False, padding=24),
             title="macro-recall (test set)",
         ),
-        color=alt.condition(
-            "datum.chosen", alt.value(VOLUME_COLOR), alt.value(THRESHOLD_COLOR)
-        ),
+        color=chosen_color(),
         tooltip=[
             "system",
             alt.Tooltip("macro_recall:Q", title="macro-recall", format=".3f"),
@@ -292,9 +298,7 @@ def cutoff_chart(table: list[dict[str, float]], chosen: float | None) -> alt.Lay
     )
     line = base.mark_line(color=THRESHOLD_COLOR)
     dots = base.mark_point(filled=True, size=60).encode(
-        color=alt.condition(
-            "datum.chosen", alt.value(VOLUME_COLOR), alt.value(THRESHOLD_COLOR)
-        ),
+        color=chosen_color(),
         size=alt.condition("datum.chosen", alt.value(160), alt.value(40)),
     )
     label = (

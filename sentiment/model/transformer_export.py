@@ -1,7 +1,7 @@
 """From an fp32 ONNX graph to the served transformer: quantise its weights,
 calibrate it on the held-out split of the training file, write the card.
 
-No torch: needs ``onnx`` (requirements-transformer-train.txt) besides the
+No torch: needs ``onnx`` (requirements-transformer-export.txt) besides the
 serving extra. :mod:`sentiment.model.transformer_train` fine-tunes and
 exports the fp32 graph, then calls :func:`calibrate_and_save`;
 :func:`requantise` redoes the quantisation of an already released model (its
