@@ -73,14 +73,15 @@ def add_model_options(
         )
 
 
-def add_backend_option(parser: argparse.ArgumentParser) -> None:
-    """``--backend``: which model tier scores (issue 16); classic by default."""
+def add_backend_option(
+    parser: argparse.ArgumentParser,
+    help: str = "classic (default, fastest), transformer (most accurate) or "
+    "cascade (classic, and the transformer for the posts classic is unsure of)",
+) -> None:
+    """``--backend``: which model tier (issue 16); classic by default. ``help``
+    says what choosing one does in this command."""
     parser.add_argument(
-        "--backend",
-        choices=config.BACKENDS,
-        default=config.DEFAULT_BACKEND,
-        help="classic (default, fastest), transformer (most accurate) or cascade "
-        "(classic, and the transformer for the posts classic is unsure of)",
+        "--backend", choices=config.BACKENDS, default=config.DEFAULT_BACKEND, help=help
     )
 
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sentiment import config
+from sentiment import cli, config
 from sentiment.files.formats import DataError
 from sentiment.model.metrics import format_metrics
 
 
 def add_tier_options(parser: argparse.ArgumentParser) -> None:
     """Options of the transformer tier and the cascade (issue 16)."""
-    parser.add_argument(
-        "--backend",
-        choices=config.BACKENDS,
-        default=config.DEFAULT_BACKEND,
+    cli.add_backend_option(
+        parser,
         help="classic: the TF-IDF model (default); transformer: fine-tune MiniLM "
         "(needs torch: make transformer); cascade: pick the cascade's cut-off",
     )
