@@ -164,7 +164,18 @@ def cascade_description(card: dict[str, Any], version: str) -> str:
             + (f" ({share:.1%} of the held-out posts)" if share is not None else "")
             + ", which a bag of words reads poorly,"
         )
-    text += " are scored again by the fine-tuned transformer, whose answer counts."
+    text += " are scored again by the fine-tuned transformer."
+    weight = card.get("classic_weight") or 0.0
+    if weight:
+        text += (
+            f" Below the cut-off, the answer pools both tiers' log-probabilities, "
+            f"**{weight:g}** for the classic model's (the weight of lowest log loss "
+            "on the held-out posts): the transformer is over-confident on posts "
+            "unlike its training data, and the bag of words tempers it. Negated or "
+            "contrasted posts keep the transformer's answer."
+        )
+    else:
+        text += " Its answer counts."
     chosen_on = routing.get("chosen_on") or {}
     if chosen_on:
         text += (

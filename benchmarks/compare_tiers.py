@@ -221,7 +221,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
         (
             f"cascade (cut-off {cascade.cutoff}"
-            + (" + negation routing)" if cascade.route_negation else ")"),
+            + (" + negation routing" if cascade.route_negation else "")
+            + (
+                f", classic weight {cascade.classic_weight:g})"
+                if cascade.classic_weight
+                else ")"
+            ),
             predictor_scorer(cascade),
             {
                 "memory_mb": loaded_memory_mb("cascade"),

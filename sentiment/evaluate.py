@@ -44,6 +44,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if backend_of(predictor) == "cascade":
         metrics["cascade"] = {
             "cutoff": predictor.cutoff,
+            "classic_weight": predictor.classic_weight,
             "share_sent_to_transformer": round(
                 predictor.sent / max(predictor.scored, 1), 4
             ),

@@ -133,7 +133,9 @@ def pick_cutoff(args: argparse.Namespace) -> int:
         f"{block['classic_alone_macro_recall']}, transformer "
         f"{block['transformer_alone_macro_recall']}; posts with a negation or "
         f"a contrasting 'but' ({block['negation_or_contrast_share']:.1%}) always "
-        f"go on; recorded in {args.transformer_dir / 'model.json'}."
+        f"go on and keep the transformer's answer; the others sent pool both "
+        f"tiers with classic weight {block['classic_weight']} (lowest held-out "
+        f"log loss); recorded in {args.transformer_dir / 'model.json'}."
     )
     for row in block["table"]:
         print(

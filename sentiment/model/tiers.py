@@ -51,6 +51,10 @@ class TransformerPredictor(Predictor):
 class CascadePredictor(Predictor):
     """Classic first; the transformer rescores the posts below ``cutoff`` and,
     with ``route_negation``, every post with a negation or a contrasting "but".
+    A post sent on for being below the cut-off gets both tiers' answers pooled
+    (:func:`blend`, ``classic_weight`` for classic's); one sent for a
+    negation or a contrast gets the transformer's alone (see
+    :mod:`sentiment.model.cascade_cutoff`).
 
     ``sent`` and ``scored`` count the posts sent on and the posts scored, for
     the benchmark's "share sent to the transformer".
@@ -63,14 +67,25 @@ class CascadePredictor(Predictor):
         cutoff: float,
         threshold: float = config.DEFAULT_THRESHOLD,
         route_negation: bool = False,
+        classic_weight: float = 0.0,
     ) -> None:
         self.classic = classic
         self.transformer = transformer
         self.cutoff = _check_threshold(cutoff)
         self.route_negation = route_negation
+        if not 0.0 <= float(classic_weight) <= 1.0:
+            raise ValueError(
+                f"the cascade's classic_weight must be between 0 and 1, got "
+                f"{classic_weight}; check the transformer card's 'cascade' entry"
+            )
+        self.classic_weight = float(classic_weight)
         self.threshold = _check_threshold(threshold)
         self.card = cascade_card(
-            classic.card, transformer.card, self.cutoff, route_negation
+            classic.card,
+            transformer.card,
+            self.cutoff,
+            route_negation,
+            self.classic_weight,
         )
         self.sent = 0
         self.scored = 0
@@ -85,20 +100,37 @@ class CascadePredictor(Predictor):
 
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         probabilities, known = self.classic._probabilities(texts)
-        routed = probabilities.max(axis=1) < self.cutoff
-        if self.route_negation:  # only the posts classic is sure of need the check
-            for i in np.flatnonzero(~routed):
-                routed[i] = has_negation_or_contrast(texts[i], self._split)
-        unsure = np.flatnonzero(routed)
+        unsure = probabilities.max(axis=1) < self.cutoff
+        hard = np.zeros(len(texts), dtype=bool)  # a negation or a contrast
+        if self.route_negation:
+            # Unsure posts need the check only to know whether to blend.
+            checked = np.ones_like(unsure) if self.classic_weight else ~unsure
+            for i in np.flatnonzero(checked):
+                hard[i] = has_negation_or_contrast(texts[i], self._split)
+        sent = np.flatnonzero(unsure | hard)
         self.scored += len(texts)
-        self.sent += len(unsure)
-        if len(unsure):
-            rescored, words = self.transformer._probabilities(
-                [texts[i] for i in unsure]
-            )
-            probabilities[unsure] = rescored
-            known[unsure] = words
+        self.sent += len(sent)
+        if len(sent):
+            rescored, words = self.transformer._probabilities([texts[i] for i in sent])
+            # The bag of words reads a negation or a contrast poorly: there
+            # its vote would pull the transformer's answer the wrong way.
+            weights = np.where(hard[sent], 0.0, self.classic_weight)[:, None]
+            probabilities[sent] = blend(probabilities[sent], rescored, weights)
+            known[sent] = words
         return probabilities, known
+
+
+def blend(
+    classic: np.ndarray, transformer: np.ndarray, classic_weight: float | np.ndarray
+) -> np.ndarray:
+    """The cascade's probabilities for a post sent to the transformer: the
+    softmax of the weighted sum of both tiers' log-probabilities
+    (``classic_weight``: one weight, or a column of one per post)."""
+    logits = classic_weight * np.log(np.clip(classic, 1e-12, None))
+    logits += (1.0 - classic_weight) * np.log(np.clip(transformer, 1e-12, None))
+    logits -= logits.max(axis=1, keepdims=True)
+    pooled = np.exp(logits)
+    return pooled / pooled.sum(axis=1, keepdims=True)
 
 
 def cascade_card(
@@ -106,17 +138,22 @@ def cascade_card(
     transformer: dict[str, Any],
     cutoff: float,
     route_negation: bool = False,
+    classic_weight: float = 0.0,
 ) -> dict[str, Any]:
     """The cascade's card: both cards, the routing, and one SHA-256 that
-    changes when either model or the routing does (the log's model version)."""
+    changes when either model, the routing or the blend does (the log's model
+    version)."""
     parts = f"{classic.get('model_sha256')}|{transformer.get('model_sha256')}|{cutoff}"
     if route_negation:
         parts += "|negation"
+    if classic_weight:
+        parts += f"|blend {classic_weight}"
     return {
         "backend": "cascade",
         "model_sha256": hashlib.sha256(parts.encode()).hexdigest(),
         "cutoff": cutoff,
         "route_negation": route_negation,
+        "classic_weight": classic_weight,
         "classic": classic,
         "transformer": transformer,
         "default_threshold": config.DEFAULT_THRESHOLD,
@@ -163,6 +200,7 @@ def load_predictor(
         float(cutoff),
         threshold,
         route_negation=bool(routing.get("route_negation", False)),
+        classic_weight=float(routing.get("classic_weight", 0.0)),
     )
 
 

@@ -240,6 +240,7 @@ def test_the_cascade_tier_describes_its_routing_and_borrows_its_scores(
     card = transformer_card()
     text = page_text(app)
     assert f"cut-off **{card['cascade']['cutoff']:g}**" in text
+    assert f"**{card['cascade']['classic_weight']:g}** for the classic" in text
     assert "TF-IDF of word" not in text
     assert any("no metrics of its own" in c for c in values(app.main.caption))
     shown = [(m.label, m.value) for m in app.main.metric]

@@ -44,7 +44,12 @@ def _evaluate(capsys, labelled, *options):
 
 def test_the_cutoff_decides_how_many_posts_the_cascade_sends_on(labelled, capsys):
     everything = _evaluate(capsys, labelled, "--backend", "cascade", "--cutoff", "1")
-    assert everything["cascade"] == {"cutoff": 1.0, "share_sent_to_transformer": 1.0}
+    card_weight = load_predictor(backend="cascade").classic_weight
+    assert everything["cascade"] == {
+        "cutoff": 1.0,
+        "classic_weight": card_weight,
+        "share_sent_to_transformer": 1.0,
+    }
     # Cut-off 0: only the posts with a negation or a contrasting "but" go on.
     routed = _evaluate(capsys, labelled, "--backend", "cascade", "--cutoff", "0")
     assert routed["cascade"]["share_sent_to_transformer"] == round(2 / 6, 4)

@@ -19,6 +19,7 @@ from sentiment.model.tiers import (
     CascadePredictor,
     TransformerPredictor,
     backend_of,
+    blend,
     cascade_card,
     load_predictor,
 )
@@ -38,14 +39,21 @@ class FixedModel:
 
 
 def cascade(
-    tiny_predictor, cutoff: float, route_negation: bool = False
+    tiny_predictor,
+    cutoff: float,
+    route_negation: bool = False,
+    classic_weight: float = 0.0,
 ) -> tuple[CascadePredictor, FixedModel]:
     model = FixedModel()
     transformer = TransformerPredictor(
         model, {"backend": "transformer", "model_sha256": "1" * 64}
     )
     predictor = CascadePredictor(
-        tiny_predictor, transformer, cutoff, route_negation=route_negation
+        tiny_predictor,
+        transformer,
+        cutoff,
+        route_negation=route_negation,
+        classic_weight=classic_weight,
     )
     return predictor, model
 
@@ -66,6 +74,46 @@ def test_cascade_sends_only_the_posts_classic_is_unsure_of(tiny_predictor):
         scored.loc[kept, "prob_positive"], classic.loc[kept, "prob_positive"]
     )
     assert (predictor.sent, predictor.scored) == (int(unsure.sum()), len(POSTS))
+
+
+def test_a_post_sent_on_gets_both_tiers_pooled_with_the_cards_classic_weight(
+    tiny_predictor,
+):
+    columns = ["prob_negative", "prob_neutral", "prob_positive"]
+    classic = tiny_predictor.score(POSTS)[columns].to_numpy()
+    predictor, _ = cascade(tiny_predictor, 1.0, classic_weight=0.25)
+    scored = predictor.score(POSTS)[columns].to_numpy()
+    pooled = classic**0.25 * np.array([0.05, 0.05, 0.9]) ** 0.75
+    assert np.allclose(scored, pooled / pooled.sum(axis=1, keepdims=True))
+
+
+def test_blend_weights_run_from_the_transformer_alone_to_classic_alone():
+    classic = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    transformer = np.array([[0.1, 0.3, 0.6], [0.0, 0.5, 0.5]])
+    assert np.allclose(blend(classic, transformer, 0.0), transformer)
+    assert np.allclose(blend(classic, transformer, 1.0), classic)
+    mixed = blend(classic, transformer, np.array([[0.0], [0.5]]))
+    assert np.allclose(mixed[0], transformer[0]) and mixed[1, 0] < 1e-5
+    assert np.allclose(mixed.sum(axis=1), 1.0)
+
+
+def test_a_post_sent_for_a_negation_or_contrast_keeps_the_transformers_answer(
+    tiny_predictor,
+):
+    posts = ["i love pizza", "i don't love pizza", "nice screen but awful battery"]
+    predictor, model = cascade(
+        tiny_predictor, 1.0, route_negation=True, classic_weight=0.5
+    )
+    scored = predictor.score(posts)
+    assert model.seen == posts
+    assert np.allclose(scored.loc[1:, "prob_positive"], 0.9)
+    assert not np.isclose(scored.loc[0, "prob_positive"], 0.9)  # blended
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5])
+def test_a_classic_weight_outside_0_1_is_refused(tiny_predictor, weight):
+    with pytest.raises(ValueError, match="classic_weight must be between 0 and 1"):
+        cascade(tiny_predictor, 0.5, classic_weight=weight)
 
 
 @pytest.mark.parametrize("cutoff, sent", [(0.0, 0), (1.0, len(POSTS))])
@@ -108,6 +156,7 @@ def test_the_cascade_version_changes_with_either_model_or_the_routing():
         cascade_card({"model_sha256": "a"}, {"model_sha256": "c"}, 0.7),
         cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.8),
         cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.7, True),
+        cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.7, False, 0.2),
     ):
         assert other["model_sha256"] != base["model_sha256"]
 
