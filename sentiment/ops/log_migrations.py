@@ -4,7 +4,8 @@ The ``meta`` table's ``schema_version`` says which upgrades a file has had:
 1 the first release; 2 the append-only correction history (moved by
 ``corrections.migrate_corrections``, which must run before the schema script,
 whose ``corrections`` view replaces the old table); 3 the columns below; 4 the
-``retrain_runs`` table of ``python -m sentiment.retrain``.
+``retrain_runs`` table of ``python -m sentiment.retrain``; 5 the content key
+and posting time indexed only where set.
 Each upgrade runs once, in one ``BEGIN IMMEDIATE`` transaction that reads the
 version again, so two processes opening an old file at the same moment do
 not both apply it. Columns are only ever added (nullable), so older readers
@@ -57,7 +58,20 @@ _V4 = [
         candidate_sha256 TEXT
     )""",
 ]
-MIGRATIONS: dict[int, list[str]] = {3: _V3, 4: _V4}
+# Version 5: batch and API rows have neither a content key nor a posting time,
+# so indexing those NULLs only cost every insert (a 49,555-row batch copy
+# 0.137 -> 0.122 s, benchmarks/results.md) and disk. Lookups by key (``=``)
+# and ``posted_at IS NOT NULL`` still use the partial indexes; uniqueness of
+# the keys that are set is unchanged.
+_V5 = [
+    "DROP INDEX IF EXISTS predictions_content_key",
+    "CREATE UNIQUE INDEX predictions_content_key ON predictions (content_key) "
+    "WHERE content_key IS NOT NULL",
+    "DROP INDEX IF EXISTS predictions_posted_at",
+    "CREATE INDEX predictions_posted_at ON predictions (posted_at) "
+    "WHERE posted_at IS NOT NULL",
+]
+MIGRATIONS: dict[int, list[str]] = {3: _V3, 4: _V4, 5: _V5}
 LATEST_VERSION = max(MIGRATIONS)
 
 

@@ -1,10 +1,11 @@
-"""The log's schema upgrade to version 3 and idempotent writes of posts."""
+"""The log's schema upgrades (version 3's columns, version 5's partial indexes)
+and idempotent writes of posts."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from sentiment.ops.log_migrations import LATEST_VERSION, schema_version
+from sentiment.ops.log_migrations import LATEST_VERSION, MIGRATIONS, schema_version
 from sentiment.ops.log_rows import COLUMNS, CORRELATION_COLUMN, SCHEMA
 from sentiment.ops.logstore import PredictionLog
 from sentiment.ops.post_log import append_posts
@@ -34,11 +35,47 @@ def test_an_old_log_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
             {"text": "good", "posted_at": None, "brand": None, "content_key": None}
         ]
         conn = sqlite3.connect(path)
-        assert schema_version(conn) == LATEST_VERSION == 4
+        assert schema_version(conn) == LATEST_VERSION == 5
         conn.close()
     # Opening it again does not apply the upgrade twice.
     with PredictionLog(path) as log:
         assert log.stats()["predictions"] == 1
+
+
+def _index_sql(conn, name):
+    return conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+    ).fetchone()[0]
+
+
+def test_key_and_posting_time_are_indexed_only_where_set(tmp_path):
+    path = tmp_path / "old.db"
+    _v1_file(path)
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[3] + MIGRATIONS[4]:  # a version-4 file
+        conn.execute(statement)
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    conn.commit()
+    assert "WHERE" not in _index_sql(conn, "predictions_content_key")
+    with PredictionLog(path) as log:
+        assert log.stats()["predictions"] == 1
+    for name, column in [
+        ("predictions_content_key", "content_key"),
+        ("predictions_posted_at", "posted_at"),
+    ]:
+        assert f"WHERE {column} IS NOT NULL" in _index_sql(conn, name)
+    # The row without a key is not in the index; lookups still use it.
+    count = "SELECT COUNT(*) FROM predictions INDEXED BY predictions_content_key"
+    assert conn.execute(count + " WHERE content_key IS NOT NULL").fetchone() == (0,)
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT 1 FROM predictions WHERE content_key = ?", ("k",)
+    ).fetchall()
+    assert "predictions_content_key" in str(plan)
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT 1 FROM predictions WHERE posted_at IS NOT NULL"
+    ).fetchall()
+    assert "predictions_posted_at" in str(plan)
+    conn.close()
 
 
 def test_the_same_posts_logged_twice_are_stored_once(tmp_path, tiny_predictor):
