@@ -124,9 +124,17 @@ def _report(card: dict, transformer_dir: Path) -> int:
 
 
 def pick_cutoff(args: argparse.Namespace) -> int:
+    from sentiment.files.labelled import parse_label_map
     from sentiment.model.cascade_cutoff import pick_cascade_cutoff
 
-    card = pick_cascade_cutoff(args.data[0], args.transformer_dir, args.seed)
+    card = pick_cascade_cutoff(
+        args.data[0],
+        args.transformer_dir,
+        args.seed,
+        text_col=args.text_col,
+        label_col=args.label_col,
+        label_map=parse_label_map(args.label_map),
+    )
     block = card["cascade"]
     print(
         f"Cascade cut-off {block['cutoff']}: held-out macro-recall classic "

@@ -123,9 +123,13 @@ def pick_cascade_cutoff(
     transformer_dir: Path = config.TRANSFORMER_DIR,
     seed: int = config.SEED,
     tolerance: float = 0.005,
+    text_col: str = "text",
+    label_col: str = "label",
+    label_map: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Choose the cut-off and write it into the transformer's card."""
-    data = load_labelled(data_path)
+    """Choose the cut-off and the classic weight on ``data_path`` (its
+    columns named as for training) and write them into the transformer's card."""
+    data = load_labelled(data_path, text_col, label_col, label_map)
     train_x, val_x, train_y, val_y = held_out_split(data.texts, data.labels, seed)
     log.info("fitting a classic model on the %d-post fit part", len(train_x))
     classic = Predictor(build_pipeline(seed=seed).fit(train_x, train_y))

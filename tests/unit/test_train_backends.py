@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import shutil
 
+import pandas as pd
 import pytest
 
-from sentiment import train
+from sentiment import config, train
+from sentiment.model.cascade_cutoff import CUTOFF_GRID, choose_classic_weight
+from tests.conftest import tiny_dataset
 
 
 @pytest.mark.skipif(
@@ -24,3 +29,29 @@ def test_an_unknown_backend_is_an_argument_error(tmp_path):
     with pytest.raises(SystemExit) as stop:
         train.main(["--backend", "bert", "--data", str(tmp_path / "x.csv")])
     assert stop.value.code == 2
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("onnxruntime") is None, reason="needs onnxruntime"
+)
+def test_the_cascade_is_tuned_on_the_users_file_with_its_own_column_names(
+    tmp_path, capsys
+):
+    texts, labels = tiny_dataset()
+    data = tmp_path / "ours.csv"
+    pd.DataFrame({"tweet": texts, "mood": [label[:3] for label in labels]}).to_csv(
+        data, index=False
+    )
+    folder = tmp_path / "transformer"
+    shutil.copytree(config.TRANSFORMER_DIR, folder)
+    argv = ["--backend", "cascade", "--data", str(data), "--transformer-dir"]
+    argv += [str(folder), "--text-col", "tweet", "--label-col", "mood"]
+    assert train.main(argv) == 0
+    routing = json.loads((folder / "model.json").read_text())["cascade"]
+    assert routing["chosen_on"]["file"] == "ours.csv"
+    assert routing["chosen_on"]["rows_used"] == len(texts)
+    assert routing["classic_weight"] == choose_classic_weight(
+        routing["classic_weight_table"]
+    )
+    assert routing["cutoff"] in CUTOFF_GRID
+    assert f"classic weight {routing['classic_weight']}" in capsys.readouterr().out
