@@ -43,6 +43,8 @@ def render(context: PageContext) -> None:
     tier = str(card.get("backend", "classic"))
     comparison, problem = load_comparison(tier_comparison.COMPARISON_PATH)
     if tier == "cascade":
+        if card.get("routing_warning"):
+            st.warning(card["routing_warning"])
         st.markdown(cascade_description(card, predictor.version))
         cascade_metrics_ui(card, comparison)
     else:

@@ -15,6 +15,7 @@ work the same for each: only :meth:`Predictor._probabilities` differs.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from sentiment.model.predictor import Predictor, _check_threshold
 from sentiment.model.preprocess import has_negation_or_contrast
 from sentiment.model.predictor import load_predictor as load_classic
 from sentiment.model.transformer import OnnxSentimentModel, load_onnx_model
+
+log = logging.getLogger(__name__)
 
 
 class TransformerPredictor(Predictor):
@@ -87,6 +90,10 @@ class CascadePredictor(Predictor):
             route_negation,
             self.classic_weight,
         )
+        warning = routing_mismatch(classic.card, transformer.card.get("cascade") or {})
+        if warning:
+            log.warning(warning)
+            self.card["routing_warning"] = warning
         self.sent = 0
         self.scored = 0
         # The classic model's own tokenizer when it has one: the routing then
@@ -131,6 +138,24 @@ def blend(
     logits -= logits.max(axis=1, keepdims=True)
     pooled = np.exp(logits)
     return pooled / pooled.sum(axis=1, keepdims=True)
+
+
+def routing_mismatch(classic: dict[str, Any], routing: dict[str, Any]) -> str | None:
+    """Why the cascade's cut-off and classic weight may not suit this classic
+    model: they were chosen on another file than it was trained on (None when
+    the files match or either card does not say)."""
+    chosen = routing.get("chosen_on") or {}
+    trained = classic.get("training_data") or {}
+    if not chosen.get("sha256") or not trained.get("sha256"):
+        return None
+    if chosen["sha256"] == trained["sha256"]:
+        return None
+    return (
+        f"The cascade's cut-off and classic weight were chosen on "
+        f"{chosen.get('file', 'another file')}, but the classic model was trained "
+        f"on {trained.get('file', 'other data')}: choose them again for it with "
+        "`python -m sentiment.train --backend cascade --data YOUR_TRAINING_FILE`."
+    )
 
 
 def cascade_card(

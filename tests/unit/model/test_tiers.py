@@ -22,6 +22,7 @@ from sentiment.model.tiers import (
     blend,
     cascade_card,
     load_predictor,
+    routing_mismatch,
 )
 
 
@@ -159,6 +160,40 @@ def test_the_cascade_version_changes_with_either_model_or_the_routing():
         cascade_card({"model_sha256": "a"}, {"model_sha256": "b"}, 0.7, False, 0.2),
     ):
         assert other["model_sha256"] != base["model_sha256"]
+
+
+ROUTING = {"chosen_on": {"file": "train.csv", "sha256": "a" * 64}}
+
+
+@pytest.mark.parametrize(
+    "trained, warned",
+    [
+        ({"file": "train.csv", "sha256": "a" * 64}, False),
+        ({"file": "ours.csv", "sha256": "b" * 64}, True),
+        (None, False),  # a card that does not say
+    ],
+)
+def test_a_cutoff_chosen_for_other_training_data_is_flagged(trained, warned):
+    classic = {"training_data": trained} if trained else {}
+    warning = routing_mismatch(classic, ROUTING)
+    assert bool(warning) is warned
+    if warned:
+        assert "ours.csv" in warning and "--backend cascade" in warning
+
+
+def test_the_cascade_warns_when_its_routing_was_chosen_for_other_data(
+    tiny_predictor, caplog, monkeypatch
+):
+    card = {**tiny_predictor.card, "training_data": {"file": "ours.csv", "sha256": "b"}}
+    monkeypatch.setattr(tiny_predictor, "card", card)
+    transformer = TransformerPredictor(
+        FixedModel(),
+        {"backend": "transformer", "model_sha256": "1", "cascade": ROUTING},
+    )
+    with caplog.at_level("WARNING"):
+        predictor = CascadePredictor(tiny_predictor, transformer, 0.5)
+    assert "ours.csv" in predictor.card["routing_warning"]
+    assert "choose them again" in caplog.text
 
 
 def test_backend_of_each_tier(tiny_predictor):
