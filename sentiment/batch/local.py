@@ -8,14 +8,14 @@ import contextlib
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from sentiment import config
 from sentiment.batch.pool import map_ordered
 from sentiment.batch.step import (
     NoProgress,
     ScoreSummary,
-    _score_csv_rows,
+    _score_csv_chunk,
     file_progress,
 )
 from sentiment.files.formats import DataError
@@ -92,7 +92,10 @@ def score_csv(
                 check_input_columns(table.header, text_col, input_path)
                 out.write(header_csv_text(table.header, fmt.delimiter))
                 task = partial(
-                    _score_csv_rows,
+                    _score_csv_chunk,
+                    stage_folder=(
+                        str(staged.folder) if staged is not None and jobs > 1 else None
+                    ),
                     text_index=table.header.index(text_col),
                     threshold=threshold,
                     delimiter=fmt.delimiter,
@@ -101,11 +104,12 @@ def score_csv(
                         None if prediction_log is None else prediction_log.store_text
                     ),
                 )
-                for done in map_ordered(
-                    task, row_chunks(table, chunk_rows), predictor, jobs
-                ):
+                chunks = _numbered(row_chunks(table, chunk_rows))
+                for done in map_ordered(task, chunks, predictor, jobs):
                     out.write(done.csv_text)
-                    if staged is not None:
+                    if staged is not None and done.log_columns is None:
+                        staged.add_staged(done.staged_rows)  # a worker's
+                    elif staged is not None:
                         staged.add_columns(done.log_columns)
                     summary.merge(done.summary)
                     bar.update(handle.tell() - bar.n)
@@ -120,6 +124,16 @@ def score_csv(
             if not_logged:
                 log.error("%d scored rows could not be logged.", not_logged)
     return summary
+
+
+def _numbered(
+    chunks: Iterable[list[list[str]]],
+) -> Iterator[tuple[int, list[list[str]]]]:
+    """Each chunk with the item number (0-based row) of its first row."""
+    first = 0
+    for rows in chunks:
+        yield first, rows
+        first += len(rows)
 
 
 def _same_file(first: str | Path, second: str | Path) -> bool:

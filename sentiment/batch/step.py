@@ -26,7 +26,7 @@ from sentiment.model.predictor import (
     Predictor,
     _Scores,
 )
-from sentiment.ops.log_staging import staged_columns
+from sentiment.ops.log_staging import stage_in_worker, staged_columns
 
 
 def predictions_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
@@ -175,7 +175,9 @@ class _ScoredChunk(NamedTuple):
 
     csv_text: str
     summary: ScoreSummary
-    log_columns: list[list[Any]] | None  # ops.log_staging.staged_columns; None: no log
+    # ops.log_staging.staged_columns; None: no log, or staged by the worker
+    log_columns: list[list[Any]] | None
+    staged_rows: int = 0  # rows the worker staged in the run's folder itself
 
 
 def _score_csv_rows(
@@ -200,6 +202,24 @@ def _score_csv_rows(
     summary.add(scored)
     log_columns = None if log_text is None else staged_columns(texts, scored, log_text)
     return _ScoredChunk(scored_csv_text(rows, scored, delimiter), summary, log_columns)
+
+
+def _score_csv_chunk(
+    predictor: Predictor,
+    chunk: tuple[int, list[list[str]]],
+    stage_folder: str | None = None,
+    **options: Any,
+) -> _ScoredChunk:
+    """:func:`_score_csv_rows` of a numbered chunk (its first row's item, its
+    rows). With ``stage_folder`` (a ``--jobs`` worker's), the log rows are
+    staged here, in this process's own file of that folder, not sent back:
+    the process writing the file is a run's busiest."""
+    first_item, rows = chunk
+    done = _score_csv_rows(predictor, rows, **options)
+    if stage_folder is None or done.log_columns is None:
+        return done
+    staged = stage_in_worker(stage_folder, first_item, done.log_columns)
+    return done._replace(log_columns=None, staged_rows=staged)
 
 
 class NoProgress:

@@ -279,14 +279,15 @@ class PredictionLog(LogQueries):
         self,
         source: str,
         request_id: str,
-        scratch: Path,
+        scratch: Sequence[Path],
         select: str,
         params: dict[str, Any],
         rows: int,
     ) -> LogResult:
         """:meth:`write_rows` of the ``rows`` log rows (whole, in ``COLUMNS``
-        order) that ``select`` reads from the SQLite file ``scratch``, attached
-        as schema ``scratch``: SQLite copies them, no Python object per row."""
+        order) that ``select`` reads from the SQLite files ``scratch``, attached
+        as schemas ``scratch0``, ``scratch1``, ...: SQLite copies them, no
+        Python object per row."""
         insert = f"INSERT INTO predictions ({', '.join(COLUMNS)}) {select} "
         insert += "ON CONFLICT (request_id, item) DO NOTHING"
         try:
@@ -301,10 +302,10 @@ class PredictionLog(LogQueries):
         requests: list[list[tuple]],
         claim: Callable[[], Sequence[bool]] | None = None,
         insert: str = INSERT,
-        attach: Path | None = None,
+        attach: Sequence[Path] = (),
     ) -> list[int]:
         """Insert the (claimed) requests' rows in one transaction; rows written
-        each. ``attach``: a file ``insert`` reads, as schema ``scratch``."""
+        each. ``attach``: files ``insert`` reads, as schemas ``scratch0``, ..."""
         claim = claim or (lambda: [True] * len(requests))
         if not any(requests):
             claim()
@@ -312,12 +313,16 @@ class PredictionLog(LogQueries):
         written = []
         with self._lock:
             conn = self._connection()
-            if attach is not None:  # ATTACH cannot run inside a transaction
-                conn.execute("ATTACH DATABASE ? AS scratch", (str(attach),))
-            # IMMEDIATE takes the write lock up front, so the busy timeout
-            # applies to it; a deferred transaction that upgrades can fail
-            # at once with SQLITE_BUSY instead of waiting.
+            attached = 0
             try:
+                for path in attach:  # ATTACH cannot run inside a transaction
+                    conn.execute(
+                        f"ATTACH DATABASE ? AS scratch{attached}", (str(path),)
+                    )
+                    attached += 1
+                # IMMEDIATE takes the write lock up front, so the busy timeout
+                # applies to it; a deferred transaction that upgrades can fail
+                # at once with SQLITE_BUSY instead of waiting.
                 conn.execute("BEGIN IMMEDIATE")
                 for rows, kept in zip(requests, claim(), strict=True):
                     before = conn.total_changes
@@ -330,8 +335,8 @@ class PredictionLog(LogQueries):
                     conn.rollback()
                 raise
             finally:
-                if attach is not None:
-                    conn.execute("DETACH DATABASE scratch")
+                for i in range(attached):
+                    conn.execute(f"DETACH DATABASE scratch{i}")
         return written
 
     def record_drop(

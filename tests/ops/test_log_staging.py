@@ -8,7 +8,7 @@ import pytest
 from sentiment import config
 from sentiment.batch.step import score_text_columns
 from sentiment.ops.log_rows import COLUMNS
-from sentiment.ops.log_staging import StagedLog
+from sentiment.ops.log_staging import ScratchRows, StagedLog, staged_columns
 from sentiment.ops.logstore import PredictionLog
 
 # What may differ between the two paths: when, from where, under which id.
@@ -85,10 +85,33 @@ def test_chunks_split_over_several_inserts_keep_every_row_in_order(
     path = tmp_path / "p.db"
     log = PredictionLog(path)
     with StagedLog(log, "batch", "v", rows_per_commit=5) as staged:
-        assert staged._rows_per_insert == 4
+        assert staged._own.rows_per_insert == 4
         for part in (texts[:9], texts[9:10], texts[10:]):
             staged.add(part, score_text_columns(tiny_predictor, part, None))
         assert staged.commit() == (len(texts), 0)
+    log.append("api", None, "v", texts, score_text_columns(tiny_predictor, texts, None))
+    batch = logged(path, "batch")
+    assert [row[_COMPARED.index("item")] for row in batch] == list(range(len(texts)))
+    assert batch == logged(path, "api")
+
+
+def test_rows_staged_in_more_worker_files_than_sqlite_attaches_arrive_in_order(
+    tmp_path, tiny_predictor
+):
+    # Twelve "workers" take chunks of three rows in turn, as a pool does.
+    texts = [f"{text} {i}" for i, text in enumerate(TEXTS * 4)]
+    path = tmp_path / "p.db"
+    log = PredictionLog(path)
+    with StagedLog(log, "batch", "v", rows_per_commit=7) as staged:
+        workers = [ScratchRows(staged.folder / f"worker-{n}.db") for n in range(12)]
+        for n, first in enumerate(range(0, len(texts), 3)):
+            part = texts[first : first + 3]
+            scores = score_text_columns(tiny_predictor, part, None)
+            columns = staged_columns(part, scores, log.store_text)
+            staged.add_staged(workers[n % 12].add(first, columns))
+        assert staged.commit() == (len(texts), 0)
+        for worker in workers:
+            worker.close()
     log.append("api", None, "v", texts, score_text_columns(tiny_predictor, texts, None))
     batch = logged(path, "batch")
     assert [row[_COMPARED.index("item")] for row in batch] == list(range(len(texts)))

@@ -128,8 +128,9 @@ def test_scheduler_needs_the_dask_engine(tricky_csv, tmp_path, capsys):
 
 
 def test_jobs_log_the_same_rows_as_one_process(tricky_csv, tmp_path, tiny_predictor):
+    # With --jobs, workers stage their own rows; the log must not tell.
     logged = {}
-    for jobs in (1, 2):
+    for jobs in (1, 2, 3):
         with PredictionLog(tmp_path / f"log{jobs}.db") as prediction_log:
             score_csv(
                 tricky_csv,
@@ -142,6 +143,9 @@ def test_jobs_log_the_same_rows_as_one_process(tricky_csv, tmp_path, tiny_predic
             )
             rows = prediction_log.predictions()
         assert rows["request_id"].nunique() == 1  # one id per run
-        logged[jobs] = rows[["item", "text", "label", "confidence"]]
+        assert rows.sort_values("id")["item"].tolist() == list(range(len(rows)))
+        logged[jobs] = rows.drop(columns=["id", "ts", "request_id"])
     assert len(logged[1]) == 2_500
     pd.testing.assert_frame_equal(logged[1], logged[2])
+    pd.testing.assert_frame_equal(logged[1], logged[3])
+    assert not list(tmp_path.glob(".*staged-*"))  # scratch folders removed
