@@ -14,6 +14,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def log_loss(
+    probabilities: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+) -> float:
+    """The (``weights``-weighted) mean negative log-probability of the labels."""
+    losses = -np.log(probabilities[np.arange(len(labels)), labels] + 1e-12)
+    return float(np.average(losses, weights=weights))
+
+
 def macro_recall_of(labels: np.ndarray, predicted: np.ndarray, n: int) -> float:
     """Mean recall over the classes present in ``labels`` (indices 0..n-1)."""
     present = [k for k in range(n) if (labels == k).any()]
@@ -70,9 +78,7 @@ def fit_temperature(
     log-likelihood (golden section search on log T in [-2, 2])."""
 
     def nll(log_t: float) -> float:
-        p = softmax(logits / np.exp(log_t))
-        losses = -np.log(p[np.arange(len(labels)), labels] + 1e-12)
-        return float(np.average(losses, weights=weights))
+        return log_loss(softmax(logits / np.exp(log_t)), labels, weights)
 
     lo, hi = -2.0, 2.0
     ratio = (np.sqrt(5) - 1) / 2

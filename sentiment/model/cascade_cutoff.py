@@ -36,7 +36,7 @@ import numpy as np
 
 from sentiment import config
 from sentiment.files.labelled import held_out_split, load_labelled
-from sentiment.model.calibration import macro_recall_of
+from sentiment.model.calibration import log_loss, macro_recall_of
 from sentiment.model.card import describe_file
 from sentiment.model.pipeline import build_pipeline
 from sentiment.model.predictor import Predictor
@@ -50,12 +50,6 @@ CUTOFF_GRID = np.round(np.arange(0.40, 1.001, 0.025), 3)
 CLASSIC_WEIGHT_GRID = np.round(np.arange(0.0, 0.601, 0.05), 2)
 
 
-def log_loss_of(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    """Mean negative log-probability of the true labels."""
-    picked = probabilities[np.arange(len(labels)), labels]
-    return float(-np.mean(np.log(np.clip(picked, 1e-12, None))))
-
-
 def classic_weight_table(
     classic: np.ndarray, transformer: np.ndarray, labels: np.ndarray
 ) -> list[dict[str, float]]:
@@ -63,9 +57,7 @@ def classic_weight_table(
     return [
         {
             "classic_weight": float(weight),
-            "log_loss": round(
-                log_loss_of(labels, blend(classic, transformer, weight)), 5
-            ),
+            "log_loss": round(log_loss(blend(classic, transformer, weight), labels), 5),
         }
         for weight in CLASSIC_WEIGHT_GRID
     ]

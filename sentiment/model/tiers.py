@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from sentiment import config
+from sentiment.model.calibration import softmax
 from sentiment.model.predictor import Predictor, _check_threshold
 from sentiment.model.preprocess import has_negation_or_contrast
 from sentiment.model.predictor import load_predictor as load_classic
@@ -135,9 +136,7 @@ def blend(
     (``classic_weight``: one weight, or a column of one per post)."""
     logits = classic_weight * np.log(np.clip(classic, 1e-12, None))
     logits += (1.0 - classic_weight) * np.log(np.clip(transformer, 1e-12, None))
-    logits -= logits.max(axis=1, keepdims=True)
-    pooled = np.exp(logits)
-    return pooled / pooled.sum(axis=1, keepdims=True)
+    return softmax(logits)
 
 
 def routing_mismatch(classic: dict[str, Any], routing: dict[str, Any]) -> str | None:
