@@ -12,7 +12,6 @@ import logging
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,7 +19,6 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from sentiment import cli, config
-from sentiment.files.formats import DataError
 from sentiment.files.labelled import held_out_split, load_labelled, parse_label_map
 from sentiment.files.remote import download, is_url, parent_url, path_or_url
 from sentiment.files.remote import upload_files, url_name
@@ -70,8 +68,9 @@ def train(
         data_path, text_col, label_col, label_map, feedback_db
     )
     log.info(data.report.summary())
-    _check_every_class(data.labels, data_path)
-    train_x, val_x, train_y, val_y = held_out_split(data.texts, data.labels, seed)
+    train_x, val_x, train_y, val_y = held_out_split(
+        data.texts, data.labels, seed, source=data_path
+    )
 
     progress_bar.step("fit on training split")
     pipeline = build_pipeline(seed=seed).fit(train_x, train_y)
@@ -138,17 +137,6 @@ class _Steps:
         """Mark the last step done."""
         self.bar.update(1)
         self.bar.close()
-
-
-def _check_every_class(labels: Sequence[str], data_path: object) -> None:
-    """Refuse data with fewer than 2 examples of a class (the split needs 2)."""
-    counts = Counter(labels)
-    missing = [label for label in config.LABELS if counts[label] < 2]
-    if missing:
-        raise DataError(
-            f"Need at least 2 examples of every class to train; too few of "
-            f"{', '.join(missing)} in {data_path} (counts: {dict(counts)})."
-        )
 
 
 def _test_metrics(

@@ -31,12 +31,27 @@ def parse_label_map(spec: str | None) -> dict[str, str]:
 
 
 def held_out_split(
-    texts: Sequence[str], labels: Sequence[str], seed: int = config.SEED
+    texts: Sequence[str],
+    labels: Sequence[str],
+    seed: int = config.SEED,
+    source: object = "the data",
 ) -> tuple[list[str], list[str], list[str], list[str]]:
     """``(fit_texts, held_out_texts, fit_labels, held_out_labels)``: the
     stratified ``config.VALIDATION_SIZE`` split that every tier validates,
-    calibrates and picks its cut-off on (never the test set)."""
+    calibrates and picks its cut-off on (never the test set).
+
+    Raises DataError naming ``source`` when a class has fewer than the 2
+    examples a stratified split needs.
+    """
     from sklearn.model_selection import train_test_split  # heavy: only here
+
+    counts = Counter(labels)
+    missing = [label for label in config.LABELS if counts[label] < 2]
+    if missing:
+        raise DataError(
+            f"Need at least 2 examples of every class to train; too few of "
+            f"{', '.join(missing)} in {source} (counts: {dict(counts)})."
+        )
 
     fit_x, held_x, fit_y, held_y = train_test_split(
         list(texts),

@@ -122,7 +122,9 @@ def pick_cascade_cutoff(
     """Choose the cut-off and the classic weight on ``data_path`` (its
     columns named as for training) and write them into the transformer's card."""
     data = load_labelled(data_path, text_col, label_col, label_map)
-    train_x, val_x, train_y, val_y = held_out_split(data.texts, data.labels, seed)
+    train_x, val_x, train_y, val_y = held_out_split(
+        data.texts, data.labels, seed, source=data_path
+    )
     log.info("fitting a classic model on the %d-post fit part", len(train_x))
     classic = Predictor(build_pipeline(seed=seed).fit(train_x, train_y))
     classic_p, _ = classic._probabilities(list(val_x))

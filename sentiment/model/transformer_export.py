@@ -154,7 +154,9 @@ def calibrate_and_save(
     copy ``int8`` and ``tokenizer`` into ``out_dir`` and write the card
     (``card_fields`` plus calibration, metrics and hashes)."""
     data = load_labelled(data_path)
-    _, val_x, train_y, val_y = held_out_split(data.texts, data.labels, seed)
+    _, val_x, train_y, val_y = held_out_split(
+        data.texts, data.labels, seed, source=data_path
+    )
     max_length = int(card_fields["hyperparameters"]["max_length"])
     log.info("calibrating on the held-out split (%d posts)", len(val_x))
     raw = OnnxSentimentModel(int8, tokenizer, max_length=max_length)

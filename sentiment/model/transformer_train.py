@@ -79,7 +79,7 @@ def train_transformer(
     quantise, calibrate and save; return the card."""
     data = load_labelled(data_path)
     train_x, val_x, train_y, val_y = held_out_split(
-        data.texts, data.labels, settings.seed
+        data.texts, data.labels, settings.seed, source=data_path
     )
     checkpoint = work_dir / "checkpoint.pt"
     if not export_only:

@@ -55,3 +55,18 @@ def test_the_cascade_is_tuned_on_the_users_file_with_its_own_column_names(
     )
     assert routing["cutoff"] in CUTOFF_GRID
     assert f"classic weight {routing['classic_weight']}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("backend", ["classic", "cascade"])
+def test_a_class_with_fewer_than_two_posts_is_refused_by_name(
+    tmp_path, capsys, backend
+):
+    data = tmp_path / "few.csv"
+    rows = ["good day,positive", "great day,positive", "meh,neutral", "ok,neutral"]
+    data.write_text("text,label\n" + "\n".join(rows + ["awful,negative"]) + "\n")
+    argv = ["--backend", backend, "--data", str(data), "--out"]
+    argv += [str(tmp_path / "m" / "model.pkl"), "--transformer-dir", str(tmp_path)]
+    assert train.main(argv) == 2
+    error = capsys.readouterr().err
+    assert "at least 2 examples of every class" in error
+    assert "too few of negative in" in error and "few.csv" in error
