@@ -48,7 +48,8 @@ WHEN_TO_USE = (
     "13 MB, retrains in a minute or two; bulk history and dashboards, and the "
     "tier the drift check and `promote` read. *cascade*: classic on the posts "
     "it is sure of, the transformer on the rest and on every negation; use it "
-    "when labels drive decisions and about a thousand posts per second is enough. "
+    "when labels drive decisions and one to two thousand posts per second are "
+    "enough. "
     "*transformer*: every post through the encoder; about as accurate as the "
     "cascade and slower, for one model's judgement on every post (audits)."
 )
