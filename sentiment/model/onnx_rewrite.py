@@ -11,9 +11,9 @@ the embedding rows stored as int8 as well.
   NaN guard after the softmax). onnxruntime's ``MultiHeadAttention`` does the
   same in one node. Its own optimiser does not recognise torch's pattern.
 - :func:`unpack_embeddings`: ``GatherBlockQuantized`` unpacks 4-bit rows
-  slowly (about 80 microseconds a call for one post's rows). The same 4-bit
-  values stored one per byte, gathered and scaled with plain nodes, take a
-  few microseconds. The word table grows from 6 to 12 MB.
+  slowly (about 80 microseconds a call for one post's rows). The same bytes,
+  gathered and turned into values by a 256-row table with plain nodes, take
+  a few microseconds.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ import numpy as np
 # Tables with fewer rows than this (positions, token types) are stored as
 # float32 outright: they are small, and a plain Gather is the fastest node.
 SMALL_TABLE_ROWS = 4096
+
+
+# Byte b holds two signed 4-bit values: b & 15 first, then b >> 4.
+_NIBBLE_PAIRS = (((np.arange(256)[:, None] >> np.array([0, 4])) & 0x0F) ^ 8).astype(
+    np.float32
+) - 8
 
 
 class GraphPatternError(ValueError):
@@ -118,21 +124,29 @@ def unpack_embeddings(model: Any) -> int:
             )
             nodes.append(helper.make_node("Gather", [name + "_f32", indices], [out]))
         else:
+            # Two 4-bit values a byte, as stored; one Gather from a 256-row
+            # table turns each byte back into its two signed values.
+            pairs = values.reshape(rows, -1, 2) & 0x0F
+            packed_bytes = (pairs[..., 0] | pairs[..., 1] << 4).astype(np.uint8)
             graph.initializer.extend(
                 [
-                    numpy_helper.from_array(values, name + "_i8"),
+                    numpy_helper.from_array(packed_bytes, name + "_u4x2"),
+                    numpy_helper.from_array(_NIBBLE_PAIRS, name + "_nibble_pairs"),
                     numpy_helper.from_array(scales[..., None], name + "_block_scales"),
                     _shape(name + "_blocks", [0, 0, blocks, width // blocks]),
                     _shape(name + "_rows", [0, 0, width]),
                 ]
             )
             nodes += [
-                helper.make_node("Gather", [name + "_i8", indices], [out + "_i8"]),
+                helper.make_node("Gather", [name + "_u4x2", indices], [out + "_u8"]),
                 helper.make_node(
-                    "Cast", [out + "_i8"], [out + "_f"], to=TensorProto.FLOAT
+                    "Cast", [out + "_u8"], [out + "_byte"], to=TensorProto.INT32
                 ),
                 helper.make_node(
-                    "Reshape", [out + "_f", name + "_blocks"], [out + "_b"]
+                    "Gather", [name + "_nibble_pairs", out + "_byte"], [out + "_v"]
+                ),
+                helper.make_node(
+                    "Reshape", [out + "_v", name + "_blocks"], [out + "_b"]
                 ),
                 helper.make_node(
                     "Gather", [name + "_block_scales", indices], [out + "_s"]

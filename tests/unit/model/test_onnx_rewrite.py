@@ -182,7 +182,7 @@ def test_unpacked_embeddings_give_the_same_rows_as_the_4_bit_gather(tmp_path):
 
     assert "GatherBlockQuantized" not in [n.op_type for n in model.graph.node]
     stored = {t.name: t.data_type for t in model.graph.initializer}
-    assert stored["words.weight_i8"] == TensorProto.INT8
+    assert stored["words.weight_u4x2"] == TensorProto.UINT8  # still 2 a byte
     assert stored["positions.weight_f32"] == TensorProto.FLOAT
     assert np.array_equal(_run(model, feeds), before)
 
