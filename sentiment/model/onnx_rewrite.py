@@ -73,10 +73,10 @@ def fuse_attention(model: Any) -> int:
         except GraphPatternError:
             continue  # a softmax outside attention (a head's) stays as it is
         replacements[fused.output[0]] = fused
-    if not replacements:
+    # MultiHeadAttention masks padded keys from the graph's attention_mask
+    # input; a graph without one stays as exported.
+    if not replacements or "attention_mask" not in {i.name for i in graph.input}:
         return 0
-    if "attention_mask" not in {i.name for i in graph.input}:
-        raise GraphPatternError("the graph has no attention_mask input.")
     mask = helper.make_node(
         "Cast",
         ["attention_mask"],
@@ -108,10 +108,14 @@ def unpack_embeddings(model: Any) -> int:
             continue
         packed, indices, scale_name = node.input[:3]
         settings = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        if len(node.input) > 3 or settings.get("gather_axis", 0) != 0:
-            raise GraphPatternError(
-                f"{node.name}: only symmetric row gathers can be unpacked."
-            )
+        layout = (
+            settings.get("bits", 4),
+            settings.get("gather_axis", 0),
+            settings.get("quantize_axis", 1),
+        )
+        if len(node.input) > 3 or layout != (4, 0, 1):
+            nodes.append(node)  # zero points or another layout: left as is
+            continue
         values = numpy_helper.to_array(weights[packed]).astype(np.int8)
         scales = numpy_helper.to_array(weights[scale_name]).astype(np.float32)
         rows, width = values.shape

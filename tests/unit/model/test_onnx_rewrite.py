@@ -111,6 +111,16 @@ def test_fused_attention_computes_what_the_exported_pattern_did(padded):
     assert np.allclose(after, before, atol=1e-5)
 
 
+def test_attention_without_a_mask_input_stays_as_exported():
+    model = _attention_graph()
+    model.graph.input[1].name = "mask"
+    for node in model.graph.node:
+        node.input[:] = ["mask" if i == "attention_mask" else i for i in node.input]
+    before = [n.op_type for n in model.graph.node]
+    assert fuse_attention(model) == 0
+    assert [n.op_type for n in model.graph.node] == before
+
+
 def test_a_softmax_outside_attention_is_left_alone():
     node = helper.make_node("Softmax", ["x"], ["y"], axis=-1)
     graph = helper.make_graph(
