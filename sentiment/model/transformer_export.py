@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 BIAS_METHOD = "logit adjustment: minus the log class shares of the fit part"
 QUANTISATION = (
     "matrices: dynamic int8 (weights per output channel, activations per "
-    "call: one post); embeddings: 4-bit blocks of 32, a value per byte"
+    "call: one post); embeddings: 4-bit blocks of 32"
 )
 
 
