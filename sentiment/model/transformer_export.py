@@ -62,28 +62,13 @@ def quantise(fp32_path: Path, int8_path: Path) -> None:
     import onnx
     import onnx.version_converter
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.quantization.matmul_nbits_quantizer import (
-        DefaultWeightOnlyQuantConfig,
-        MatMulNBitsQuantizer,
-    )
 
     # 4-bit weights are ONNX opset 21 / IR 10 types: convert first, so the
     # quantiser does not force the versions on a graph it has not checked.
     model = onnx.version_converter.convert_version(onnx.load(str(fp32_path)), 21)
     model.ir_version = max(model.ir_version, 10)
-    settings = {
-        "bits": 4,
-        "block_size": 32,
-        "is_symmetric": True,
-        "op_types_to_quantize": ("Gather",),
-        "quant_axes": (("Gather", 1),),
-    }
-    quantizer = MatMulNBitsQuantizer(
-        model, algo_config=DefaultWeightOnlyQuantConfig(**settings), **settings
-    )
-    quantizer.process()
     embedded = int8_path.with_suffix(".embeddings.onnx")
-    onnx.save(quantizer.model.model, str(embedded))
+    onnx.save(four_bit_embeddings(model), str(embedded))
     try:
         quantize_dynamic(
             str(embedded),
@@ -96,6 +81,29 @@ def quantise(fp32_path: Path, int8_path: Path) -> None:
     finally:
         embedded.unlink()
     rewrite_file(int8_path, int8_path)
+
+
+def four_bit_embeddings(model: Any) -> Any:
+    """The model (opset 21) with its embedding tables (``Gather`` of a stored
+    matrix) quantised to symmetric 4-bit blocks of 32 along each row, read by
+    onnxruntime's ``GatherBlockQuantized``."""
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
+
+    settings = {
+        "bits": 4,
+        "block_size": 32,
+        "is_symmetric": True,
+        "op_types_to_quantize": ("Gather",),
+        "quant_axes": (("Gather", 1),),
+    }
+    quantizer = MatMulNBitsQuantizer(
+        model, algo_config=DefaultWeightOnlyQuantConfig(**settings), **settings
+    )
+    quantizer.process()
+    return quantizer.model.model
 
 
 def dequantise_matmuls(int8_path: Path, fp32_path: Path) -> int:

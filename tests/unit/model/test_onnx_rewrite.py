@@ -18,6 +18,7 @@ from sentiment.model.onnx_rewrite import (  # noqa: E402
     rewrite_file,
     unpack_embeddings,
 )
+from sentiment.model.transformer_export import four_bit_embeddings  # noqa: E402
 
 HIDDEN, HEADS = 16, 4
 
@@ -136,11 +137,6 @@ def test_a_softmax_outside_attention_is_left_alone():
 
 def _four_bit_embeddings(path) -> None:
     """A word table and a small table, quantised as the export does."""
-    from onnxruntime.quantization.matmul_nbits_quantizer import (
-        DefaultWeightOnlyQuantConfig,
-        MatMulNBitsQuantizer,
-    )
-
     rng = np.random.default_rng(2)
     tables = {"words": SMALL_TABLE_ROWS + 4, "positions": 8}
     nodes, weights = [], []
@@ -163,18 +159,7 @@ def _four_bit_embeddings(path) -> None:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     model.ir_version = 10
-    settings = {
-        "bits": 4,
-        "block_size": 32,
-        "is_symmetric": True,
-        "op_types_to_quantize": ("Gather",),
-        "quant_axes": (("Gather", 1),),
-    }
-    quantizer = MatMulNBitsQuantizer(
-        model, algo_config=DefaultWeightOnlyQuantConfig(**settings), **settings
-    )
-    quantizer.process()
-    onnx.save(quantizer.model.model, str(path))
+    onnx.save(four_bit_embeddings(model), str(path))
 
 
 def test_unpacked_embeddings_give_the_same_rows_as_the_4_bit_gather(tmp_path):
