@@ -36,7 +36,7 @@ def _attention_graph():
     weights = [
         numpy_helper.from_array(np.ones(HIDDEN, np.float32), "gamma"),
         numpy_helper.from_array(np.zeros(HIDDEN, np.float32), "beta"),
-        _shape("split_heads", [0, 0, HEADS, HIDDEN // HEADS]),
+        _shape("split_heads", [0, 0, -1, HIDDEN // HEADS]),  # as torch: -1 heads
         _shape("same", [0, 0, 0, 0]),
         _shape("merged", [0, 0, HIDDEN]),
         _shape("mask_shape", [0, 1, 1, -1]),
