@@ -34,8 +34,9 @@ def add_tier_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--requantise",
         action="store_true",
-        help="transformer: quantise the model in --transformer-dir again (from "
-        "its 8-bit weights) and recalibrate it; no torch, no checkpoint needed",
+        help="transformer: bring the model in --transformer-dir to the served "
+        "format (8-bit weight-only matrices quantised again, an int8 graph "
+        "rewritten) and recalibrate it; no torch, no checkpoint needed",
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
