@@ -112,9 +112,10 @@ def transformer_description(card: dict[str, Any], version: str) -> str:
     """One paragraph (markdown) on the fine-tuned encoder: how it was trained,
     quantised and calibrated."""
     params = card.get("hyperparameters") or {}
-    frozen = f"the lowest {params.get('frozen_layers', 0)} encoder layer(s)"
-    if params.get("freeze_embeddings"):
-        frozen = "the embeddings and " + frozen
+    parts = ["the embeddings"] if params.get("freeze_embeddings") else []
+    if params.get("frozen_layers"):
+        parts.append(f"the lowest {params['frozen_layers']} encoder layer(s)")
+    frozen = " and ".join(parts) or "nothing"
     text = (
         f"**What it is.** {card.get('encoder', 'A sentence encoder')}, fine-tuned "
         "on the three classes: "

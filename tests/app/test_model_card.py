@@ -254,3 +254,20 @@ def test_the_cascade_tier_describes_its_routing_and_borrows_its_scores(
     # The cut-off search as a chart, and how to pick another cut-off.
     assert any("`--cutoff`" in c for c in values(app.main.caption))
     assert len(app.main.get("vega_lite_chart")) >= 2  # cut-offs, tier comparison
+
+
+@pytest.mark.parametrize(
+    "embeddings, layers, said",
+    [
+        (True, 0, "with the embeddings frozen"),
+        (True, 2, "with the embeddings and the lowest 2 encoder layer(s) frozen"),
+        (False, 0, "with nothing frozen"),
+    ],
+)
+def test_the_transformer_description_says_what_training_froze(embeddings, layers, said):
+    from app_pages.model_card import transformer_description
+
+    card = {
+        "hyperparameters": {"freeze_embeddings": embeddings, "frozen_layers": layers}
+    }
+    assert said in transformer_description(card, "abc")
