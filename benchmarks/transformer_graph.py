@@ -20,23 +20,11 @@ import numpy as np
 
 from sentiment import config
 from sentiment.files.labelled import load_labelled
-from sentiment.model.transformer import OnnxSentimentModel
-
-SKIP_LAYER_NORM = "SkipLayerNormFusion"
-
-
-def session(graph: Path, fuse_skip_layer_norm: bool):
-    """One single-threaded session, as the tier makes them."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(
-        str(graph),
-        options,
-        providers=["CPUExecutionProvider"],
-        disabled_optimizers=[] if fuse_skip_layer_norm else [SKIP_LAYER_NORM],
-    )
+from sentiment.model.transformer import (
+    SLOW_FUSIONS,
+    OnnxSentimentModel,
+    single_thread_session,
+)
 
 
 def run(sess, posts: list[list[int]]) -> tuple[float, np.ndarray]:
@@ -65,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     posts = tokenizer.encode([texts[i] for i in chosen])
     variants = {
-        (graph, fused): session(graph, fused)
+        (graph, fused): single_thread_session(str(graph), () if fused else SLOW_FUSIONS)
         for graph in args.graphs
         for fused in (True, False)
     }

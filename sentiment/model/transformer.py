@@ -45,6 +45,30 @@ LIMITATIONS = (
 )
 
 
+# onnxruntime 1.32 fuses each residual Add and LayerNormalization into
+# SkipLayerNormalization, which ran 6-9x slower than the pair here (1.95 ->
+# 1.66 ms a post without it). Calibration, metrics and the cascade's cut-off
+# are measured with these fusions off.
+SLOW_FUSIONS = ("SkipLayerNormFusion",)
+
+
+def single_thread_session(
+    model: str | bytes, disabled_fusions: Sequence[str] = SLOW_FUSIONS
+) -> Any:
+    """One onnxruntime session on one thread, as the tier runs each post."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(
+        model,
+        options,
+        providers=["CPUExecutionProvider"],
+        disabled_optimizers=list(disabled_fusions),
+    )
+
+
 class OnnxSentimentModel:
     """Texts in, calibrated class probabilities out (``config.LABELS`` order).
 
@@ -64,29 +88,17 @@ class OnnxSentimentModel:
         threads: int | None = None,
     ) -> None:
         try:
-            import onnxruntime
+            import onnxruntime  # noqa: F401  (missing: the message below)
             from tokenizers import Tokenizer
         except ImportError as error:
             raise ModelLoadError(
                 "The transformer tier needs onnxruntime and tokenizers: "
                 "pip install -r requirements-transformer.txt"
             ) from error
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
         # bytes: already read and checked against the card (load_onnx_model).
         model = model_path if isinstance(model_path, bytes) else str(model_path)
-        # onnxruntime 1.32 fuses each residual Add and LayerNormalization into
-        # SkipLayerNormalization, which ran 6-9x slower than the pair here
-        # (1.95 -> 1.66 ms a post without it). Calibration, metrics and the
-        # cascade's cut-off are measured with this setting.
         self.sessions = [
-            onnxruntime.InferenceSession(
-                model,
-                options,
-                providers=["CPUExecutionProvider"],
-                disabled_optimizers=["SkipLayerNormFusion"],
-            )
+            single_thread_session(model)
             for _ in range(threads or config.available_cores())
         ]
         if isinstance(tokenizer_path, bytes):
