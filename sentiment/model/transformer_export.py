@@ -109,7 +109,8 @@ def four_bit_embeddings(model: Any) -> Any:
 def dequantise_matmuls(int8_path: Path, fp32_path: Path) -> int:
     """Write ``int8_path`` with each 8-bit weight-only ``MatMulNBits`` node
     replaced by an fp32 ``MatMul`` of the same (dequantised) weights; returns
-    how many were replaced. Other nodes, 4-bit embeddings included, stay."""
+    how many were replaced (0: nothing written). Other nodes, 4-bit
+    embeddings included, stay."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -142,6 +143,8 @@ def dequantise_matmuls(int8_path: Path, fp32_path: Path) -> int:
                 "MatMul", [node.input[0], name], list(node.output), name=node.name
             )
         )
+    if not replaced:  # nothing to dequantise: no copy of the graph to write
+        return 0
     kept = [t for t in graph.initializer if t.name not in set(replaced)]
     del graph.initializer[:]
     graph.initializer.extend(kept)

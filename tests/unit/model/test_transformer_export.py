@@ -132,6 +132,7 @@ def test_requantising_a_file_without_8_bit_matrices_is_refused(tmp_path, weights
     with pytest.raises(DataError, match="no 8-bit weight-only matrices"):
         requantise(tmp_path / "unused.csv", model_dir, tmp_path / "work")
     assert (model_dir / "model.onnx").read_bytes() == before
+    assert not (tmp_path / "work" / "requantise.fp32.onnx").exists()
 
 
 @pytest.mark.skipif(
