@@ -70,8 +70,8 @@ def dropped_rows(db_path: str | Path) -> int:
 class LogQueries:
     """Read-only queries over the ``predictions`` and the corrections.
 
-    The class that mixes this in provides the connection, its lock, the file's
-    path and settings.
+    The class that mixes this in provides the connection, its lock and the
+    file's path.
     """
 
     path: Path
@@ -81,7 +81,14 @@ class LogQueries:
         raise NotImplementedError
 
     def settings(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Journal mode, synchronous level (1 NORMAL, 2 FULL) and busy timeout."""
+        with self._lock:
+            conn = self._connection()
+            return {
+                "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+                "synchronous": conn.execute("PRAGMA synchronous").fetchone()[0],
+                "busy_timeout_ms": conn.execute("PRAGMA busy_timeout").fetchone()[0],
+            }
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read-only SELECT and return its rows."""

@@ -41,6 +41,7 @@ from sentiment.ops.log_rows import (
     text_column_lists,
     utc_now,
 )
+from sentiment.ops.log_checkpoint import checkpoint_alongside
 from sentiment.ops.logstore import PredictionLog
 
 # A staged row is the log's row from ``item`` on, without what is the same
@@ -221,16 +222,17 @@ class StagedLog:
             for i in range(len(files))
         )
         select += " ORDER BY item"
-        for start in range(0, self.staged, self.rows_per_commit):
-            stop = min(start + self.rows_per_commit, self.staged)
-            params = {**run, "ts": utc_now(), "start": start, "stop": stop}
-            result = self.target.copy_rows(
-                self.source, self.request_id, files, select, params, stop - start
-            )
-            if result.logged:
-                logged += stop - start
-            else:
-                not_logged += stop - start
+        with checkpoint_alongside(self.target):
+            for start in range(0, self.staged, self.rows_per_commit):
+                stop = min(start + self.rows_per_commit, self.staged)
+                params = {**run, "ts": utc_now(), "start": start, "stop": stop}
+                result = self.target.copy_rows(
+                    self.source, self.request_id, files, select, params, stop - start
+                )
+                if result.logged:
+                    logged += stop - start
+                else:
+                    not_logged += stop - start
         return logged, not_logged
 
     def _files(self) -> list[Path]:

@@ -155,15 +155,14 @@ class PredictionLog(LogQueries):
         conn.executescript(SCHEMA)
         migrate(conn)
 
-    def settings(self) -> dict[str, Any]:
-        """Journal mode, synchronous level (1 NORMAL, 2 FULL) and busy timeout."""
+    def set_autocheckpoint(self, pages: int) -> int:
+        """Set this process's WAL auto-checkpoint size in pages (0: off, while
+        ``log_checkpoint.checkpoint_alongside`` checkpoints); returns the old."""
         with self._lock:
             conn = self._connection()
-            return {
-                "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
-                "synchronous": conn.execute("PRAGMA synchronous").fetchone()[0],
-                "busy_timeout_ms": conn.execute("PRAGMA busy_timeout").fetchone()[0],
-            }
+            old = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+            return int(old)
 
     def close(self) -> None:
         """Close this process's connection (it reopens on the next use)."""
