@@ -43,7 +43,9 @@ def checkpoint_alongside(target: PredictionLog) -> Iterator[None]:
 
     def checkpoint_until_done() -> None:
         try:
-            with closing(sqlite3.connect(target.path, isolation_level=None)) as conn:
+            # mode=rw: a log removed meanwhile is not created again, empty.
+            uri = f"{target.path.resolve().as_uri()}?mode=rw"
+            with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as conn:
                 while not done.wait(_EVERY_SECONDS):
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

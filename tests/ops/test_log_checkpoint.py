@@ -36,8 +36,10 @@ def test_copied_rows_reach_the_database_file_while_the_log_stays_open(
     tmp_path, tiny_predictor
 ):
     # Far fewer pages than an automatic checkpoint waits for: without the
-    # thread, every row would still be in the WAL alone.
-    log = PredictionLog(tmp_path / "p.db")
+    # thread, every row would still be in the WAL alone. The folder's name
+    # has what a file URI must escape.
+    folder = tmp_path / "logs #1 ?100%"
+    log = PredictionLog(folder / "p.db")
     assert copy_texts(log, tiny_predictor) == (len(TEXTS), 0)
     assert rows_in_database_file(log.path, tmp_path / "file-only.db") == len(TEXTS)
     assert log.predictions()["item"].tolist() == list(range(len(TEXTS)))
@@ -64,3 +66,14 @@ def test_a_checkpoint_that_fails_is_logged_and_loses_no_row(
         assert copy_texts(log, tiny_predictor) == (len(TEXTS), 0)
     assert "checkpoint failed (unable to open database file)" in caplog.text
     assert log.predictions()["text"].tolist() == TEXTS
+
+
+def test_a_log_removed_while_it_is_open_is_not_created_again(tmp_path, caplog):
+    log = PredictionLog(tmp_path / "p.db")  # its connection stays open
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"p.db{suffix}").unlink(missing_ok=True)
+    with caplog.at_level(logging.WARNING, logger=log_checkpoint.__name__):
+        with log_checkpoint.checkpoint_alongside(log):
+            pass
+    assert not (tmp_path / "p.db").exists()
+    assert "checkpoint failed (unable to open database file)" in caplog.text
